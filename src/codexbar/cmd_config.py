@@ -1,0 +1,308 @@
+"""`codexbar config …`: edit the config file without ever printing a key."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from codexbar.config import MANAGEMENT_SECRET, ConfigFile
+from codexbar.credentials import check_config_url, mask, remember_secret
+from codexbar.errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageError
+from codexbar.paths import config_path
+from codexbar.providers import PROVIDERS, display_name, resolve
+
+Writer = Callable[[str], None]
+SECRET_WORDS = ("key", "token", "secret", "password", "cookie")
+
+
+def run(opts: argparse.Namespace, write: Writer) -> int:
+    action: str = opts.action
+    if action == "path":
+        write(f"{config_path()}\n")
+        return EXIT_OK
+    if action == "validate":
+        return validate(opts.format, write)
+    config = ConfigFile.load()
+    handlers: dict[str, Callable[[ConfigFile, argparse.Namespace, Writer], int]] = {
+        "set-api-key": set_api_key,
+        "remove-api-key": remove_api_key,
+        "dump": dump,
+        "providers": providers,
+        "enable": enable,
+        "disable": enable,
+    }
+    return handlers[action](config, opts, write)
+
+
+def _provider_id(name: str) -> str:
+    info = resolve(name)
+    if info is None:
+        raise UsageError("name one provider here, not 'all'")
+    return info.id
+
+
+def read_key(opts: argparse.Namespace) -> str:
+    if opts.stdin and opts.api_key is not None:
+        raise UsageError("give the key with --stdin or --api-key, not both")
+    if opts.stdin:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("--stdin expects the key on standard input (printf '%s' \"$KEY\" | …)")
+        raw = sys.stdin.read()
+    elif opts.api_key is not None:
+        raw = opts.api_key
+    else:
+        raise UsageError("give the key with --stdin (recommended) or --api-key")
+    key = raw.strip()
+    if len(key) >= 2 and key[0] == key[-1] and key[0] in "'\"":
+        key = key[1:-1].strip()
+    if not key:
+        raise UsageError("the key is empty")
+    if any(ch.isspace() for ch in key):
+        raise UsageError("the key contains whitespace; paste exactly one key")
+    remember_secret(key)
+    return key
+
+
+def set_api_key(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+    provider = _provider_id(opts.provider)
+    if opts.account is not None and opts.management:
+        raise UsageError("--account and --management do not go together")
+    if opts.account is not None and not opts.account.strip():
+        raise UsageError("--account needs a non-empty label")
+    key = read_key(opts)
+    if opts.management:
+        config.set_management_key(provider, key)
+        what = "management key"
+    elif opts.account is not None:
+        config.set_account(provider, opts.account.strip(), key)
+        what = f"API key for account {opts.account.strip()!r}"
+    else:
+        config.set_api_key(provider, key)
+        what = "API key"
+    if not opts.no_enable:
+        config.set_enabled(provider, True)
+    config.save()
+    enabled = "" if opts.no_enable else f"; {display_name(provider)} is enabled"
+    write(f"Stored the {display_name(provider)} {what} ({mask(key)}) in {config.path}{enabled}.\n")
+    return EXIT_OK
+
+
+def remove_api_key(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+    provider = _provider_id(opts.provider)
+    if not config.remove_api_key(provider, account=opts.account, management=opts.management):
+        write("Nothing to remove.\n")
+        return EXIT_OK
+    config.save()
+    write(f"Removed the key from {config.path}.\n")
+    return EXIT_OK
+
+
+def masked(value: Any, *, secret: bool = False) -> Any:
+    """A copy of the config with every secret-looking string masked."""
+    if isinstance(value, dict):
+        return {
+            k: masked(v, secret=secret or any(w in k.lower() for w in SECRET_WORDS))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [masked(v, secret=secret) for v in value]
+    if secret and isinstance(value, str) and value:
+        return mask(value)
+    return value
+
+
+def dump(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+    data = config.data if opts.show_secrets else masked(config.data)
+    write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def providers(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+    known = dict.fromkeys(PROVIDERS, False)
+    for entry in config.providers():
+        pid = str(entry.get("id"))
+        known[pid] = entry.get("enabled") is True
+    for pid, enabled in known.items():
+        supported = "" if pid in PROVIDERS else "  (not supported by codexbar; kept as is)"
+        aliases = (
+            f" (alias {', '.join(PROVIDERS[pid].aliases)})"
+            if pid in PROVIDERS and PROVIDERS[pid].aliases
+            else ""
+        )
+        write(f"{'enabled ' if enabled else 'disabled'}  {pid}{aliases}{supported}\n")
+    return EXIT_OK
+
+
+def enable(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+    provider = _provider_id(opts.name)
+    turn_on = opts.action == "enable"
+    config.set_enabled(provider, turn_on)
+    config.save()
+    write(f"{display_name(provider)} {'enabled' if turn_on else 'disabled'} in {config.path}.\n")
+    return EXIT_OK
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
+    """(level, code, where, message) for everything wrong in the document."""
+    found: list[tuple[str, str, str, str]] = []
+
+    def add(level: str, code: str, where: str, message: str) -> None:
+        found.append((level, code, where, message))
+
+    data = config.data
+    if data.get("version", 1) != 1:
+        add(
+            "error",
+            "unsupported_version",
+            "version",
+            f"version {data.get('version')!r}; expected 1",
+        )
+    raw_providers = data.get("providers", [])
+    if not isinstance(raw_providers, list):
+        add("error", "invalid_providers", "providers", "must be a list")
+        return found
+    seen: set[str] = set()
+    for i, entry in enumerate(raw_providers):
+        where = f"providers[{i}]"
+        if not isinstance(entry, dict):
+            add("error", "invalid_provider_entry", where, "must be an object")
+            continue
+        pid = entry.get("id")
+        if not isinstance(pid, str) or not pid:
+            add("error", "missing_provider_id", where, "has no id")
+            continue
+        if pid in seen:
+            add("error", "duplicate_provider", where, f"{pid} appears more than once")
+        seen.add(pid)
+        if pid not in PROVIDERS:
+            add("info", "unsupported_provider", where, f"{pid} is kept but not shown by codexbar")
+            continue
+        if "enabled" in entry and not isinstance(entry["enabled"], bool):
+            add("error", "invalid_enabled", f"{where}.enabled", "must be true or false")
+        _check_key(add, f"{where}.apiKey", entry.get("apiKey"), "invalid_api_key")
+        if "enterpriseHost" in entry and entry["enterpriseHost"] not in (None, ""):
+            problem = check_config_url(entry["enterpriseHost"])
+            if problem:
+                add("error", "invalid_api_url", f"{where}.enterpriseHost", problem)
+        secrets = entry.get("pluginSecrets")
+        if secrets is not None and not isinstance(secrets, dict):
+            add("error", "invalid_plugin_secrets", f"{where}.pluginSecrets", "must be an object")
+        elif isinstance(secrets, dict):
+            _check_key(
+                add,
+                f"{where}.pluginSecrets.{MANAGEMENT_SECRET}",
+                secrets.get(MANAGEMENT_SECRET),
+                "invalid_management_key",
+            )
+        _check_accounts(add, where, entry.get("tokenAccounts"))
+        if (
+            entry.get("enabled") is True
+            and not _has_any_key(entry)
+            and not os.environ.get(PROVIDERS[pid].env_key)
+        ):
+            add(
+                "warning",
+                "missing_api_key",
+                where,
+                f"{pid} is enabled but has no key (set {PROVIDERS[pid].env_key})",
+            )
+    if config.exists and _holds_secret(data):
+        mode = config.path.stat().st_mode & 0o777
+        if mode & 0o077:
+            add(
+                "warning",
+                "insecure_permissions",
+                str(config.path),
+                f"mode {mode:o} lets others read keys; run chmod 600",
+            )
+    return found
+
+
+def _check_key(
+    add: Callable[[str, str, str, str], None], where: str, value: object, code: str
+) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip():
+        add("error", code, where, "must be a non-empty string")
+    elif value != value.strip() or any(c.isspace() for c in value):
+        add("error", code, where, "contains whitespace")
+    elif not value.startswith("sk-or-"):
+        add("warning", code, where, "does not look like an OpenRouter key (sk-or-…)")
+
+
+def _check_accounts(add: Callable[[str, str, str, str], None], where: str, value: object) -> None:
+    if value is None:
+        return
+    where = f"{where}.tokenAccounts"
+    if not isinstance(value, dict) or not isinstance(value.get("accounts", []), list):
+        add("error", "invalid_token_accounts", where, 'must be {"accounts": [...]}')
+        return
+    accounts = value.get("accounts", [])
+    labels: set[str] = set()
+    for i, account in enumerate(accounts):
+        here = f"{where}.accounts[{i}]"
+        if not isinstance(account, dict):
+            add("error", "invalid_token_accounts", here, "must be an object")
+            continue
+        label = account.get("label")
+        if isinstance(label, str):
+            if label in labels:
+                add("error", "duplicate_account_label", here, f"label {label!r} used twice")
+            labels.add(label)
+        _check_key(add, f"{here}.token", account.get("token"), "invalid_api_key")
+    active = value.get("activeIndex", 0)
+    if (
+        not isinstance(active, int)
+        or isinstance(active, bool)
+        or (accounts and not 0 <= active < len(accounts))
+    ):
+        add("error", "invalid_active_index", f"{where}.activeIndex", "out of range")
+
+
+def _has_any_key(entry: dict[str, Any]) -> bool:
+    if isinstance(entry.get("apiKey"), str) and entry["apiKey"].strip():
+        return True
+    accounts = entry.get("tokenAccounts")
+    return isinstance(accounts, dict) and bool(accounts.get("accounts"))
+
+
+def _holds_secret(value: Any, secret: bool = False) -> bool:
+    if isinstance(value, dict):
+        return any(
+            _holds_secret(v, secret or any(w in k.lower() for w in SECRET_WORDS))
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_holds_secret(v, secret) for v in value)
+    return secret and isinstance(value, str) and bool(value)
+
+
+def validate(fmt: str, write: Writer) -> int:
+    try:
+        config = ConfigFile.load()
+    except ConfigError as exc:
+        found = [("error", "invalid_json", str(config_path()), exc.message)]
+    else:
+        found = problems(config)
+    if fmt == "json":
+        write(
+            json.dumps(
+                [{"level": lv, "code": c, "where": w, "message": m} for lv, c, w, m in found],
+                indent=2,
+            )
+            + "\n"
+        )
+    elif not found:
+        write(f"{config_path()}: no problems\n")
+    else:
+        for level, code, where, message in found:
+            write(f"{level:<7} {code:<24} {where}: {message}\n")
+    return EXIT_USAGE if any(level == "error" for level, *_ in found) else EXIT_OK

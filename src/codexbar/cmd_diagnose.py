@@ -1,0 +1,80 @@
+"""`codexbar diagnose`: what a bug report needs, with every key masked."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Callable
+from importlib import metadata
+
+from codexbar import __version__
+from codexbar.config import ConfigFile
+from codexbar.credentials import Overrides, mask
+from codexbar.errors import EXIT_OK, CodexbarError
+from codexbar.paths import cache_dir, config_path, data_dir
+from codexbar.pipeline import accounts_for, select_providers
+from codexbar.providers import display_name
+
+Writer = Callable[[str], None]
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def run(opts: argparse.Namespace, write: Writer) -> int:
+    write(f"codexbar      {__version__}\n")
+    write(f"python        {platform.python_version()} ({sys.executable})\n")
+    write(f"platform      {platform.platform()}\n")
+    deps = ", ".join(f"{d} {_version(d)}" for d in ("urllib3", "rich", "platformdirs"))
+    write(f"libraries     {deps}\n")
+    path = config_path()
+    state = "missing"
+    if path.exists():
+        state = f"mode {path.stat().st_mode & 0o777:o}"
+    write(f"config        {path} ({state})\n")
+    write(f"cache         {cache_dir()}\n")
+    write(f"data          {data_dir()}\n")
+    config = ConfigFile.load()
+    overrides = Overrides(
+        api_url=opts.api_url,
+        account=opts.account,
+        account_index=opts.account_index,
+        all_accounts=opts.all_accounts,
+    )
+    code = EXIT_OK
+    from codexbar.http_client import HttpClient
+
+    client = HttpClient(timeout=opts.timeout)
+    for provider_id in select_providers(opts.provider, config):
+        for account in accounts_for(provider_id, config, overrides):
+            name = display_name(provider_id) + (f" · {account.label}" if account.label else "")
+            write(f"\n[{name}]\n")
+            write(f"key           {mask(account.api_key)} from {account.key_source}\n")
+            write(f"base URL      {account.base_url}\n")
+            if account.management_key:
+                source = account.management_source
+                write(f"management    {mask(account.management_key)} from {source}\n")
+                write(f"mgmt URL      {account.management_url}\n")
+            token = account.api_key or account.management_key
+            url = account.base_url if account.api_key else account.management_url
+            if not token:
+                write("reachability  skipped: no key\n")
+                code = code or 1
+                continue
+            try:
+                response = client.get_json(
+                    f"{url}/key", token=token, headers=account.attribution_headers()
+                )
+            except CodexbarError as exc:
+                write(f"reachability  FAILED: {exc.one_line()}\n")
+                code = code or exc.exit_code
+            else:
+                took = f"{response.elapsed * 1000:.0f} ms"
+                write(f"reachability  ok: GET /key answered HTTP {response.status} in {took}\n")
+    client.close()
+    return code

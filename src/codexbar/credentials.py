@@ -1,0 +1,307 @@
+"""Which key, which URL, which headers: command-line flag > environment > config > default.
+
+Also the only place that knows how to mask a key for display and scrub keys from text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlsplit
+
+from codexbar.config import MANAGEMENT_SECRET, ConfigFile
+from codexbar.errors import ConfigError, ProviderError, UsageError
+
+TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
+if TYPE_CHECKING:
+    from typing import Any
+
+DEFAULT_API_URL = "https://openrouter.ai/api/v1"
+OFFICIAL_ORIGIN = "https://openrouter.ai"
+DEFAULT_TITLE = "CodexBar"
+
+_KNOWN_SECRETS: set[str] = set()
+_KEY_PATTERN = re.compile(r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}")
+
+
+def mask(key: str | None) -> str:
+    """`sk-or-v1-…abcd`: the prefix and the last four characters, never more."""
+    if not key:
+        return "(none)"
+    prefix = key[: key.rfind("-") + 1] if key.startswith("sk-") and key.count("-") >= 2 else ""
+    if len(key) <= 12:
+        return f"{prefix}…"
+    return f"{prefix}…{key[-4:]}"
+
+
+def remember_secret(key: str | None) -> None:
+    if key and len(key) >= 8:
+        _KNOWN_SECRETS.add(key)
+
+
+def redact(text: str) -> str:
+    """Scrub every known key, and anything shaped like an OpenRouter key, from text."""
+    for secret in _KNOWN_SECRETS:
+        if secret in text:
+            text = text.replace(secret, mask(secret))
+    return _KEY_PATTERN.sub(lambda m: mask(m.group(0)), text)
+
+
+def normalize_api_url(raw: str, *, variable: str) -> str:
+    """Drop trailing slashes, add https:// to a bare host; only https, or http to loopback."""
+    text = raw.strip().rstrip("/")
+    if not text:
+        raise UsageError(f"{variable} is empty")
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return text
+    if parts.scheme == "http" and _is_loopback(host):
+        return text
+    raise UsageError(
+        f"{variable}={raw!r} is not allowed: use https://, or http:// only to a loopback "
+        "address, because the API key would travel in clear text"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Account:
+    """Everything needed to fetch one provider account.
+
+    A plain class rather than a dataclass: it sits on the cached-answer path, where importing
+    dataclasses (and inspect) would cost more than the whole answer. Keys stay out of repr.
+    """
+
+    __slots__ = (
+        "api_key",
+        "base_url",
+        "key_source",
+        "label",
+        "management_key",
+        "management_source",
+        "management_url",
+        "provider",
+        "referer",
+        "title",
+    )
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        label: str | None,
+        api_key: str | None,
+        key_source: str,
+        base_url: str,
+        management_key: str | None = None,
+        management_source: str | None = None,
+        management_url: str = DEFAULT_API_URL,
+        referer: str | None = None,
+        title: str = DEFAULT_TITLE,
+    ) -> None:
+        self.provider = provider
+        self.label = label
+        self.api_key = api_key
+        self.key_source = key_source
+        self.base_url = base_url
+        self.management_key = management_key
+        self.management_source = management_source
+        self.management_url = management_url
+        self.referer = referer
+        self.title = title
+
+    def __repr__(self) -> str:
+        return (
+            f"Account(provider={self.provider!r}, label={self.label!r}, "
+            f"key={mask(self.api_key)}, base_url={self.base_url!r})"
+        )
+
+    @property
+    def cache_identity(self) -> str:
+        """A one-way identity for cache files and history: never the key itself."""
+        import hashlib
+
+        material = "\0".join(
+            (
+                self.provider,
+                self.label or "",
+                self.base_url,
+                self.api_key or "",
+                self.management_key or "",
+            )
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:20]
+
+    @property
+    def history_id(self) -> str:
+        """Stable per key (not per URL or management key): history survives config edits."""
+        import hashlib
+
+        material = f"{self.provider}\0{self.api_key or self.management_key or ''}"
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+    def attribution_headers(self) -> dict[str, str]:
+        headers = {"X-Title": self.title}
+        if self.referer:
+            headers["HTTP-Referer"] = self.referer
+        return headers
+
+
+class Overrides:
+    """Account choices given on the command line; None means 'not given'."""
+
+    __slots__ = ("account", "account_index", "all_accounts", "api_url")
+
+    def __init__(
+        self,
+        *,
+        api_url: str | None = None,
+        account: str | None = None,
+        account_index: int | None = None,
+        all_accounts: bool = False,
+    ) -> None:
+        self.api_url = api_url
+        self.account = account
+        self.account_index = account_index
+        self.all_accounts = all_accounts
+
+
+def openrouter_accounts(
+    config: ConfigFile, overrides: Overrides, env: dict[str, str] | None = None
+) -> list[Account]:
+    """The OpenRouter accounts to fetch, in display order."""
+    env = dict(os.environ) if env is None else env
+    entry = config.provider("openrouter") or {}
+
+    if overrides.api_url:
+        base_url = normalize_api_url(overrides.api_url, variable="--api-url")
+    elif env.get("OPENROUTER_API_URL"):
+        base_url = normalize_api_url(env["OPENROUTER_API_URL"], variable="OPENROUTER_API_URL")
+    elif isinstance(entry.get("enterpriseHost"), str) and entry["enterpriseHost"].strip():
+        base_url = normalize_api_url(entry["enterpriseHost"], variable="enterpriseHost (config)")
+    else:
+        base_url = DEFAULT_API_URL
+
+    management_url = DEFAULT_API_URL
+    if env.get("OPENROUTER_MANAGEMENT_API_URL"):
+        management_url = normalize_api_url(
+            env["OPENROUTER_MANAGEMENT_API_URL"], variable="OPENROUTER_MANAGEMENT_API_URL"
+        )
+
+    raw_secrets = entry.get("pluginSecrets")
+    secrets: dict[str, Any] = raw_secrets if isinstance(raw_secrets, dict) else {}
+    management_key, management_source = None, None
+    if env.get("OPENROUTER_MANAGEMENT_API_KEY", "").strip():
+        management_key = env["OPENROUTER_MANAGEMENT_API_KEY"].strip()
+        management_source = "OPENROUTER_MANAGEMENT_API_KEY"
+    elif isinstance(stored := secrets.get(MANAGEMENT_SECRET), str) and stored.strip():
+        management_key = stored.strip()
+        management_source = f"config pluginSecrets.{MANAGEMENT_SECRET}"
+
+    common: dict[str, Any] = {
+        "provider": "openrouter",
+        "base_url": base_url,
+        "management_key": management_key,
+        "management_source": management_source,
+        "management_url": management_url,
+        "referer": env.get("OPENROUTER_HTTP_REFERER") or None,
+        "title": env.get("OPENROUTER_X_TITLE") or DEFAULT_TITLE,
+    }
+    remember_secret(management_key)
+
+    labeled = _token_accounts(entry)
+    wants_labeled = overrides.account is not None or overrides.account_index is not None
+    if wants_labeled or overrides.all_accounts:
+        if not labeled:
+            if overrides.all_accounts:
+                return [_default_account(entry, env, common)]
+            raise UsageError(
+                "no labeled OpenRouter accounts in the config",
+                hint="Add one: codexbar config set-api-key -p openrouter --account LABEL --stdin",
+            )
+        if overrides.all_accounts:
+            chosen = labeled
+        elif overrides.account is not None:
+            chosen = [a for a in labeled if a[0] == overrides.account]
+            if not chosen:
+                names = ", ".join(label for label, _ in labeled)
+                raise UsageError(f"no account labeled {overrides.account!r}; known: {names}")
+        else:
+            index = overrides.account_index or 0
+            if not 1 <= index <= len(labeled):
+                raise UsageError(f"--account-index must be between 1 and {len(labeled)}")
+            chosen = [labeled[index - 1]]
+        accounts = []
+        for label, token in chosen:
+            remember_secret(token)
+            accounts.append(
+                Account(
+                    label=label, api_key=token, key_source=f"config account {label!r}", **common
+                )
+            )
+        return accounts
+    return [_default_account(entry, env, common)]
+
+
+def _default_account(entry: dict[str, Any], env: dict[str, str], common: dict[str, Any]) -> Account:
+    key, source, label = None, "none", None
+    if env.get("OPENROUTER_API_KEY", "").strip():
+        key, source = env["OPENROUTER_API_KEY"].strip(), "OPENROUTER_API_KEY"
+    elif isinstance(entry.get("apiKey"), str) and entry["apiKey"].strip():
+        key, source = entry["apiKey"].strip(), "config apiKey"
+    else:
+        labeled = _token_accounts(entry)
+        if labeled:
+            active = entry["tokenAccounts"].get("activeIndex", 0)
+            index = active if isinstance(active, int) and 0 <= active < len(labeled) else 0
+            label, key = labeled[index]
+            source = f"config account {label!r}"
+    remember_secret(key)
+    return Account(label=label, api_key=key, key_source=source, **common)
+
+
+def _token_accounts(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    accounts_obj = entry.get("tokenAccounts")
+    accounts = accounts_obj.get("accounts") if isinstance(accounts_obj, dict) else None
+    result: list[tuple[str, str]] = []
+    for i, account in enumerate(accounts if isinstance(accounts, list) else []):
+        if not isinstance(account, dict):
+            continue
+        token = account.get("token")
+        if isinstance(token, str) and token.strip():
+            label = account.get("label")
+            result.append(
+                (label if isinstance(label, str) and label else f"Account {i + 1}", token.strip())
+            )
+    return result
+
+
+def missing_key_error() -> ProviderError:
+    return ProviderError(
+        "no OpenRouter API key",
+        hint="Set OPENROUTER_API_KEY, or run: printf '%s' \"$KEY\" | "
+        "codexbar config set-api-key --provider openrouter --stdin",
+    )
+
+
+def check_config_url(value: object) -> str | None:
+    """A config URL problem as text, or None when fine (for `config validate`)."""
+    if not isinstance(value, str):
+        return "must be a string"
+    try:
+        normalize_api_url(value, variable="enterpriseHost")
+    except (UsageError, ConfigError) as exc:
+        return exc.message
+    return None

@@ -1,0 +1,61 @@
+"""Exact money: parse API numbers to Decimal, format for people and for JSON."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def to_decimal(value: object) -> Decimal | None:
+    """An API number as an exact Decimal, or None when absent or not a finite number.
+
+    Floats are converted through repr() so 0.1 stays 0.1 rather than its binary expansion.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    else:
+        return None
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def plain(value: Decimal) -> str:
+    """Decimal as a plain JSON number literal: no exponent, no trailing zeros."""
+    if value == 0:
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def usd(value: Decimal | None, *, unknown: str = "—") -> str:
+    """`$12.35`, half-up on the exact decimal; a non-zero amount under a cent is `<$0.01`."""
+    if value is None:
+        return unknown
+    negative = value < 0
+    magnitude = -value if negative else value
+    if ZERO < magnitude < CENT:
+        return "-<$0.01" if negative else "<$0.01"
+    rounded = magnitude.quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"{'-' if negative and rounded else ''}${rounded:,.2f}"
+
+
+def percent(value: Decimal | None, *, places: int = 0) -> str:
+    if value is None:
+        return "—"
+    quantum = Decimal(1).scaleb(-places)
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP)}%"

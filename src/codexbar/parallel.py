@@ -1,0 +1,40 @@
+"""Run a few blocking calls at once on plain threads (cheaper to import than an executor)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Outcome(Generic[T]):
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: T | None = None, error: BaseException | None = None) -> None:
+        self.value = value
+        self.error = error
+
+
+def run_all(calls: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
+    """Call each function on its own thread; results in the same order, errors captured."""
+    outcomes: list[Outcome[T]] = [Outcome() for _ in calls]
+
+    def runner(i: int, call: Callable[[], T]) -> None:
+        try:
+            outcomes[i].value = call()
+        except Exception as exc:  # captured and reported by the caller
+            outcomes[i].error = exc
+
+    if len(calls) == 1:
+        runner(0, calls[0])
+        return outcomes
+    threads = [
+        threading.Thread(target=runner, args=(i, c), daemon=True) for i, c in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -1,0 +1,208 @@
+"""CodexBar's JSON payload, plus our exact `openrouter` block (schema: docs/json.md).
+
+Money is written from the exact decimals as JSON numbers, never through float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from codexbar.jsonnum import dumps
+from codexbar.money import plain, usd
+from codexbar.windows import iso
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from codexbar.snapshot import Budget, Snapshot, SpendWindows
+
+SCHEMA_VERSION = 1
+
+
+def balance_text(snapshot: Snapshot) -> str | None:
+    return f"Balance: {usd(snapshot.balance)}" if snapshot.balance is not None else None
+
+
+def payload(snapshot: Snapshot) -> dict[str, Any]:
+    """One provider/account as CodexBar's payload; nil keys omitted except the three meters."""
+    out: dict[str, Any] = {"provider": snapshot.provider, "source": snapshot.source}
+    if snapshot.account is not None:
+        out["account"] = snapshot.account
+    if snapshot.failure is not None:
+        out["error"] = {
+            "code": snapshot.failure.code,
+            "message": snapshot.failure.message,
+            "kind": snapshot.failure.kind,
+        }
+        out[snapshot.provider] = None
+        return out
+    login = balance_text(snapshot)
+    primary = snapshot.primary
+    usage: dict[str, Any] = {
+        "primary": None
+        if primary is None
+        else {"usedPercent": primary.used_percent, "resetsAt": iso(primary.resets_at)},
+        "secondary": None,
+        "tertiary": None,
+        "details": details(snapshot),
+        "updatedAt": iso(snapshot.fetched_at),
+    }
+    identity: dict[str, Any] = {"providerID": snapshot.provider}
+    if login is not None:
+        identity["loginMethod"] = login
+        usage["identity"] = identity
+        usage["loginMethod"] = login
+    else:
+        usage["identity"] = identity
+    out["usage"] = usage
+    out[snapshot.provider] = exact_block(snapshot)
+    return out
+
+
+def _row(label: str, value: str, secondary: str | None = None) -> dict[str, str]:
+    row = {"label": label, "value": value}
+    if secondary:
+        row["secondaryValue"] = secondary
+    return row
+
+
+def details(s: Snapshot) -> list[dict[str, Any]]:
+    sections: list[dict[str, Any]] = []
+    if s.balance is not None:
+        sections.append(
+            {
+                "title": "Credits",
+                "rows": [
+                    _row("Balance", usd(s.balance)),
+                    _row("Purchased", usd(s.total_credits)),
+                    _row("Used", usd(s.total_usage)),
+                ],
+            }
+        )
+    if s.primary is not None:
+        m = s.primary
+        rows = [
+            _row("Limit", usd(m.limit), m.window or "never resets"),
+            _row("Used", usd(m.used), f"{plain(m.used_percent.quantize(Decimal('0.1')))}%"),
+            _row("Remaining", usd(m.remaining)),
+        ]
+        if m.resets_at is not None:
+            rows.append(_row("Resets", iso(m.resets_at) or ""))
+        sections.append({"title": "API key limit", "rows": rows})
+    spend_rows = [
+        _row(label, usd(value))
+        for label, value in (
+            ("Today", s.usage.daily),
+            ("This week", s.usage.weekly),
+            ("This month", s.usage.monthly),
+            ("All time", s.usage.total),
+        )
+        if value is not None
+    ]
+    if not s.byok_usage.is_zero_or_unknown():
+        spend_rows.append(
+            _row(
+                "BYOK this month", usd(s.byok_usage.monthly), f"all time {usd(s.byok_usage.total)}"
+            )
+        )
+    if s.last30_spend is not None:
+        spend_rows.append(_row("Last 30 days", usd(s.last30_spend)))
+    if spend_rows:
+        sections.append({"title": "Key spend", "rows": spend_rows})
+    if s.free_requests is not None and s.free_requests.limit is not None:
+        f = s.free_requests
+        used = "?" if f.used is None else str(f.used)
+        sections.append(
+            {
+                "title": "Free models",
+                "rows": [
+                    _row(
+                        "Requests today",
+                        f"{used} / {f.limit}",
+                        "tier limit" if f.inferred else None,
+                    )
+                ],
+            }
+        )
+    if s.budgets:
+        sections.append(
+            {
+                "title": "Budgets",
+                "rows": [
+                    _row(
+                        b.scope + (" (effective)" if b.effective else ""),
+                        f"{usd(b.spend)} / {usd(b.limit)}",
+                        f"{usd(b.remaining)} left"
+                        + (f" · {b.reset_interval}" if b.reset_interval else ""),
+                    )
+                    for b in s.budgets
+                ],
+            }
+        )
+    points = [
+        {"label": label, "value": value}
+        for label, value in (
+            ("Today", s.usage.daily),
+            ("This week", s.usage.weekly),
+            ("This month", s.usage.monthly),
+        )
+        if value is not None
+    ]
+    if points:
+        sections.append({"kind": "bars", "title": "Key spend", "unit": "USD", "points": points})
+    return sections
+
+
+def _windows(w: SpendWindows) -> dict[str, Any]:
+    return {"total": w.total, "daily": w.daily, "weekly": w.weekly, "monthly": w.monthly}
+
+
+def _budget(b: Budget) -> dict[str, Any]:
+    return {
+        "scope": b.scope,
+        "limit": b.limit,
+        "spend": b.spend,
+        "remaining": b.remaining,
+        "resetInterval": b.reset_interval,
+        "resetsAt": iso(b.resets_at),
+        "includeByok": b.include_byok,
+        "budgetId": b.budget_id,
+        "effective": b.effective,
+    }
+
+
+def exact_block(s: Snapshot) -> dict[str, Any]:
+    m = s.primary
+    f = s.free_requests
+    effective = s.effective_budget
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "keyLabel": s.key_label,
+        "isFreeTier": s.is_free_tier,
+        "isManagementKey": s.is_management_key,
+        "balance": s.balance,
+        "totalCredits": s.total_credits,
+        "totalUsage": s.total_usage,
+        "keyLimit": s.key_limit,
+        "keyLimitRemaining": s.key_limit_remaining,
+        "keyLimitUsed": m.used if m else None,
+        "keyLimitUsedPercent": m.used_percent if m else None,
+        "limitReset": s.limit_reset,
+        "limitResetsAt": iso(m.resets_at) if m else None,
+        "keyUsage": _windows(s.usage),
+        "byokUsage": _windows(s.byok_usage),
+        "freeModelRequests": None
+        if f is None
+        else {"limit": f.limit, "used": f.used, "remaining": f.remaining, "inferred": f.inferred},
+        "budgets": [_budget(b) for b in s.budgets],
+        "effectiveBudget": _budget(effective) if effective else None,
+        "expiresAt": iso(s.expires_at),
+        "last30DaysSpend": s.last30_spend,
+        "notes": [{"level": n.level, "text": n.text} for n in s.notes],
+        "stale": s.stale,
+    }
+
+
+def render(snapshots: list[Snapshot], *, pretty: bool = False) -> str:
+    return dumps([payload(s) for s in snapshots], pretty=pretty)
