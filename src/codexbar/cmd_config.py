@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from codexbar.cliutil import Parser, write
 from codexbar.config import MANAGEMENT_SECRET, ConfigFile
 from codexbar.credentials import check_config_url, mask, remember_secret
 from codexbar.errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageError
@@ -19,7 +20,35 @@ Writer = Callable[[str], None]
 SECRET_WORDS = ("key", "token", "secret", "password", "cookie")
 
 
-def run(opts: argparse.Namespace, write: Writer) -> int:
+def build_parser(prog: str) -> Parser:
+    parser = Parser(prog=prog, description="Read and edit the CodexBar-compatible config file.")
+    sub = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
+    setkey = sub.add_parser("set-api-key", help="store an API key (from --stdin or --api-key)")
+    setkey.add_argument("-p", "--provider", default="openrouter")
+    setkey.add_argument("--stdin", action="store_true", help="read the key from standard input")
+    setkey.add_argument(
+        "--api-key", metavar="KEY", help="the key (prefer --stdin: argv is visible to ps)"
+    )
+    setkey.add_argument("--account", metavar="LABEL", help="store as a labeled account")
+    setkey.add_argument("--management", action="store_true", help="store the management key")
+    setkey.add_argument("--no-enable", action="store_true", help="do not enable the provider")
+    remove = sub.add_parser("remove-api-key", help="remove a stored key")
+    remove.add_argument("-p", "--provider", default="openrouter")
+    remove.add_argument("--account", metavar="LABEL")
+    remove.add_argument("--management", action="store_true")
+    dump = sub.add_parser("dump", help="print the config (secrets masked)")
+    dump.add_argument("--show-secrets", action="store_true")
+    validate = sub.add_parser("validate", help="check the config; one line per problem")
+    validate.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_parser("providers", help="list providers and whether each is enabled")
+    for name in ("enable", "disable"):
+        p = sub.add_parser(name, help=f"{name} a provider")
+        p.add_argument("name")
+    sub.add_parser("path", help="print the config file path")
+    return parser
+
+
+def run(opts: argparse.Namespace) -> int:
     action: str = opts.action
     if action == "path":
         write(f"{config_path()}\n")

@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-from collections.abc import Callable
 from importlib import metadata
 
 from codexbar import __version__
+from codexbar.cliutil import Parser, add_selection_flags, write
 from codexbar.config import ConfigFile
 from codexbar.credentials import Overrides, mask
 from codexbar.errors import EXIT_OK, CodexbarError
 from codexbar.paths import cache_dir, config_path, data_dir
 from codexbar.pipeline import accounts_for, select_providers
 from codexbar.providers import display_name
-
-Writer = Callable[[str], None]
 
 
 def _version(dist: str) -> str:
@@ -26,7 +24,17 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def run(opts: argparse.Namespace, write: Writer) -> int:
+def build_parser(prog: str) -> Parser:
+    parser = Parser(
+        prog=prog,
+        description="Versions, config, key source (masked), base URL, reachability.",
+    )
+    add_selection_flags(parser)
+    parser.add_argument("--timeout", type=float, default=5.0)
+    return parser
+
+
+def run(opts: argparse.Namespace) -> int:
     write(f"codexbar      {__version__}\n")
     write(f"python        {platform.python_version()} ({sys.executable})\n")
     write(f"platform      {platform.platform()}\n")

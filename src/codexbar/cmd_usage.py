@@ -1,0 +1,121 @@
+"""`codexbar` / `codexbar usage`: the card(s), as text or CodexBar JSON."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from codexbar import __version__
+from codexbar.cliutil import (
+    Parser,
+    add_fetch_flags,
+    add_selection_flags,
+    error,
+    selection,
+    use_color,
+    write,
+)
+from codexbar.errors import EXIT_OK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from codexbar.credentials import Account
+    from codexbar.pipeline import Result
+
+FORMATS = ["text", "json"]
+
+
+def build_parser(prog: str, epilog: str = "") -> Parser:
+    parser = Parser(
+        prog=prog,
+        description="Where your AI-API money stands: OpenRouter balance, key limit and spend.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"codexbar {__version__}")
+    add_selection_flags(parser)
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=FORMATS, default=None, help="output format (default text)")
+    out.add_argument("--json", action="store_true", help="same as --format json")
+    out.add_argument("--pretty", action="store_true", help="indent JSON")
+    out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
+    add_fetch_flags(parser)
+    parser.add_argument(
+        "--demo", action="store_true", help="run against the built-in simulated OpenRouter"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
+    return parser
+
+
+def run(opts: argparse.Namespace) -> int:
+    fmt = "json" if opts.json else (opts.format or "text")
+    if opts.demo:
+        from codexbar.demo import demo_results
+
+        if opts.timeout <= 0:
+            from codexbar.errors import UsageError
+
+            raise UsageError("--timeout must be positive")
+        return emit(demo_results(timeout=opts.timeout), fmt, opts)
+
+    from codexbar.pipeline import collect
+
+    accounts, _config = selection(opts)
+    if fmt == "json" and opts.max_age is not None and not opts.refresh:
+        cached = cached_payloads(accounts, opts.max_age)
+        if cached is not None:
+            from codexbar.jsonnum import dumps
+
+            write(dumps(cached, pretty=opts.pretty) + "\n")
+            return EXIT_OK
+    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, refresh=opts.refresh)
+    return emit(results, fmt, opts)
+
+
+def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[object] | None:
+    """Every account's ready-made payload from the cache, or None if any is missing or old.
+
+    This path skips the snapshot classes and renderers entirely: status bars poll it."""
+    from codexbar import cache
+
+    payloads: list[object] = []
+    for account in accounts:
+        if not account.api_key and not account.management_key:
+            return None
+        payload = cache.load_payload(account.provider, account.cache_identity, max_age)
+        if payload is None:
+            return None
+        payloads.append(payload)
+    return payloads
+
+
+def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
+    """Print the results in the chosen format; the exit code of the first failure."""
+    from datetime import UTC, datetime
+
+    snapshots = [r.snapshot for r in results]
+    if fmt == "json":
+        from codexbar.render.json_payload import render
+
+        write(render(snapshots, pretty=opts.pretty) + "\n")
+    else:
+        from codexbar.render.text import render as render_text
+
+        write(render_text(snapshots, datetime.now(UTC), color=use_color(opts.no_color)))
+    return report_failures(results, strict=opts.strict)
+
+
+def report_failures(results: list[Result], *, strict: bool) -> int:
+    """One `Error:` line per failed account; the exit code of the first failure."""
+    from codexbar.providers import display_name
+
+    code = EXIT_OK
+    for result in results:
+        result_code = result.exit_code(strict=strict)
+        if result_code != EXIT_OK and result.error is not None:
+            who = display_name(result.snapshot.provider)
+            if result.snapshot.account:
+                who += f" ({result.snapshot.account})"
+            error(f"{who}: {result.error.one_line()}")
+            code = code or result_code
+    return code
