@@ -45,7 +45,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def compare(ours: list[str], base: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+def compare(
+    ours: list[str], base: list[str], env: dict[str, str], runs: int
+) -> tuple[float, float]:
     for _ in range(2):  # warm the page cache and .pyc files
         timed(ours, env)
         timed(base, env)
@@ -88,7 +90,12 @@ def main() -> int:
         if not cache_files:
             raise SystemExit("no cache file was written")
         cached = [*codexbar, "-p", "or", "--format", "json", "--max-age", "3600"]
-        load_json = [py, "-c", "import json, sys; json.load(open(sys.argv[1]))", str(cache_files[0])]
+        load_json = [
+            py,
+            "-c",
+            "import json, sys; json.load(open(sys.argv[1]))",
+            str(cache_files[0]),
+        ]
         server.clear_requests()
         ours, base = compare(cached, load_json, env, args.runs)
         if server.requests:
@@ -107,7 +114,9 @@ def main() -> int:
     for name, ours, base, goal in rows:
         ratio = ours / base
         flag = "ok" if ratio <= goal else "OVER"
-        print(f"{name:<46} {ours * 1000:7.1f}ms {base * 1000:7.1f}ms {ratio:6.2f} {goal:5.1f}x {flag}")
+        print(
+            f"{name:<46} {ours * 1000:7.1f}ms {base * 1000:7.1f}ms {ratio:6.2f} {goal:5.1f}x {flag}"
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ from codexbar.providers import PROVIDERS, display_name, resolve
 
 Writer = Callable[[str], None]
 SECRET_WORDS = ("key", "token", "secret", "password", "cookie")
+BAG_WORDS = ("secret", "password", "cookie")
 
 
 def build_parser(prog: str) -> Parser:
@@ -130,23 +131,35 @@ def remove_api_key(config: ConfigFile, opts: argparse.Namespace, write: Writer) 
     return EXIT_OK
 
 
-def masked(value: Any, *, secret: bool = False) -> Any:
-    """A copy of the config with every secret-looking string masked."""
+def masked(value: Any, *, secret: bool = False, bag: bool = False) -> Any:
+    """A copy of the config with every secret-looking string masked.
+
+    A bag of secrets (`pluginSecrets`, cookies) masks everything it holds; any other object
+    under a secret-looking name (`tokenAccounts`) masks only the fields whose own names look
+    secret (`token`), so labels and dates stay readable."""
     if isinstance(value, dict):
-        return {
-            k: masked(v, secret=secret or any(w in k.lower() for w in SECRET_WORDS))
-            for k, v in value.items()
-        }
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            name = k.lower()
+            named = any(w in name for w in SECRET_WORDS)
+            holds = bag or (named and any(w in name for w in BAG_WORDS))
+            out[k] = masked(v, secret=bag or named, bag=holds)
+        return out
     if isinstance(value, list):
-        return [masked(v, secret=secret) for v in value]
+        return [masked(v, secret=secret, bag=bag) for v in value]
     if secret and isinstance(value, str) and value:
         return mask(value)
     return value
 
 
 def dump(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
-    data = config.data if opts.show_secrets else masked(config.data)
-    write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    if opts.show_secrets:
+        # Asked for explicitly: the one output not scrubbed of keys (write() would mask them).
+        sys.stdout.write(json.dumps(config.data, indent=2, sort_keys=True, ensure_ascii=False))
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        return EXIT_OK
+    write(json.dumps(masked(config.data), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return EXIT_OK
 
 

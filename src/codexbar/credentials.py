@@ -22,13 +22,16 @@ DEFAULT_TITLE = "CodexBar"
 
 _KNOWN_SECRETS: set[str] = set()
 _KEY_PATTERN = re.compile(r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}")
+_MASK_PREFIX = re.compile(r"sk-[A-Za-z0-9]{1,8}-(?:v[0-9]{1,3}-)?")
 
 
 def mask(key: str | None) -> str:
     """`sk-or-v1-…abcd`: the prefix and the last four characters, never more."""
     if not key:
         return "(none)"
-    prefix = key[: key.rfind("-") + 1] if key.startswith("sk-") and key.count("-") >= 2 else ""
+    # Only the kind prefix (`sk-or-v1-`), never a hyphenated part of the secret itself.
+    kind = _MASK_PREFIX.match(key)
+    prefix = kind.group(0) if kind else ""
     if len(key) <= 12:
         return f"{prefix}…"
     return f"{prefix}…{key[-4:]}"
@@ -49,17 +52,17 @@ def redact(text: str) -> str:
 
 def normalize_api_url(raw: str, *, variable: str) -> str:
     """Drop trailing slashes, add https:// to a bare host; only https, or http to loopback."""
-    text = raw.strip().rstrip("/")
-    if not text:
+    text = raw.strip()
+    if not text.rstrip("/"):
         raise UsageError(f"{variable} is empty")
     if "://" not in text:
         text = f"https://{text}"
-    parts = urlsplit(text)
+    parts = urlsplit(text)  # before dropping slashes: "https://" must not become a host
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
-        return text
+        return text.rstrip("/")
     if parts.scheme == "http" and _is_loopback(host):
-        return text
+        return text.rstrip("/")
     raise UsageError(
         f"{variable}={raw!r} is not allowed: use https://, or http:// only to a loopback "
         "address, because the API key would travel in clear text"

@@ -80,7 +80,7 @@ class HttpClient:
             status, raw, retry_after = self._send(url, request_headers, remaining)
             if status in RETRY_STATUSES and attempt < self.retry.attempts:
                 wait = self._wait_for(attempt, retry_after)
-                if time.monotonic() + wait < deadline:
+                if wait is not None and time.monotonic() + wait < deadline:
                     time.sleep(wait)
                     continue
             return _decode(status, raw, time.monotonic() - started)
@@ -96,7 +96,7 @@ class HttpClient:
                 headers=headers,
                 redirect=False,
                 preload_content=False,
-                timeout=u3.Timeout(connect=min(timeout, 5.0), read=timeout),
+                timeout=u3.Timeout(total=timeout, connect=min(timeout, 5.0)),
             )
         except u3.exceptions.MaxRetryError as exc:
             raise _network_error(exc.reason) from None
@@ -120,13 +120,18 @@ class HttpClient:
             )
         return response.status, raw, response.headers.get("Retry-After")
 
-    def _wait_for(self, attempt: int, retry_after: str | None) -> float:
+    def _wait_for(self, attempt: int, retry_after: str | None) -> float | None:
+        """Seconds to wait before the next attempt; None when the server asks for longer
+        than we are willing to wait (retrying sooner would only be refused again)."""
         wait = self.retry.backoff * (2 ** (attempt - 1))
         if retry_after:
             try:
-                wait = max(wait, float(retry_after))
+                asked = float(retry_after)
             except ValueError:
-                pass  # HTTP-date form: fall back to our own backoff
+                asked = 0.0  # HTTP-date form: fall back to our own backoff
+            if asked > self.retry.retry_after_cap:
+                return None
+            wait = max(wait, asked)
         return float(min(wait, self.retry.retry_after_cap))
 
     def close(self) -> None:

@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+MAX_EXPONENT = 15  # amounts from 1e15 USD up are not money but garbage
+MIN_EXPONENT = -400  # below any float; only a string could go there
 
 
 def to_decimal(value: object) -> Decimal | None:
@@ -15,21 +17,23 @@ def to_decimal(value: object) -> Decimal | None:
     """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    elif isinstance(value, Decimal):
-        return value if value.is_finite() else None
+    if isinstance(value, int | Decimal):
+        result = Decimal(value)
+    elif isinstance(value, float | str):
+        text = repr(value) if isinstance(value, float) else value.strip()
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            return None
     else:
         return None
-    try:
-        result = Decimal(text)
-    except InvalidOperation:
+    if not result.is_finite():
         return None
-    return result if result.is_finite() else None
+    # No real amount comes near these bounds; beyond them arithmetic and rounding would
+    # overflow Decimal's context (e.g. 1e300 cannot be quantized to cents).
+    if result and not MIN_EXPONENT < result.adjusted() < MAX_EXPONENT:
+        return None
+    return result
 
 
 def plain(value: Decimal) -> str:

@@ -946,6 +946,12 @@ class _HTTPServer(ThreadingHTTPServer):
         )
         thread.start()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a size cap, a timeout) is normal here, not news.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def server_bind(self) -> None:
         # Skip HTTPServer's getfqdn() reverse lookup: slow or failing without DNS.
         TCPServer.server_bind(self)

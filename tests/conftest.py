@@ -1,0 +1,204 @@
+"""Shared fixtures: an isolated home for every test, one fake OpenRouter for the session,
+and two ways to run the CLI (in-process for speed, in a subprocess for end-to-end)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from codexbar.cli import main
+from codexbar.testing.fake_openrouter import FakeOpenRouter
+
+
+def derived_key(seed: str) -> str:
+    """A key shaped like OpenRouter's, derived so no key-like literal sits in the source."""
+    return "sk-or-v1-" + hashlib.sha256(seed.encode()).hexdigest()
+
+
+# Ordinary keys the shared fake server knows (registered in `server.accounts`).
+TEST_KEY = derived_key("codexbar tests: ordinary key")
+WORK_KEY = derived_key("codexbar tests: work account")
+HOME_KEY = derived_key("codexbar tests: home account")
+# Known to nobody: the fake server answers 401.
+UNKNOWN_KEY = derived_key("codexbar tests: a key the server has never seen")
+TEST_ACCOUNTS = {TEST_KEY: "Tests", WORK_KEY: "Work", HOME_KEY: "Home"}
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where an isolated test keeps its files."""
+
+    root: Path
+    home: Path
+    config_home: Path
+    cache_home: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_home / "codexbar" / "config.json"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.cache_home / "codexbar"
+
+    def write_config(self, data: Mapping[str, Any] | str) -> Path:
+        path = self.config_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = data if isinstance(data, str) else json.dumps(data, indent=2)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    def read_config(self) -> Any:
+        return json.loads(self.config_path.read_text(encoding="utf-8"))
+
+    def written_files(self) -> list[Path]:
+        """Every file codexbar may have written here (cache, history, state), the config
+        file (which holds keys on purpose) aside."""
+        return sorted(p for p in self.root.rglob("*") if p.is_file() and p != self.config_path)
+
+    def cache_files(self) -> list[Path]:
+        if not self.cache_dir.exists():
+            return []
+        return sorted(p for p in self.cache_dir.rglob("*") if p.is_file())
+
+
+_CLEARED_PREFIXES = ("OPENROUTER_", "CODEXBAR_", "XDG_")
+_CLEARED_NAMES = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM")
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """Every test gets its own HOME and XDG folders and no OpenRouter/codexbar variables."""
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    paths = Home(
+        root=tmp_path,
+        home=tmp_path / "home",
+        config_home=tmp_path / "xdg-config",
+        cache_home=tmp_path / "xdg-cache",
+    )
+    paths.home.mkdir()
+    monkeypatch.setenv("HOME", str(paths.home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(paths.config_home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(paths.cache_home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.setenv("COLUMNS", "80")
+    return paths
+
+
+def reset_server(server: FakeOpenRouter) -> None:
+    """Back to a well-behaved server with the full dataset and the test accounts."""
+    server.clear_scenarios()
+    server.set_latency(0.0)
+    server.set_dataset("full")
+    server.now = None
+    server.key_overrides.clear()
+    server.credits_overrides.clear()
+    server.accounts.clear()
+    server.accounts.update(TEST_ACCOUNTS)
+    server.clear_requests()
+
+
+@pytest.fixture(scope="session")
+def shared_server() -> Iterator[FakeOpenRouter]:
+    """One fake OpenRouter for the whole run; use `server` unless state must persist."""
+    with FakeOpenRouter() as fake:
+        reset_server(fake)
+        yield fake
+
+
+@pytest.fixture
+def server(shared_server: FakeOpenRouter) -> Iterator[FakeOpenRouter]:
+    """The shared fake server, reset before and after the test.
+
+    Per-endpoint latency is not reset: tests that need it start their own server."""
+    reset_server(shared_server)
+    yield shared_server
+    reset_server(shared_server)
+
+
+@pytest.fixture
+def api_env(server: FakeOpenRouter, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point both API URLs at the fake server and use TEST_KEY (also set in os.environ)."""
+    env = {
+        "OPENROUTER_API_URL": server.base_url,
+        "OPENROUTER_MANAGEMENT_API_URL": server.base_url,
+        "OPENROUTER_API_KEY": TEST_KEY,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@dataclass(frozen=True)
+class CliRun:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+class CliRunner(Protocol):
+    def __call__(self, *args: str, stdin: str | None = None) -> CliRun: ...
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """`codexbar.cli.main` in this process, with the current (isolated) environment."""
+
+    def run(*args: str, stdin: str | None = None) -> CliRun:
+        capsys.readouterr()
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return CliRun(code, out, err)
+
+    return run
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    stdin: str | None = None,
+    timeout: float = 30.0,
+) -> CliRun:
+    """The real CLI in a subprocess: `python -m codexbar ARGS` with os.environ plus `env`
+    (a None value removes the variable)."""
+    full_env = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
+    proc = subprocess.run(
+        [sys.executable, "-m", "codexbar", *args],
+        env=full_env,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return CliRun(proc.returncode, proc.stdout, proc.stderr)
