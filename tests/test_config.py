@@ -656,3 +656,19 @@ def test_config_without_an_action_is_a_usage_error(cli: CliRunner) -> None:
     assert run.code == EXIT_USAGE
     assert run.stderr.startswith("Error: ")
     assert len(run.stderr_lines) == 1
+
+
+def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "dotfiles" / "config.json"
+    target.parent.mkdir()
+    target.write_text('{"version": 1, "providers": [], "theme": "dark"}')
+    link = tmp_path / "config.json"
+    link.symlink_to(target)
+    config = ConfigFile.load(link)
+    config.set_enabled("openrouter", True)
+    config.save()
+    assert link.is_symlink()
+    saved = json.loads(target.read_text())
+    assert saved["theme"] == "dark"
+    assert saved["providers"] == [{"enabled": True, "id": "openrouter"}]
+    assert target.stat().st_mode & 0o777 == 0o600

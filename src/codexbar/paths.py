@@ -60,6 +60,8 @@ def write_private_atomic(path: Path, data: bytes) -> None:
     old file or the new one, never half of either."""
     import tempfile
 
+    if path.is_symlink():
+        path = path.resolve()  # keep a dotfiles-managed link a link: write its target
     ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
