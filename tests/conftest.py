@@ -102,7 +102,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
 def reset_server(server: FakeOpenRouter) -> None:
     """Back to a well-behaved server with the full dataset and the test accounts."""
     server.clear_scenarios()
-    server.set_latency(0.0)
+    server.clear_latency()
     server.set_dataset("full")
     server.now = None
     server.key_overrides.clear()

@@ -29,6 +29,7 @@ from tests.conftest import (
     run_cli,
 )
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 ALL_KEYS = (TEST_KEY, WORK_KEY, HOME_KEY, DEMO_KEY, DEMO_MANAGEMENT_KEY)
 
@@ -362,18 +363,23 @@ def test_json_with_a_management_key(
     assert block["last30DaysSpend"] > 0
     assert block["totalCredits"] == Decimal(100)
     assert block["totalUsage"] == Decimal("40.1234567")
-    # The chart: the same shape whether its bars are today/week/month or days of history.
-    chart = payload["usage"]["details"][-1]
-    assert {k: chart[k] for k in ("kind", "title", "unit")} == {
-        "kind": "bars",
-        "title": "Key spend",
-        "unit": "USD",
-    }
-    assert chart["points"]
-    for point in chart["points"]:
+    # CodexBar's "Key spend" chart keeps its three windows; /activity history adds the
+    # last 30 days as a second bars chart, gaps as null.
+    charts = {c["title"]: c for c in payload["usage"]["details"] if c.get("kind") == "bars"}
+    assert [p["label"] for p in charts["Key spend"]["points"]] == [
+        "Today",
+        "This week",
+        "This month",
+    ]
+    daily = charts["Daily spend"]
+    assert daily["unit"] == "USD"
+    assert len(daily["points"]) == 30
+    for point in daily["points"]:
         assert set(point) == {"label", "value"}
-        assert isinstance(point["label"], str)
+        assert ISO_DATE.match(point["label"])
         assert point["value"] is None or isinstance(point["value"], Decimal | int)
+    # Today's bar is the live figure from /key; the days before come from /activity.
+    assert daily["points"][-1]["value"] == block["keyUsage"]["daily"]
     assert_clean(run, home, cli)
 
 

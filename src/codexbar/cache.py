@@ -18,7 +18,10 @@ TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the bl
 if TYPE_CHECKING:
     from typing import Any
 
+    from codexbar.history.model import Forecast, SpendHistory
     from codexbar.snapshot import Snapshot
+
+    History = tuple[SpendHistory, Forecast]
 
 FORMAT = 2
 
@@ -67,7 +70,9 @@ def load_payload(provider: str, identity: str, max_age: float) -> dict[str, Any]
     return payload if 0 <= age <= max_age else None
 
 
-def save(snapshot: Snapshot, identity: str) -> None:
+def save(snapshot: Snapshot, identity: str, history: History | None = None) -> None:
+    """Store the snapshot and its payload (with history, so a cached JSON answer is the
+    same document a fresh one would be)."""
     from codexbar.jsonnum import dumps
     from codexbar.render.json_payload import payload
 
@@ -75,7 +80,7 @@ def save(snapshot: Snapshot, identity: str) -> None:
         "format": FORMAT,
         "fetchedAt": Decimal(str(round(snapshot.fetched_at.timestamp(), 3))),
         "snapshot": snapshot.to_dict(),
-        "payload": payload(snapshot),
+        "payload": payload(snapshot, history),
     }
     try:
         write_private_atomic(_file(snapshot.provider, identity), dumps(document).encode())

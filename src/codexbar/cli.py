@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("codexbar.cmd_config", "read and edit the config file"),
     "cache": ("codexbar.cmd_cache", "cache clear: forget cached snapshots"),
     "diagnose": ("codexbar.cmd_diagnose", "versions, config, key source (masked), reachability"),
+    "history": ("codexbar.cmd_history", "spend per day or model from local history; prune"),
 }
 
 EPILOG_TAIL = """\

@@ -20,9 +20,13 @@ from codexbar.errors import EXIT_OK
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.credentials import Account
+    from codexbar.history.model import Forecast, SpendHistory
     from codexbar.pipeline import Result
 
+    History = tuple[SpendHistory, Forecast]
+
 FORMATS = ["text", "json"]
+CHART_MODES = ["day", "week", "month"]
 
 
 def build_parser(prog: str, epilog: str = "") -> Parser:
@@ -39,6 +43,12 @@ def build_parser(prog: str, epilog: str = "") -> Parser:
     out.add_argument("--json", action="store_true", help="same as --format json")
     out.add_argument("--pretty", action="store_true", help="indent JSON")
     out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
+    out.add_argument(
+        "--chart",
+        choices=CHART_MODES,
+        default="day",
+        help="spend chart on the card: day (30 days, default), week or month (12 each)",
+    )
     add_fetch_flags(parser)
     parser.add_argument(
         "--demo", action="store_true", help="run against the built-in simulated OpenRouter"
@@ -97,12 +107,48 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
     if fmt == "json":
         from codexbar.render.json_payload import render
 
-        write(render(snapshots, pretty=opts.pretty) + "\n")
+        histories = load_histories(results, demo=bool(getattr(opts, "demo", False)))
+        write(render(snapshots, pretty=opts.pretty, histories=histories) + "\n")
     else:
         from codexbar.render.text import render as render_text
 
-        write(render_text(snapshots, datetime.now(UTC), color=use_color(opts.no_color)))
+        histories = load_histories(results, demo=bool(getattr(opts, "demo", False)))
+        write(
+            render_text(
+                snapshots,
+                datetime.now(UTC),
+                color=use_color(opts.no_color),
+                histories=histories,
+                chart=getattr(opts, "chart", "day"),
+            )
+        )
     return report_failures(results, strict=opts.strict)
+
+
+def load_histories(results: list[Result], *, demo: bool = False) -> list[History | None]:
+    """Series and forecast per result. The cached `--format json` path never comes here
+    (its payload already carries them), so it stays free of sqlite3."""
+    from codexbar import history
+
+    if demo:
+        # The demo never touches the user's history: it records into a throwaway file.
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "history.sqlite3"
+            for result in results:
+                history.record(result.snapshot, path=path)
+            return [
+                history.load_for(r.snapshot, path=path) if r.snapshot.ok else None for r in results
+            ]
+    from codexbar.pipeline import load_history
+
+    # A fresh fetch already loaded its history; cached or stale results load it here.
+    return [
+        r.history if r.history is not None else load_history(r.snapshot) if r.snapshot.ok else None
+        for r in results
+    ]
 
 
 def report_failures(results: list[Result], *, strict: bool) -> int:

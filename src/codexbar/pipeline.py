@@ -16,6 +16,7 @@ from codexbar.providers import PROVIDERS, resolve
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
+    from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http_client import HttpClient
     from codexbar.snapshot import Snapshot
 
@@ -57,11 +58,17 @@ def accounts_for(
 class Result:
     """A snapshot and, when the fetch failed, the error behind it (even if stale data shows)."""
 
-    __slots__ = ("error", "snapshot")
+    __slots__ = ("error", "history", "snapshot")
 
-    def __init__(self, snapshot: Snapshot, error: CodexbarError | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        error: CodexbarError | None = None,
+        history: tuple[SpendHistory, Forecast] | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.error = error
+        self.history = history  # loaded once after a fresh fetch; None = not loaded
 
     def exit_code(self, *, strict: bool) -> int:
         if self.error is None:
@@ -126,13 +133,32 @@ def fetch_one(
             exc,
         )
     if persist:
-        cache.save(snapshot, identity)
         record_history(snapshot, account)
+        series = load_history(snapshot)
+        cache.save(snapshot, identity, series)
+        return Result(snapshot, history=series)
     return Result(snapshot)
 
 
 def record_history(snapshot: Snapshot, account: Account) -> None:
-    """Hook for the history store; a no-op until it exists."""
+    """One row in the history store per successful fetch. Never fails the run: history is
+    an extra, the figures on screen are the point."""
+    try:
+        from codexbar import history
+
+        history.record(snapshot)
+    except Exception:  # noqa: S110 - record() is already best effort; this guards the import
+        pass
+
+
+def load_history(snapshot: Snapshot) -> tuple[SpendHistory, Forecast] | None:
+    """The account's series and forecast, or None when there is none or it cannot be read."""
+    try:
+        from codexbar import history
+
+        return history.load_for(snapshot)
+    except Exception:
+        return None
 
 
 def collect(

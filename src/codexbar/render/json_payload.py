@@ -13,9 +13,13 @@ from codexbar.windows import iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
+    from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
     from codexbar.snapshot import Budget, Snapshot, SpendWindows
+
+    History = tuple[SpendHistory, Forecast]
 
 SCHEMA_VERSION = 1
 
@@ -24,8 +28,10 @@ def balance_text(snapshot: Snapshot) -> str | None:
     return f"Balance: {usd(snapshot.balance)}" if snapshot.balance is not None else None
 
 
-def payload(snapshot: Snapshot) -> dict[str, Any]:
-    """One provider/account as CodexBar's payload; nil keys omitted except the three meters."""
+def payload(snapshot: Snapshot, history: History | None = None) -> dict[str, Any]:
+    """One provider/account as CodexBar's payload; nil keys omitted except the three meters.
+    `history` (from codexbar.history.load_for) adds the series, the forecast and the daily
+    "Key spend" bars."""
     out: dict[str, Any] = {"provider": snapshot.provider, "source": snapshot.source}
     if snapshot.account is not None:
         out["account"] = snapshot.account
@@ -45,7 +51,7 @@ def payload(snapshot: Snapshot) -> dict[str, Any]:
         else {"usedPercent": primary.used_percent, "resetsAt": iso(primary.resets_at)},
         "secondary": None,
         "tertiary": None,
-        "details": details(snapshot),
+        "details": details(snapshot, history),
         "updatedAt": iso(snapshot.fetched_at),
     }
     identity: dict[str, Any] = {"providerID": snapshot.provider}
@@ -56,7 +62,7 @@ def payload(snapshot: Snapshot) -> dict[str, Any]:
     else:
         usage["identity"] = identity
     out["usage"] = usage
-    out[snapshot.provider] = exact_block(snapshot)
+    out[snapshot.provider] = exact_block(snapshot, history)
     return out
 
 
@@ -67,7 +73,7 @@ def _row(label: str, value: str, secondary: str | None = None) -> dict[str, str]
     return row
 
 
-def details(s: Snapshot) -> list[dict[str, Any]]:
+def details(s: Snapshot, history: History | None = None) -> list[dict[str, Any]]:
     sections: list[dict[str, Any]] = []
     if s.balance is not None:
         sections.append(
@@ -150,7 +156,12 @@ def details(s: Snapshot) -> list[dict[str, Any]]:
         if value is not None
     ]
     if points:
+        # CodexBar's chart, always the same three windows so scripts can rely on its shape.
         sections.append({"kind": "bars", "title": "Key spend", "unit": "USD", "points": points})
+    if history is not None and history[0].enough:
+        # With enough history, the last 30 UTC days as a second chart; a gap is null, never 0.
+        daily = [{"label": p.start.isoformat(), "value": p.spend} for p in history[0].daily]
+        sections.append({"kind": "bars", "title": "Daily spend", "unit": "USD", "points": daily})
     return sections
 
 
@@ -172,7 +183,46 @@ def _budget(b: Budget) -> dict[str, Any]:
     }
 
 
-def exact_block(s: Snapshot) -> dict[str, Any]:
+def _point(p: SeriesPoint) -> dict[str, Any]:
+    return {
+        "date": p.start.isoformat(),
+        "label": p.label,
+        "spend": p.spend,
+        "requests": p.requests,
+        "tokens": p.tokens,
+        "topModel": p.top_model,
+        "current": p.is_current,
+        "source": p.source,
+    }
+
+
+def history_block(h: SpendHistory) -> dict[str, Any]:
+    return {
+        "daily": [_point(p) for p in h.daily],
+        "weekly": [_point(p) for p in h.weekly],
+        "monthly": [_point(p) for p in h.monthly],
+        "knownDays": h.known_days,
+        "enough": h.enough,
+        "hasActivity": h.has_activity,
+        "status": h.status,
+    }
+
+
+def forecast_block(f: Forecast) -> dict[str, Any]:
+    return {
+        "burnRatePerDay": f.burn_rate_per_day,
+        "basisDays": f.basis_days,
+        "balanceDaysLeft": f.balance_days_left,
+        "balanceRunoutAt": f.balance_runout_at.isoformat() if f.balance_runout_at else None,
+        "keyLimitDaysLeft": f.key_limit_days_left,
+        "keyLimitReachedAt": f.key_limit_reached_at.isoformat() if f.key_limit_reached_at else None,
+        "limitResetsFirst": f.limit_resets_first,
+        "monthProjection": f.month_projection,
+        "reasons": dict(f.reasons),
+    }
+
+
+def exact_block(s: Snapshot, history: History | None = None) -> dict[str, Any]:
     m = s.primary
     f = s.free_requests
     effective = s.effective_budget
@@ -201,8 +251,18 @@ def exact_block(s: Snapshot) -> dict[str, Any]:
         "last30DaysSpend": s.last30_spend,
         "notes": [{"level": n.level, "text": n.text} for n in s.notes],
         "stale": s.stale,
+        "history": history_block(history[0]) if history is not None else None,
+        "forecast": forecast_block(history[1]) if history is not None else None,
     }
 
 
-def render(snapshots: list[Snapshot], *, pretty: bool = False) -> str:
-    return dumps([payload(s) for s in snapshots], pretty=pretty)
+def render(
+    snapshots: list[Snapshot],
+    *,
+    pretty: bool = False,
+    histories: Sequence[History | None] | None = None,
+) -> str:
+    """The payloads; `histories` holds one (series, forecast) or None per snapshot."""
+    if histories is None:
+        return dumps([payload(s) for s in snapshots], pretty=pretty)
+    return dumps([payload(s, h) for s, h in zip(snapshots, histories, strict=True)], pretty=pretty)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -13,6 +14,11 @@ from codexbar.windows import age, countdown
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.text import Text
+
+    from codexbar.history.model import Forecast, SpendHistory
+
+    History = tuple[SpendHistory, Forecast]
 
 BAR_WIDTH = 24
 WARN_PERCENT = Decimal(80)
@@ -43,7 +49,11 @@ def title(snapshot: Snapshot) -> str:
 
 
 def card(
-    snapshot: Snapshot, now: datetime, extra: list[RenderableType] | None = None
+    snapshot: Snapshot,
+    now: datetime,
+    extra: list[RenderableType] | None = None,
+    history: History | None = None,
+    chart: str = "day",
 ) -> RenderableType:
     from rich.panel import Panel
     from rich.table import Table
@@ -113,6 +123,9 @@ def card(
         else:
             text.append(f" · {budget.reset_interval or 'lifetime'}", style="dim")
         grid.add_row("Budgets" if i == 0 else "", text)
+    if history is not None:
+        for label, text in history_rows(*history):
+            grid.add_row(label, text)
     for note in snapshot.notes:
         icon = NOTE_ICONS.get(note.level, "-")
         grid.add_row(
@@ -123,6 +136,8 @@ def card(
     if snapshot.stale:
         subtitle = f"stale · {subtitle}"
     body: RenderableType = grid
+    if history is not None and history[0].enough:
+        extra = [spend_chart(history[0], chart), *(extra or [])]
     if extra:
         from rich.console import Group
 
@@ -152,9 +167,99 @@ def make_console(*, color: bool, width: int | None = None) -> Console:
     return console
 
 
-def render(snapshots: list[Snapshot], now: datetime, *, color: bool) -> str:
+def render(
+    snapshots: list[Snapshot],
+    now: datetime,
+    *,
+    color: bool,
+    histories: Sequence[History | None] | None = None,
+    chart: str = "day",
+) -> str:
+    """The cards; `histories` (one per snapshot, or None) adds the chart and forecast."""
     console = make_console(color=color)
     with console.capture() as capture:
-        for snapshot in snapshots:
-            console.print(card(snapshot, now))
+        for index, snapshot in enumerate(snapshots):
+            history = histories[index] if histories is not None else None
+            console.print(card(snapshot, now, history=history, chart=chart))
     return capture.get()
+
+
+# --- history: the chart and the forecast lines ------------------------------------------
+
+CHART_STYLES = {
+    "title": "bold",
+    "legend": "dim",
+    "axis": "dim",
+    "bar": "cyan",
+    "current": "bold magenta",
+    "gap": "dim",
+    "label": "dim",
+}
+
+
+def spend_chart(history: SpendHistory, mode: str) -> RenderableType:
+    """The bar chart (render/chart.py) as rich text; readable without colour too."""
+    from rich.text import Text
+
+    from codexbar.render.chart import chart_lines, points_for
+
+    text = Text(no_wrap=True, overflow="crop")
+    for index, line in enumerate(chart_lines(points_for(history, mode), mode)):
+        if index:
+            text.append("\n")
+        for segment, role in line:
+            text.append(segment, style=CHART_STYLES.get(role, ""))
+    text.rstrip()
+    return text
+
+
+def _about(days: Decimal) -> str:
+    if days < 1:
+        return "less than a day"
+    whole = int(days.to_integral_value())
+    return f"about {whole} day{'s' if whole != 1 else ''}"
+
+
+def history_rows(history: SpendHistory, forecast: Forecast) -> list[tuple[str, Text]]:
+    """Card rows: the history status until the chart can show, then the forecast."""
+    from rich.text import Text
+
+    rows: list[tuple[str, Text]] = []
+    if not history.enough:
+        rows.append(("History", Text(history.status, style="dim")))
+    rate = forecast.burn_rate_per_day
+    if rate is None:
+        if history.enough:
+            reason = forecast.reasons.get("burnRatePerDay", "not enough data")
+            rows.append(("Pace", Text(f"unknown: {reason}", style="dim")))
+        return rows
+    days = forecast.basis_days
+    pace = Text(f"{usd(rate)}/day", style="bold")
+    pace.append(f" over the last 7 days ({days} with data)")
+    if forecast.month_projection is not None:
+        pace.append(f" · month ≈ {usd(forecast.month_projection)}")
+    rows.append(("Pace", pace))
+    runway: list[Text] = []
+    if forecast.balance_runout_at is not None and forecast.balance_days_left is not None:
+        runway.append(
+            Text(
+                f"Balance lasts {_about(forecast.balance_days_left)} at this pace "
+                f"({forecast.balance_runout_at.isoformat()})"
+            )
+        )
+    if forecast.key_limit_reached_at is not None and forecast.key_limit_days_left is not None:
+        if forecast.key_limit_days_left == 0:
+            runway.append(Text("Key limit reached", style="red"))
+        else:
+            runway.append(
+                Text(
+                    f"Key limit reached in {_about(forecast.key_limit_days_left)} "
+                    f"({forecast.key_limit_reached_at.isoformat()})",
+                    style="yellow",
+                )
+            )
+    elif forecast.limit_resets_first:
+        runway.append(Text("Key limit resets before you reach it", style="dim"))
+    for index, line in enumerate(runway):
+        rows.append(("Runway" if index == 0 else "", line))
+    return rows

@@ -1215,6 +1215,11 @@ class FakeOpenRouter:
         with self._lock:
             self._latency[endpoint] = seconds
 
+    def clear_latency(self) -> None:
+        """No injected latency on any endpoint (per-endpoint settings included)."""
+        with self._lock:
+            self._latency.clear()
+
     def requests_to(self, path_suffix: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.endswith(path_suffix)]
