@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cache": ("codexbar.cmd_cache", "cache clear: forget cached snapshots"),
     "diagnose": ("codexbar.cmd_diagnose", "versions, config, key source (masked), reachability"),
     "history": ("codexbar.cmd_history", "spend per day or model from local history; prune"),
+    "watch": ("codexbar.cmd_watch", "live card(s), refreshed every N s; r refreshes, q quits"),
+    "guard": ("codexbar.cmd_guard", "exit 1 when a spending limit is crossed (for scripts)"),
+    "keys": ("codexbar.cmd_keys", "every key of the account (management key), by spend"),
+    "serve": ("codexbar.cmd_serve", "Prometheus /metrics, JSON API and web card (serve extra)"),
 }
 
 EPILOG_TAIL = """\

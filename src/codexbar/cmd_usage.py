@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     History = tuple[SpendHistory, Forecast]
 
-FORMATS = ["text", "json"]
+FORMATS = ["text", "json", "waybar", "i3blocks", "line"]
+STATUSBAR_FORMATS = ("waybar", "i3blocks", "line")  # polled: cached for 60 s unless told
 CHART_MODES = ["day", "week", "month"]
 
 
@@ -39,9 +40,20 @@ def build_parser(prog: str, epilog: str = "") -> Parser:
     parser.add_argument("--version", action="version", version=f"codexbar {__version__}")
     add_selection_flags(parser)
     out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default=None, help="output format (default text)")
+    out.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default text); waybar, i3blocks and line take a cached answer "
+        "up to 60 s old unless --max-age is given",
+    )
     out.add_argument("--json", action="store_true", help="same as --format json")
     out.add_argument("--pretty", action="store_true", help="indent JSON")
+    out.add_argument(
+        "--template",
+        metavar="TEXT",
+        help="status-bar text, e.g. '{balance} · {percent}%%' (fields: docs/statusbars.md)",
+    )
     out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
     out.add_argument(
         "--chart",
@@ -59,6 +71,17 @@ def build_parser(prog: str, epilog: str = "") -> Parser:
 
 def run(opts: argparse.Namespace) -> int:
     fmt = "json" if opts.json else (opts.format or "text")
+    if fmt in STATUSBAR_FORMATS:
+        if opts.template is not None:
+            from codexbar.render.statusbar import check_template
+
+            check_template(opts.template)
+        if opts.max_age is None:
+            opts.max_age = 60.0
+    elif opts.template is not None:
+        from codexbar.errors import UsageError
+
+        raise UsageError("--template needs --format waybar, i3blocks or line")
     if opts.demo:
         from codexbar.demo import demo_results
 
@@ -71,8 +94,13 @@ def run(opts: argparse.Namespace) -> int:
     from codexbar.pipeline import collect
 
     accounts, _config = selection(opts)
-    if fmt == "json" and opts.max_age is not None and not opts.refresh:
+    if fmt != "text" and opts.max_age is not None and not opts.refresh:
         cached = cached_payloads(accounts, opts.max_age)
+        if cached is not None and fmt in STATUSBAR_FORMATS:
+            from codexbar.render.statusbar import render as render_bar
+
+            write(render_bar(fmt, cached, template=opts.template))
+            return EXIT_OK
         if cached is not None:
             from codexbar.jsonnum import dumps
 
@@ -109,6 +137,15 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
 
         histories = load_histories(results, demo=bool(getattr(opts, "demo", False)))
         write(render(snapshots, pretty=opts.pretty, histories=histories) + "\n")
+    elif fmt in STATUSBAR_FORMATS:
+        from codexbar.render.json_payload import payload
+        from codexbar.render.statusbar import render as render_bar
+
+        template = getattr(opts, "template", None)
+        write(render_bar(fmt, [payload(s) for s in snapshots], template=template))
+        code = report_failures(results, strict=opts.strict)
+        # The output shows the error state; a bar hides a block whose command fails.
+        return code if opts.strict else EXIT_OK
     else:
         from codexbar.render.text import render as render_text
 

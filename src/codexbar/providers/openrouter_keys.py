@@ -1,0 +1,204 @@
+"""Every key of an OpenRouter account: `GET /keys` with a management key, all pages.
+
+Shared by `codexbar keys` and the exporter. Parsing is lenient like the rest of the provider:
+a key without a `hash` is skipped, and a wrong-typed optional field becomes None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from codexbar.credentials import Account
+from codexbar.errors import AuthError, ParseError, ProviderError
+from codexbar.http_client import HttpClient, HttpStatusError
+from codexbar.money import ZERO, to_decimal
+from codexbar.snapshot import SpendWindows
+from codexbar.windows import WINDOWS, next_reset, parse_instant
+
+MAX_PAGES = 1000  # 100 keys a page: far beyond any real account, but never an endless loop
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One key of the account, as `/keys` reports it plus the derived limit figures."""
+
+    hash: str  # OpenRouter's identifier of the key; not the secret
+    name: str | None
+    label: str | None  # OpenRouter's own label, usually the masked key
+    disabled: bool
+    expired: bool
+    limit: Decimal | None
+    limit_remaining: Decimal | None  # as reported; may be negative
+    limit_reset: str | None  # daily / weekly / monthly / None (never)
+    used_percent: Decimal | None  # 0-100, only with a positive limit
+    remaining: Decimal | None  # max(0, limit - used), only with a positive limit
+    resets_at: datetime | None
+    usage: SpendWindows
+    byok_usage: SpendWindows
+    created_at: datetime | None
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    workspace_id: str | None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.label or self.hash[:12]
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _window(value: object) -> str | None:
+    return value if value in WINDOWS else None
+
+
+def _windows(item: dict[str, Any], prefix: str) -> SpendWindows:
+    return SpendWindows(
+        total=to_decimal(item.get(prefix)),
+        daily=to_decimal(item.get(f"{prefix}_daily")),
+        weekly=to_decimal(item.get(f"{prefix}_weekly")),
+        monthly=to_decimal(item.get(f"{prefix}_monthly")),
+    )
+
+
+def parse_key_row(item: object, now: datetime) -> KeyRow | None:
+    """One `/keys` item, or None when it is not a key at all (no hash)."""
+    if not isinstance(item, dict):
+        return None
+    key_hash = _str(item.get("hash"))
+    if key_hash is None:
+        return None
+    limit = to_decimal(item.get("limit"))
+    limit_remaining = to_decimal(item.get("limit_remaining"))
+    limit_reset = _window(item.get("limit_reset"))
+    usage = _windows(item, "usage")
+    expires_at = parse_instant(item.get("expires_at"))
+    used_percent: Decimal | None = None
+    remaining: Decimal | None = None
+    if limit is not None and limit > 0:
+        # Same rule as the card's key meter: the reported remainder, else the reset window's
+        # spend, else lifetime spend.
+        if limit_remaining is not None:
+            used = limit - max(ZERO, limit_remaining)
+        else:
+            window = {
+                "daily": usage.daily,
+                "weekly": usage.weekly,
+                "monthly": usage.monthly,
+            }.get(limit_reset or "")
+            used = window if window is not None else (usage.total or ZERO)
+        used_percent = min(Decimal(100), max(ZERO, used / limit * 100))
+        remaining = max(ZERO, limit - used)
+    return KeyRow(
+        hash=key_hash,
+        name=_str(item.get("name")),
+        label=_str(item.get("label")),
+        disabled=item.get("disabled") is True,
+        expired=expires_at is not None and expires_at <= now,
+        limit=limit,
+        limit_remaining=limit_remaining,
+        limit_reset=limit_reset,
+        used_percent=used_percent,
+        remaining=remaining,
+        resets_at=next_reset(limit_reset, now) if limit_reset and limit else None,
+        usage=usage,
+        byok_usage=_windows(item, "byok_usage"),
+        created_at=parse_instant(item.get("created_at")),
+        last_used_at=parse_instant(item.get("last_used_at")),
+        expires_at=expires_at,
+        workspace_id=_str(item.get("workspace_id")),
+    )
+
+
+def sort_key(row: KeyRow) -> tuple[Decimal, Decimal, str, str]:
+    """Largest monthly spend first; then lifetime spend; then name, for a stable order."""
+    return (
+        -(row.usage.monthly or ZERO),
+        -(row.usage.total or ZERO),
+        (row.name or "").casefold(),
+        row.hash,
+    )
+
+
+def no_management_key_error() -> ProviderError:
+    return ProviderError(
+        "listing keys needs an OpenRouter management key",
+        hint="Set OPENROUTER_MANAGEMENT_API_KEY, or run: printf '%s' \"$MGMT\" | "
+        "codexbar config set-api-key -p or --stdin --management",
+    )
+
+
+def fetch_keys(
+    account: Account,
+    client: HttpClient,
+    *,
+    include_disabled: bool = False,
+    include_expired: bool = False,
+    now: datetime | None = None,
+) -> list[KeyRow]:
+    """Every key of the account, all pages, largest monthly spend first.
+
+    The management key is sent only to `account.management_url`."""
+    token = account.management_key
+    if not token:
+        raise no_management_key_error()
+    now = now or datetime.now(UTC)
+    flags: dict[str, str] = {}
+    if include_disabled:
+        flags["include_disabled"] = "true"
+    if include_expired:
+        flags["include_expired"] = "true"
+    headers = account.attribution_headers()
+    rows: dict[str, KeyRow] = {}
+    offset = 0
+    page_size = 0
+    for _ in range(MAX_PAGES):
+        url = f"{account.management_url}/keys?{urlencode({'offset': offset, **flags})}"
+        try:
+            body = client.get_json(url, token=token, headers=headers).body
+        except HttpStatusError as exc:
+            raise _keys_error(exc) from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise ParseError("invalid response from /keys")
+        page: list[Any] = body["data"]
+        if not page:
+            break
+        fresh = 0
+        for item in page:
+            row = parse_key_row(item, now)
+            if row is not None and row.hash not in rows:
+                rows[row.hash] = row
+                fresh += 1
+        # The page size is the server's; a shorter page than the largest seen is the last
+        # one, and a page of keys already seen means the server ignores `offset`.
+        page_size = max(page_size, len(page))
+        if len(page) < page_size or fresh == 0:
+            break
+        offset += len(page)
+    listed = [
+        row
+        for row in rows.values()
+        if (include_disabled or not row.disabled) and (include_expired or not row.expired)
+    ]
+    return sorted(listed, key=sort_key)
+
+
+def _keys_error(exc: HttpStatusError) -> ProviderError:
+    if exc.status == 401:
+        return AuthError(
+            "OpenRouter rejected the management key (HTTP 401)",
+            status=401,
+            hint="Check OPENROUTER_MANAGEMENT_API_KEY or the stored management key.",
+        )
+    if exc.status == 403:
+        return AuthError(
+            "OpenRouter refused to list keys (HTTP 403): is it a management key?",
+            status=403,
+            hint="Create one at https://openrouter.ai/settings/management-keys.",
+        )
+    return exc

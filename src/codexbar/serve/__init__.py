@@ -1,0 +1,11 @@
+"""`codexbar serve`: a Prometheus exporter, a JSON API and a web card (the `serve` extra).
+
+  state.py      what the refresher last learned, as one immutable view readers share
+  refresher.py  the background thread: every account (and /keys) each --refresh-interval
+  metrics.py    the Prometheus collector over that view (a scrape never calls OpenRouter)
+  chart.py      the SVG spend chart from the history store's SpendHistory
+  page.py       the server-rendered HTML page
+  app.py        the WSGI app (routing, Host check, headers) and the threaded server
+
+Nothing here is imported unless `codexbar serve` runs.
+"""
