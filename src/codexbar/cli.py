@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "guard": ("codexbar.cmd_guard", "exit 1 when a spending limit is crossed (for scripts)"),
     "keys": ("codexbar.cmd_keys", "every key of the account (management key), by spend"),
     "serve": ("codexbar.cmd_serve", "Prometheus /metrics, JSON API and web card (serve extra)"),
+    "tray": ("codexbar.cmd_tray", "menu-bar/tray icon and card with alerts (extra: tray)"),
+    "alerts": ("codexbar.cmd_alerts", "alerts check: new limit/balance/budget/expiry alerts"),
 }
 
 EPILOG_TAIL = """\

@@ -1,0 +1,347 @@
+"""The tray application: icon, menu, the card popup, settings, alerts, and the refresh loop.
+
+Where the desktop has no tray (GNOME without an AppIndicator extension, a bare compositor),
+the card opens as an ordinary window instead and closing it quits.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
+
+from codexbar.alerts import Alert
+from codexbar.credentials import redact
+from codexbar.money import usd
+from codexbar.tray import autostart
+from codexbar.tray.card import CardPanel
+from codexbar.tray.icon import make_icon
+from codexbar.tray.loop import RefreshLoop
+from codexbar.tray.refresher import AccountView, Outcome, Refresher
+from codexbar.tray.theme import DARK, LIGHT, Theme
+from codexbar.tray.view import IconState, icon_state, title, tooltip
+
+LINKS = (
+    ("Credits", "https://openrouter.ai/settings/credits"),
+    ("Activity", "https://openrouter.ai/activity"),
+    ("API keys", "https://openrouter.ai/settings/keys"),
+)
+MAX_SEPARATE_NOTIFICATIONS = 3
+REOPEN_GUARD = 0.3  # s: the click that closed the popup must not reopen it
+
+
+def log(message: str) -> None:
+    sys.stderr.write(redact(f"codexbar tray: {message}") + "\n")
+    sys.stderr.flush()
+
+
+def open_url(url: str) -> None:
+    QDesktopServices.openUrl(QUrl(url))
+
+
+def desktop_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    scheme = hints.colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    return QGuiApplication.palette().window().color().lightness() < 128
+
+
+def popup_position(anchor: QRect | None, cursor: QPoint, size: QSize, screen: QRect) -> QPoint:
+    """Where the card goes: under the icon when the panel is at the top, above it at the
+    bottom, centred on it, and always inside the screen's free area."""
+    ref = anchor if anchor is not None and anchor.isValid() and not anchor.isEmpty() else None
+    ref = ref or QRect(cursor, QSize(1, 1))
+    margin = 6
+    # x + width, not right(): QRect's right() and bottom() are one pixel short of the edge.
+    screen_right, screen_bottom = screen.x() + screen.width(), screen.y() + screen.height()
+    if ref.center().y() <= screen.center().y():
+        y = ref.y() + ref.height() + margin
+    else:
+        y = ref.y() - size.height() - margin
+    x = ref.center().x() - size.width() // 2
+    x = max(screen.x() + margin, min(x, screen_right - size.width() - margin))
+    y = max(screen.y() + margin, min(y, screen_bottom - size.height() - margin))
+    return QPoint(x, y)
+
+
+class CardWindow(QWidget):
+    """The card's top-level window: a frameless popup that hides when it loses focus, or (no
+    tray) a normal window whose closing quits."""
+
+    def __init__(self, panel: CardPanel, *, popup: bool) -> None:
+        flags = (
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+            if popup
+            else Qt.WindowType.Window
+        )
+        super().__init__(None, flags)
+        self.popup = popup
+        self.hidden_at = 0.0
+        self.setWindowTitle("CodexBar")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(panel)
+
+    def event(self, event: QEvent) -> bool:
+        if self.popup and event.type() == QEvent.Type.WindowDeactivate and self.isVisible():
+            self.hidden_at = time.monotonic()
+            self.hide()
+        return super().event(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.popup:
+            app = QApplication.instance()
+            if app is not None:
+                app.quit()
+        super().closeEvent(event)
+
+
+class TrayApp(QObject):
+    def __init__(
+        self,
+        refresher: Refresher,
+        interval: float | None,
+        *,
+        panel_style: str | None = None,
+        interval_locked: bool = False,
+        tray_available: bool | None = None,
+        watch_network: bool = True,
+    ) -> None:
+        super().__init__()
+        self.refresher = refresher
+        self.views: tuple[AccountView, ...] = ()
+        self.balance_floor: Decimal | None = Decimal(5)
+        self.interval_locked = interval_locked  # --interval beats the config file
+        self.panel_locked = panel_style is not None  # --panel beats the config file
+        self.panel_style = panel_style or "auto"
+        self.has_tray = (
+            QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
+        )
+        self.theme: Theme = DARK if desktop_is_dark() else LIGHT
+        self.panel = CardPanel(self.theme)
+        self.window = CardWindow(self.panel, popup=self.has_tray)
+        self.panel.refresh_requested.connect(self.refresh_now)
+        self.panel.settings_requested.connect(self.open_settings)
+        self.notified: list[Alert] = []
+
+        self.tray = QSystemTrayIcon(self)
+        self.tray.activated.connect(self._activated)
+        self.menu = self._build_menu()
+        self.tray.setContextMenu(self.menu)
+        self.icon_state = IconState(None, "none")
+        self._draw_icon()
+        self.tray.setToolTip(tooltip([], datetime.now(UTC)))
+
+        self.loop = RefreshLoop(refresher, interval, watch_network=watch_network, parent=self)
+        self.loop.started.connect(lambda _reason: self.panel.set_refreshing(True))
+        self.loop.finished.connect(self.on_outcome)
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self._tick)
+        self._ticks = 0
+        self.settings_dialog: QWidget | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.tray.show()
+        self.clock.start()
+        if not self.has_tray:
+            log("no system tray on this desktop: showing the card as a window")
+            self.show_card()
+        self.loop.start()
+
+    def shutdown(self) -> None:
+        self.clock.stop()
+        self.loop.stop(wait_ms=round(self.refresher.timeout * 1000) + 1000)
+        self.refresher.close()
+        self.tray.hide()
+        self.window.hide()
+
+    # --- menu ------------------------------------------------------------------------------
+
+    def _build_menu(self) -> QMenu:
+        menu = QMenu()
+        menu.addAction("Show card", self.show_card)
+        menu.addSeparator()
+        self.refresh_action = menu.addAction("Refresh now", self.refresh_now)
+        links = menu.addMenu("Open OpenRouter")
+        for label, url in LINKS:
+            links.addAction(label, functools.partial(open_url, url))
+        self.copy_action = menu.addAction("Copy balance", self.copy_balance)
+        self.copy_action.setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Settings…", self.open_settings)
+        self.autostart_action = QAction("Start at login", menu)
+        self.autostart_action.setCheckable(True)
+        self.autostart_action.setChecked(autostart.is_enabled())
+        self.autostart_action.toggled.connect(self.set_autostart)
+        menu.addAction(self.autostart_action)
+        menu.addSeparator()
+        menu.addAction("Quit CodexBar", self.quit)
+        return menu
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.toggle_card()
+        elif reason == QSystemTrayIcon.ActivationReason.MiddleClick:
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        self.loop.refresh_now("manual")
+
+    def toggle_card(self) -> None:
+        if self.window.isVisible():
+            self.window.hide()
+        elif time.monotonic() - self.window.hidden_at > REOPEN_GUARD:
+            self.show_card()
+
+    def show_from_second_launch(self) -> None:
+        log("another `codexbar tray` asked for the card")
+        self.show_card()
+
+    def show_card(self) -> None:
+        self.panel.update_ages(datetime.now(UTC))
+        self.window.adjustSize()
+        if self.window.popup:
+            screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+            area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1920, 1080)
+            self.panel.max_height = max(300, int(area.height() * 0.85))
+            self.panel.fit()
+            self.window.adjustSize()
+            self.window.move(
+                popup_position(self.tray.geometry(), QCursor.pos(), self.window.size(), area)
+            )
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def copy_balance(self) -> None:
+        text = self.balance_text()
+        clipboard = QGuiApplication.clipboard()
+        if text and clipboard is not None:
+            clipboard.setText(text)
+
+    def balance_text(self) -> str | None:
+        """`$59.88`, or one `label: $x` line per account when several have a balance."""
+        known = [v.snapshot for v in self.views if v.snapshot.balance is not None]
+        if not known:
+            return None
+        if len(known) == 1:
+            return usd(known[0].balance)
+        return "\n".join(f"{title(s)}: {usd(s.balance)}" for s in known)
+
+    def set_autostart(self, enabled: bool) -> None:
+        from codexbar.errors import CodexbarError
+
+        try:
+            if enabled:
+                path = autostart.enable()
+                log(f"will start at login ({path})")
+            else:
+                autostart.disable()
+        except (CodexbarError, OSError) as exc:
+            log(f"could not change start at login: {exc}")
+            self.autostart_action.blockSignals(True)
+            self.autostart_action.setChecked(autostart.is_enabled())
+            self.autostart_action.blockSignals(False)
+
+    def open_settings(self) -> None:
+        from codexbar.tray.settings import SettingsDialog
+
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        dialog = SettingsDialog()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self.refresh_now)
+        dialog.destroyed.connect(lambda: setattr(self, "settings_dialog", None))
+        self.settings_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def quit(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    # --- results ---------------------------------------------------------------------------
+
+    def on_outcome(self, outcome: Outcome) -> None:
+        now = datetime.now(UTC)
+        if outcome.views or not self.views:
+            self.views = outcome.views
+        if outcome.prefs is not None:  # the config was read: its threshold is the one
+            self.balance_floor = outcome.balance_floor
+        if outcome.prefs is not None and not self.interval_locked:
+            self.loop.set_interval(outcome.prefs.interval_seconds)
+        if outcome.prefs is not None and not self.panel_locked:
+            self.panel_style = outcome.prefs.panel
+        self.panel.set_refreshing(False)
+        self.panel.set_views(self.views, now, outcome.problem)
+        if outcome.problem:
+            log(outcome.problem)
+        snapshots = [v.snapshot for v in self.views]
+        self.icon_state = icon_state(snapshots, self.balance_floor)
+        self._draw_icon()
+        self.tray.setToolTip(tooltip(snapshots, now))
+        balance = self.balance_text()
+        self.copy_action.setEnabled(balance is not None)
+        self.copy_action.setText(
+            f"Copy balance ({balance})" if balance and "\n" not in balance else "Copy balance"
+        )
+        self.notify(outcome.alerts)
+
+    def notify(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            log(alert.line())
+        self.notified.extend(alerts)
+        if not alerts or not self.has_tray:
+            return
+        critical = any(a.level == "critical" for a in alerts)
+        icon = (
+            QSystemTrayIcon.MessageIcon.Critical
+            if critical
+            else QSystemTrayIcon.MessageIcon.Warning
+        )
+        if len(alerts) > MAX_SEPARATE_NOTIFICATIONS:
+            body = "\n".join(f"{a.who}: {a.title}" for a in alerts)
+            self.tray.showMessage(f"CodexBar: {len(alerts)} alerts", body, icon, 15000)
+            return
+        for alert in alerts:
+            self.tray.showMessage(f"{alert.who} — {alert.title}", alert.message, icon, 15000)
+
+    def dark_panel(self) -> bool:
+        if self.panel_style in ("dark", "light"):
+            return self.panel_style == "dark"
+        # Unknown panels are usually dark (GNOME, most docks); a light desktop theme usually
+        # means a light panel (KDE, Windows, macOS in light mode).
+        return QGuiApplication.styleHints().colorScheme() != Qt.ColorScheme.Light
+
+    def _draw_icon(self) -> None:
+        self.tray.setIcon(make_icon(self.icon_state, dark_panel=self.dark_panel()))
+
+    def _tick(self) -> None:
+        self._ticks += 1
+        now = datetime.now(UTC)
+        if self.window.isVisible():
+            self.panel.update_ages(now)
+        if self._ticks % 30 == 0 and self.views:  # the tooltip's stale age
+            self.tray.setToolTip(tooltip([v.snapshot for v in self.views], now))

@@ -1,0 +1,123 @@
+"""Helpers for the tray and alert tests: offscreen Qt, snapshots from the fake server, waits."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from codexbar.credentials import Account
+from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
+from codexbar.pipeline import collect
+from codexbar.snapshot import FetchFailure, Snapshot
+from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+
+# Offscreen before any QApplication exists: no display is needed or used.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)
+
+
+def qapp() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["codexbar-tests"])
+        app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Run Qt's event loop until `predicate()` holds; fail after `timeout` seconds."""
+    app = qapp()
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def account(
+    server: FakeOpenRouter,
+    *,
+    key: str = DEMO_KEY,
+    label: str | None = None,
+    management: bool = True,
+) -> Account:
+    return Account(
+        provider="openrouter",
+        label=label,
+        api_key=key,
+        key_source="test",
+        base_url=server.base_url,
+        management_key=DEMO_MANAGEMENT_KEY if management else None,
+        management_source="test" if management else None,
+        management_url=server.base_url,
+    )
+
+
+def fetch(server: FakeOpenRouter, *accounts: Account) -> list[Snapshot]:
+    """Snapshots through the real pipeline (no cache written), as of `server.now`."""
+    results = collect(list(accounts) or [account(server)], timeout=10, persist=False)
+    return [r.snapshot for r in results]
+
+
+def fetched(dataset: str, server: FakeOpenRouter, **kwargs: Any) -> Snapshot:
+    server.set_dataset(dataset)
+    server.now = NOW
+    snapshot = fetch(server, account(server, **kwargs))[0]
+    return replace(snapshot, fetched_at=NOW - timedelta(seconds=12))
+
+
+def failed(label: str | None = None, message: str = "OpenRouter rejected the API key") -> Snapshot:
+    return Snapshot(
+        provider="openrouter",
+        fetched_at=NOW - timedelta(seconds=4),
+        account=label,
+        account_id="failed-account",
+        failure=FetchFailure(1, message, "auth"),
+    )
+
+
+def history(
+    daily: list[Decimal | None], *, enough: bool = True, today: date | None = None
+) -> SpendHistory:
+    """A SpendHistory whose daily series is `daily` (oldest first; the last one is today)."""
+    today = today or NOW.date()
+    points = tuple(
+        SeriesPoint(
+            start=today - timedelta(days=len(daily) - 1 - i),
+            label=str((today - timedelta(days=len(daily) - 1 - i)).day),
+            spend=value,
+            requests=None if value is None else 10 * (i + 1),
+            is_current=i == len(daily) - 1,
+        )
+        for i, value in enumerate(daily)
+    )
+    known = sum(1 for v in daily if v is not None)
+    return SpendHistory(
+        daily=points,
+        weekly=points[-4:],
+        monthly=points[-2:],
+        known_days=known,
+        enough=enough,
+        status=f"{known} day of history; the chart appears after 2" if not enough else "ok",
+    )
+
+
+def forecast() -> Forecast:
+    return Forecast(
+        burn_rate_per_day=Decimal("0.52"),
+        basis_days=7,
+        balance_days_left=Decimal("115.4"),
+        balance_runout_at=NOW.date() + timedelta(days=115),
+        key_limit_reached_at=None,
+        limit_resets_first=True,
+        month_projection=Decimal("16.1"),
+    )

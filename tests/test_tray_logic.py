@@ -1,0 +1,273 @@
+"""The tray's Qt-free parts: what the icon and tooltip say, the schedule, settings in the
+config file, and start-at-login entries."""
+
+from __future__ import annotations
+
+import plistlib
+import shlex
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from codexbar.config import ConfigFile
+from codexbar.errors import ConfigError
+from codexbar.testing.fake_openrouter import FakeOpenRouter
+from codexbar.tray import autostart
+from codexbar.tray.prefs import SettingsChange, TrayPrefs, apply_change, interval_choices
+from codexbar.tray.schedule import Backoff, WakeDetector
+from codexbar.tray.view import (
+    IconState,
+    account_state,
+    forecast_text,
+    icon_state,
+    tooltip,
+    tooltip_line,
+)
+from tests._tray_support import NOW, failed, fetched, forecast
+from tests.conftest import Home
+
+# --- icon state and tooltip ------------------------------------------------------------------
+
+
+def test_tooltip_reads_like_the_issue(server: FakeOpenRouter) -> None:
+    snapshot = fetched("full", server)
+    assert tooltip_line(snapshot, NOW) == "OpenRouter — $59.88 · 29 % of key limit"
+    no_limit = fetched("no_limit", server)
+    assert tooltip_line(no_limit, NOW) == "OpenRouter — $59.88 · no key limit"
+    stale = snapshot.marked_stale("Showing data from 12s ago: timed out")
+    assert tooltip_line(stale, NOW) == "OpenRouter — $59.88 · 29 % of key limit · stale (12s old)"
+    assert tooltip_line(failed("Work"), NOW) == (
+        "OpenRouter · Work — error: OpenRouter rejected the API key"
+    )
+    assert tooltip([], NOW) == "CodexBar — loading…"
+    assert tooltip([snapshot, failed("Work")], NOW).count("\n") == 1
+
+
+def test_icon_state_for_each_dataset(server: FakeOpenRouter) -> None:
+    floor = Decimal(5)
+    normal = account_state(fetched("full", server), floor)
+    assert normal == IconState(pytest.approx(0.2883, abs=1e-3), "ok", None, "limit")  # type: ignore[arg-type]
+    over = account_state(fetched("over_limit", server), floor)
+    assert (over.fraction, over.level, over.kind) == (1.0, "critical", "limit")
+    no_limit = account_state(fetched("no_limit", server), floor)
+    assert no_limit.kind == "balance" and no_limit.level == "ok"
+    assert no_limit.fraction == pytest.approx(59.8765433 / 100, abs=1e-6)
+    assert account_state(failed(), floor) == IconState(None, "none", "error", "none")
+    stale = fetched("full", server).marked_stale("old")
+    assert account_state(stale, floor).badge == "stale"
+
+
+def test_balance_colour_follows_the_alert_threshold(server: FakeOpenRouter) -> None:
+    snapshot = fetched("no_limit", server)
+    for balance, level in (("59.88", "ok"), ("9.99", "warn"), ("4.99", "critical")):
+        state = account_state(replace(snapshot, balance=Decimal(balance)), Decimal(5))
+        assert state.level == level, balance
+
+
+def test_several_accounts_show_the_most_urgent(server: FakeOpenRouter) -> None:
+    calm, over = fetched("full", server), fetched("over_limit", server)
+    state = icon_state([calm, over, failed()], Decimal(5))
+    assert (state.level, state.fraction, state.badge) == ("critical", 1.0, "error")
+    assert icon_state([calm, calm.marked_stale("x")], Decimal(5)).badge == "stale"
+    assert icon_state([], None) == IconState(None, "none")
+
+
+def test_forecast_line(server: FakeOpenRouter) -> None:
+    snapshot = fetched("full", server)
+    line = forecast_text(forecast(), snapshot)
+    assert line == (
+        "At $0.52/day (last 7 days) · balance lasts ~115 days (Mar\u00a020) · key limit resets "
+        "first · month ≈ $16.10"
+    )
+    empty = replace(forecast(), burn_rate_per_day=None, reasons={"burn_rate_per_day": "1 day"})
+    assert forecast_text(empty, snapshot) == "Forecast: 1 day"
+    assert forecast_text(None, snapshot) is None
+
+
+# --- schedule --------------------------------------------------------------------------------
+
+
+def test_backoff_doubles_after_repeated_failures_and_resets() -> None:
+    backoff = Backoff(60.0)
+    assert backoff.next_delay() == 60.0
+    delays = []
+    for _ in range(7):
+        backoff.record(failed=True)
+        delays.append(backoff.next_delay())
+    assert delays == [60.0, 120.0, 240.0, 480.0, 960.0, 1800.0, 1800.0]
+    backoff.record(failed=False)
+    assert backoff.next_delay() == 60.0
+    slow = Backoff(3600.0)
+    slow.record(failed=True)
+    slow.record(failed=True)
+    assert slow.next_delay() == 3600.0  # never shorter than the chosen interval
+    manual = Backoff(None)
+    manual.record(failed=True)
+    assert manual.next_delay() is None
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.wall = 1_000_000.0
+        self.mono = 50.0
+
+    def advance(self, wall: float, mono: float) -> None:
+        self.wall += wall
+        self.mono += mono
+
+
+def test_wake_detector() -> None:
+    clocks = Clocks()
+    detector = WakeDetector(15.0, wall=lambda: clocks.wall, mono=lambda: clocks.mono)
+    clocks.advance(15.2, 15.2)
+    assert not detector.tick()  # an ordinary tick
+    clocks.advance(3600, 15)  # suspended an hour: the monotonic clock stood still
+    assert detector.tick()
+    clocks.advance(15, 15)
+    assert not detector.tick()
+    clocks.advance(900, 900)  # Windows: the monotonic clock counts sleep, the tick is late
+    assert detector.tick()
+    clocks.advance(-300, 15)  # the clock was set back
+    assert detector.tick()
+
+
+# --- settings in the config file -------------------------------------------------------------
+
+KEY = "sk-or-v1-" + "a1b2c3d4" * 8
+MGMT = "sk-or-v1-" + "99887766" * 8
+
+
+def test_tray_prefs_round_trip_and_errors(home: Home) -> None:
+    assert TrayPrefs.from_config(ConfigFile.load()) == TrayPrefs(5, "auto")
+    home.write_config({"version": 1, "tray": {"refreshMinutes": "manual", "panel": "light"}})
+    prefs = TrayPrefs.from_config(ConfigFile.load())
+    assert (prefs.refresh_minutes, prefs.interval_seconds, prefs.panel) == (None, None, "light")
+    bad_sections: list[object] = [
+        {"refreshMinutes": 0},
+        {"refreshMinutes": "soon"},
+        {"panel": "pink"},
+        [],
+    ]
+    for bad in bad_sections:
+        home.write_config({"version": 1, "tray": bad})
+        with pytest.raises(ConfigError, match="tray"):
+            TrayPrefs.from_config(ConfigFile.load())
+    assert interval_choices(7) == [1, 2, 5, 15, 30, 7, None]
+
+
+def test_settings_save_keeps_everything_else(home: Home) -> None:
+    home.write_config(
+        {
+            "version": 1,
+            "providers": [
+                {"id": "claude", "enabled": True, "apiKey": "other-provider-secret"},
+                {"id": "openrouter", "enabled": False, "customField": {"x": 1}},
+            ],
+            "alerts": {"keyLimitPercents": [50], "futureRule": True},
+            "tray": {"panel": "dark", "futureKnob": 3},
+            "somethingElse": [1, 2, 3],
+        }
+    )
+    apply_change(
+        SettingsChange(
+            api_key=f"  {KEY}\n",
+            management_key=MGMT,
+            refresh_minutes=15,
+            alerts_enabled=False,
+            balance_below=Decimal("12.50"),
+        )
+    )
+    data = home.read_config()
+    claude, openrouter = data["providers"]
+    assert claude == {"id": "claude", "enabled": True, "apiKey": "other-provider-secret"}
+    assert openrouter["apiKey"] == KEY and openrouter["enabled"] is True
+    assert openrouter["customField"] == {"x": 1}
+    assert openrouter["pluginSecrets"] == {"OPENROUTER_MANAGEMENT_API_KEY": MGMT}
+    assert data["tray"] == {"panel": "dark", "futureKnob": 3, "refreshMinutes": 15}
+    assert data["alerts"] == {
+        "keyLimitPercents": [50],
+        "futureRule": True,
+        "enabled": False,
+        "balanceBelow": 12.5,
+    }
+    assert data["somethingElse"] == [1, 2, 3]
+    assert stat.S_IMODE(home.config_path.stat().st_mode) == 0o600
+    # Empty key fields keep the stored keys.
+    apply_change(SettingsChange(refresh_minutes=None))
+    again = home.read_config()
+    assert again["providers"][1]["apiKey"] == KEY and again["tray"]["refreshMinutes"] == "manual"
+
+
+def test_settings_refuse_what_cannot_be_a_key(home: Home) -> None:
+    for pasted in (f"{KEY} {KEY}", "sk-or-v1-short"):
+        with pytest.raises(ConfigError) as caught:
+            apply_change(SettingsChange(api_key=pasted))
+        assert KEY not in caught.value.one_line()
+    assert not home.config_path.exists()
+
+
+# --- start at login --------------------------------------------------------------------------
+
+COMMAND = ["/opt/my python/bin/python3", "-m", "codexbar", "tray"]
+
+
+def test_linux_autostart_desktop_entry(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    assert not autostart.is_enabled("linux", env)
+    path = autostart.enable(COMMAND, platform="linux", env=env)
+    assert path == tmp_path / "cfg" / "autostart" / "codexbar-tray.desktop"
+    assert autostart.is_enabled("linux", env)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "[Desktop Entry]" and "Type=Application" in lines
+    exec_line = next(line for line in lines if line.startswith("Exec="))
+    assert shlex.split(exec_line.removeprefix("Exec=")) == COMMAND
+    assert autostart.disable("linux", env) and not path.exists()
+    assert not autostart.disable("linux", env)
+
+
+def test_desktop_quoting_of_awkward_paths() -> None:
+    assert autostart.desktop_quote("/usr/bin/python3") == "/usr/bin/python3"
+    assert autostart.desktop_quote('/a b/"q"$x') == '"/a b/\\\\"q\\\\"\\\\$x"'
+    assert autostart.desktop_quote("50%") == '"50%%"'
+
+
+def test_macos_launch_agent(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path)}
+    path = autostart.enable(COMMAND, platform="darwin", env=env)
+    assert path == tmp_path / "Library" / "LaunchAgents" / "dev.codexbar.tray.plist"
+    agent = plistlib.loads(path.read_bytes())
+    assert agent["ProgramArguments"] == COMMAND and agent["RunAtLoad"] is True
+    assert agent["Label"] == "dev.codexbar.tray"
+
+
+def test_windows_startup_shortcut(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "APPDATA": str(tmp_path / "Roaming")}
+    calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def runner(args: Sequence[str], variables: Mapping[str, str]) -> None:
+        calls.append((list(args), dict(variables)))
+
+    command = [r"C:\Program Files\Python\pythonw.exe", "-m", "codexbar", "tray"]
+    path = autostart.enable(command, platform="win32", env=env, runner=runner)
+    startup = tmp_path / "Roaming" / "Microsoft" / "Windows" / "Start Menu" / "Programs"
+    assert path == startup / "Startup" / "CodexBar.lnk"
+    ((args, variables),) = calls
+    assert args[0] == "powershell" and "CreateShortcut($env:CODEXBAR_LNK)" in args[-1]
+    assert variables == {
+        "CODEXBAR_LNK": str(path),
+        "CODEXBAR_TARGET": command[0],
+        "CODEXBAR_ARGS": "-m codexbar tray",
+    }
+    assert str(tmp_path) not in args[-1]  # paths travel in variables, never in the script
+
+
+def test_launch_command_uses_this_python() -> None:
+    import sys
+
+    command = autostart.launch_command()
+    assert command[1:] == ["-m", "codexbar", "tray"]
+    assert Path(command[0]).parent == Path(sys.executable).parent
