@@ -8,14 +8,11 @@ Run: ./dev bench   (or: .venv/bin/python benchmarks/bench_cli.py [--runs N])
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _timing import codexbar_command, isolated_env, medians
 from codexbar.testing.fake_openrouter import DEMO_KEY, FakeOpenRouter
 
 BASELINE_FETCH = """
@@ -36,27 +33,11 @@ print(json.dumps(out))
 """
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{cmd[:4]} failed ({done.returncode}): {done.stderr.decode()[:300]}")
-    return elapsed
-
-
 def compare(
     ours: list[str], base: list[str], env: dict[str, str], runs: int
 ) -> tuple[float, float]:
-    for _ in range(2):  # warm the page cache and .pyc files
-        timed(ours, env)
-        timed(base, env)
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(runs):
-        a.append(timed(ours, env))
-        b.append(timed(base, env))
-    return statistics.median(a), statistics.median(b)
+    ours_median, base_median = medians([ours, base], env, runs)
+    return ours_median, base_median
 
 
 def main() -> int:
@@ -64,22 +45,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     py = sys.executable
-    codexbar = [py, "-m", "codexbar"]
-    script = str(Path(py).parent / "codexbar")
-    if Path(script).exists():
-        codexbar = [script]
+    codexbar = codexbar_command()
     rows: list[tuple[str, float, float, float]] = []
     with tempfile.TemporaryDirectory() as home, FakeOpenRouter(dataset="full") as server:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": home,
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "XDG_DATA_HOME": f"{home}/data",
-            "OPENROUTER_API_KEY": DEMO_KEY,
-            "OPENROUTER_API_URL": server.base_url,
-            "NO_COLOR": "1",
-        }
+        env = isolated_env(home, OPENROUTER_API_KEY=DEMO_KEY, OPENROUTER_API_URL=server.base_url)
         baseline_fetch = [py, "-c", BASELINE_FETCH, server.base_url, DEMO_KEY]
         fresh = [*codexbar, "-p", "or", "--format", "json"]
 

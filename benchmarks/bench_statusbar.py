@@ -9,36 +9,12 @@ Run: ./dev bench   (or: .venv/bin/python benchmarks/bench_statusbar.py [--runs N
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from _timing import codexbar_command, isolated_env, medians, timed
 from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{cmd[:4]} failed ({done.returncode}): {done.stderr.decode()[:300]}")
-    return elapsed
-
-
-def medians(commands: list[list[str]], env: dict[str, str], runs: int) -> list[float]:
-    """Median wall time of each command, run round-robin so load hits all alike."""
-    for _ in range(2):  # warm the page cache and .pyc files
-        for cmd in commands:
-            timed(cmd, env)
-    times: list[list[float]] = [[] for _ in commands]
-    for _ in range(runs):
-        for i, cmd in enumerate(commands):
-            times[i].append(timed(cmd, env))
-    return [statistics.median(t) for t in times]
 
 
 def main() -> int:
@@ -46,23 +22,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     py = sys.executable
-    codexbar = [py, "-m", "codexbar"]
-    script = Path(py).parent / "codexbar"
-    if script.exists():
-        codexbar = [str(script)]
+    codexbar = codexbar_command()
     with tempfile.TemporaryDirectory() as home, FakeOpenRouter(dataset="full") as server:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": home,
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "XDG_DATA_HOME": f"{home}/data",
-            "XDG_STATE_HOME": f"{home}/state",
-            "OPENROUTER_API_KEY": DEMO_KEY,
-            "OPENROUTER_MANAGEMENT_API_KEY": DEMO_MANAGEMENT_KEY,
-            "OPENROUTER_API_URL": server.base_url,
-            "OPENROUTER_MANAGEMENT_API_URL": server.base_url,
-        }
+        env = isolated_env(
+            home,
+            OPENROUTER_API_KEY=DEMO_KEY,
+            OPENROUTER_MANAGEMENT_API_KEY=DEMO_MANAGEMENT_KEY,
+            OPENROUTER_API_URL=server.base_url,
+            OPENROUTER_MANAGEMENT_API_URL=server.base_url,
+        )
         timed([*codexbar, "-p", "or", "--format", "json"], env)  # fills the cache
         cache_file = next(Path(home, "cache").rglob("*.json"))
         hour = ["--max-age", "3600"]  # the runs must all hit the cache

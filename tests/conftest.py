@@ -59,6 +59,25 @@ class Home:
         path.chmod(0o600)
         return path
 
+    def write_accounts(self, *accounts: tuple[str, str]) -> Path:
+        """A config with OpenRouter enabled and these (label, key) labeled accounts."""
+        entries = [
+            {"id": str(i), "label": label, "token": key}
+            for i, (label, key) in enumerate(accounts, start=1)
+        ]
+        return self.write_config(
+            {
+                "version": 1,
+                "providers": [
+                    {
+                        "id": "openrouter",
+                        "enabled": True,
+                        "tokenAccounts": {"version": 1, "activeIndex": 0, "accounts": entries},
+                    }
+                ],
+            }
+        )
+
     def read_config(self) -> Any:
         return json.loads(self.config_path.read_text(encoding="utf-8"))
 

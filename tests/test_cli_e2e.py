@@ -463,25 +463,7 @@ def test_help(env: dict[str, str]) -> None:
 @pytest.fixture
 def accounts_config(env: dict[str, str], home: Home) -> None:
     """Two labeled accounts instead of the plain key (written after `env`'s config)."""
-    home.write_config(
-        {
-            "version": 1,
-            "providers": [
-                {
-                    "id": "openrouter",
-                    "enabled": True,
-                    "tokenAccounts": {
-                        "version": 1,
-                        "activeIndex": 0,
-                        "accounts": [
-                            {"id": "W", "label": "Work", "token": WORK_KEY},
-                            {"id": "H", "label": "Home", "token": HOME_KEY},
-                        ],
-                    },
-                }
-            ],
-        }
-    )
+    home.write_accounts(("Work", WORK_KEY), ("Home", HOME_KEY))
 
 
 @pytest.mark.usefixtures("accounts_config")

@@ -67,26 +67,7 @@ def test_accounts_are_fetched_concurrently(
     cli: CliRunner,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    home.write_config(
-        {
-            "version": 1,
-            "providers": [
-                {
-                    "id": "openrouter",
-                    "enabled": True,
-                    "tokenAccounts": {
-                        "version": 1,
-                        "activeIndex": 0,
-                        "accounts": [
-                            {"label": "Work", "token": WORK_KEY},
-                            {"label": "Home", "token": HOME_KEY},
-                            {"label": "Tests", "token": TEST_KEY},
-                        ],
-                    },
-                }
-            ],
-        }
-    )
+    home.write_accounts(("Work", WORK_KEY), ("Home", HOME_KEY), ("Tests", TEST_KEY))
     monkeypatch.setenv("OPENROUTER_API_URL", slow_server.base_url)
     run = cli("--all-accounts", "--json")
     assert run.code == 0, run.stderr

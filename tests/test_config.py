@@ -530,6 +530,9 @@ def test_validate_reports_stable_codes(
             {"version": 1, "providers": [{"id": "openrouter"}, {"id": "openrouter"}]},
             "duplicate_provider",
         ),
+        ({"version": 1, "providers": [], "alerts": {"balanceBelow": "lots"}}, "invalid_alerts"),
+        ({"version": 1, "providers": [], "alerts": []}, "invalid_alerts"),
+        ({"version": 1, "providers": [], "tray": {"refreshMinutes": 0}}, "invalid_tray"),
     ],
 )
 def test_validate_document_level_codes(

@@ -90,21 +90,7 @@ def test_labels_are_escaped_in_the_page(
 
     monkeypatch.setenv("OPENROUTER_API_URL", server.base_url)
     label = '<img src=x onerror="alert(1)">'
-    home.write_config(
-        {
-            "version": 1,
-            "providers": [
-                {
-                    "id": "openrouter",
-                    "enabled": True,
-                    "tokenAccounts": {
-                        "version": 1,
-                        "accounts": [{"id": "1", "label": label, "token": WORK_KEY}],
-                    },
-                }
-            ],
-        }
-    )
+    home.write_accounts((label, WORK_KEY))
     with running() as exporter:
         html = request(exporter.port, "/").text
     assert label not in html

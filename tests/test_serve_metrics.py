@@ -151,25 +151,7 @@ def test_every_configured_account_is_exported(
     server: FakeOpenRouter, home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENROUTER_API_URL", server.base_url)
-    home.write_config(
-        {
-            "version": 1,
-            "providers": [
-                {
-                    "id": "openrouter",
-                    "enabled": True,
-                    "tokenAccounts": {
-                        "version": 1,
-                        "activeIndex": 0,
-                        "accounts": [
-                            {"id": "1", "label": "Work", "token": WORK_KEY},
-                            {"id": "2", "label": "Home", "token": HOME_KEY},
-                        ],
-                    },
-                }
-            ],
-        }
-    )
+    home.write_accounts(("Work", WORK_KEY), ("Home", HOME_KEY))
     with running() as exporter:
         samples = scrape(exporter.port)
     for account, token in (("Work", WORK_KEY), ("Home", HOME_KEY)):

@@ -260,25 +260,7 @@ def test_labeled_accounts_join_and_escape_markup(
     cli: CliRunner, home: Home, server: FakeOpenRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENROUTER_API_URL", server.base_url)
-    home.write_config(
-        {
-            "version": 1,
-            "providers": [
-                {
-                    "id": "openrouter",
-                    "enabled": True,
-                    "tokenAccounts": {
-                        "version": 1,
-                        "activeIndex": 0,
-                        "accounts": [
-                            {"id": "1", "label": "R&D", "token": TEST_KEY},
-                            {"id": "2", "label": "Work", "token": WORK_KEY},
-                        ],
-                    },
-                }
-            ],
-        }
-    )
+    home.write_accounts(("R&D", TEST_KEY), ("Work", WORK_KEY))
     bar = waybar(cli, "--all-accounts")
     first, second = bar["text"].split(" | ")
     assert first.startswith("R&amp;D ") and second.startswith("Work ")

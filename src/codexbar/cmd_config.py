@@ -255,6 +255,18 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
                 where,
                 f"{pid} is enabled but has no key (set {PROVIDERS[pid].env_key})",
             )
+    # Our own sections (tray, alerts): the same parsers the tray and `alerts check` use.
+    from codexbar.alerts import AlertSettings
+    from codexbar.tray.prefs import TrayPrefs
+
+    try:
+        AlertSettings.from_mapping(data.get("alerts"))
+    except ConfigError as exc:
+        add("error", "invalid_alerts", "alerts", exc.message)
+    try:
+        TrayPrefs.from_config(config)
+    except ConfigError as exc:
+        add("error", "invalid_tray", "tray", exc.message)
     if config.exists and _holds_secret(data):
         mode = config.path.stat().st_mode & 0o777
         if mode & 0o077:

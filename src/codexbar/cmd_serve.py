@@ -171,30 +171,14 @@ def run(opts: argparse.Namespace) -> int:
         raise missing_extra_error() from None
     check_options(opts)
     if opts.demo:
-        from codexbar.credentials import Account, remember_secret
-        from codexbar.testing.fake_openrouter import (
-            DEMO_KEY,
-            DEMO_MANAGEMENT_KEY,
-            FakeOpenRouter,
-        )
-
-        remember_secret(DEMO_KEY)
-        remember_secret(DEMO_MANAGEMENT_KEY)
         import tempfile
         from pathlib import Path
 
+        from codexbar.demo import demo_account
+        from codexbar.testing.fake_openrouter import FakeOpenRouter
+
         with FakeOpenRouter(dataset="full") as fake, tempfile.TemporaryDirectory() as tmp:
-            account = Account(
-                provider="openrouter",
-                label="Demo",
-                api_key=DEMO_KEY,
-                key_source="demo",
-                base_url=fake.base_url,
-                management_key=DEMO_MANAGEMENT_KEY,
-                management_source="demo",
-                management_url=fake.base_url,
-            )
-            exporter = build(opts, [account], demo_history=Path(tmp) / "history.sqlite3")
+            exporter = build(opts, [demo_account(fake)], demo_history=Path(tmp) / "history.sqlite3")
             return serve(exporter, opts)
     return serve(build(opts, configured_accounts(opts)), opts)
 

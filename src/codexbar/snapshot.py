@@ -33,6 +33,13 @@ class SpendWindows:
     weekly: Decimal | None = None
     monthly: Decimal | None = None
 
+    def labeled(self, *, total: bool = True) -> list[tuple[str, Decimal]]:
+        """The known windows with their display labels, today first, for every renderer."""
+        pairs = [("Today", self.daily), ("This week", self.weekly), ("This month", self.monthly)]
+        if total:
+            pairs.append(("All time", self.total))
+        return [(label, value) for label, value in pairs if value is not None]
+
     def is_zero_or_unknown(self) -> bool:
         return all(v is None or v == 0 for v in (self.total, self.daily, self.weekly, self.monthly))
 

@@ -96,16 +96,7 @@ def details(s: Snapshot, history: History | None = None) -> list[dict[str, Any]]
         if m.resets_at is not None:
             rows.append(_row("Resets", iso(m.resets_at) or ""))
         sections.append({"title": "API key limit", "rows": rows})
-    spend_rows = [
-        _row(label, usd(value))
-        for label, value in (
-            ("Today", s.usage.daily),
-            ("This week", s.usage.weekly),
-            ("This month", s.usage.monthly),
-            ("All time", s.usage.total),
-        )
-        if value is not None
-    ]
+    spend_rows = [_row(label, usd(value)) for label, value in s.usage.labeled()]
     if not s.byok_usage.is_zero_or_unknown():
         spend_rows.append(
             _row(
@@ -146,15 +137,7 @@ def details(s: Snapshot, history: History | None = None) -> list[dict[str, Any]]
                 ],
             }
         )
-    points = [
-        {"label": label, "value": value}
-        for label, value in (
-            ("Today", s.usage.daily),
-            ("This week", s.usage.weekly),
-            ("This month", s.usage.monthly),
-        )
-        if value is not None
-    ]
+    points = [{"label": label, "value": value} for label, value in s.usage.labeled(total=False)]
     if points:
         # CodexBar's chart, always the same three windows so scripts can rely on its shape.
         sections.append({"kind": "bars", "title": "Key spend", "unit": "USD", "points": points})

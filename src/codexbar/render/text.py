@@ -89,11 +89,7 @@ def card(
         )
         grid.add_row("Credits", balance)
     u = snapshot.usage
-    spend = [
-        f"{label} {usd(value)}"
-        for label, value in (("Today", u.daily), ("This week", u.weekly), ("This month", u.monthly))
-        if value is not None
-    ]
+    spend = [f"{label} {usd(value)}" for label, value in u.labeled(total=False)]
     if spend:
         grid.add_row("Spend", Text(" · ".join(spend)))
     if u.total is not None:

@@ -119,16 +119,7 @@ def meter_html(meter: Meter, now: datetime) -> str:
 
 
 def spend_html(s: Snapshot) -> str:
-    figures = [
-        _figure(label, usd(value))
-        for label, value in (
-            ("Today", s.usage.daily),
-            ("This week", s.usage.weekly),
-            ("This month", s.usage.monthly),
-            ("All time", s.usage.total),
-        )
-        if value is not None
-    ]
+    figures = [_figure(label, usd(value)) for label, value in s.usage.labeled()]
     if s.last30_spend is not None:
         figures.append(_figure("Last 30 days", usd(s.last30_spend)))
     if not s.byok_usage.is_zero_or_unknown():

@@ -82,25 +82,14 @@ def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
     # The demo: the simulated OpenRouter in this process; no cache, history or alert state of
     # the user's is touched, and the chart shows a sample history.
     from codexbar.alerts import MemoryStore
-    from codexbar.credentials import Account, remember_secret
+    from codexbar.demo import demo_account
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.snapshot import Snapshot
-    from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+    from codexbar.testing.fake_openrouter import FakeOpenRouter
     from codexbar.tray.renders import sample_forecast, sample_history
 
-    remember_secret(DEMO_KEY)
-    remember_secret(DEMO_MANAGEMENT_KEY)
     server = stack.enter_context(FakeOpenRouter(dataset="full"))
-    account = Account(
-        provider="openrouter",
-        label="Demo",
-        api_key=DEMO_KEY,
-        key_source="demo",
-        base_url=server.base_url,
-        management_key=DEMO_MANAGEMENT_KEY,
-        management_source="demo",
-        management_url=server.base_url,
-    )
+    account = demo_account(server)
 
     def sample(_snapshot: Snapshot) -> tuple[SpendHistory | None, Forecast | None]:
         today = datetime.now(UTC).date()
