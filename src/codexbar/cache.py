@@ -1,15 +1,15 @@
 """The last good snapshot per provider/account, so status bars can poll without a request.
 
-Each file holds the snapshot and its ready-made JSON payload, so a cached `--format json`
-answer needs neither the snapshot classes nor a renderer. Files are named by a one-way hash
-of the account (never the key) and written 0600 atomically.
+Each file holds the snapshot and its ready-made JSON payload as text, so a cached
+`--format json` answer is a string copy: no snapshot classes, no renderer, no Decimal
+parsing. Files are named by a one-way hash of the account (never the key) and written 0600
+atomically.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from codexbar.paths import cache_dir, write_private_atomic
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     History = tuple[SpendHistory, Forecast]
 
-FORMAT = 2
+FORMAT = 3
 
 
 def _snapshots_dir() -> Path:
@@ -36,7 +36,7 @@ def _file(provider: str, identity: str) -> Path:
 
 def _read(provider: str, identity: str) -> dict[str, Any] | None:
     try:
-        raw = json.loads(_file(provider, identity).read_bytes(), parse_float=Decimal)
+        raw = json.loads(_file(provider, identity).read_bytes())
     except (OSError, ValueError):
         return None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
@@ -57,16 +57,16 @@ def load(provider: str, identity: str) -> Snapshot | None:
         return None
 
 
-def load_payload(provider: str, identity: str, max_age: float) -> dict[str, Any] | None:
-    """The cached JSON payload when younger than max_age seconds, else None."""
+def load_payload_text(provider: str, identity: str, max_age: float) -> str | None:
+    """The cached JSON payload, as compact JSON text, when younger than max_age seconds."""
     raw = _read(provider, identity)
     if raw is None:
         return None
     fetched = raw.get("fetchedAt")
     payload = raw.get("payload")
-    if not isinstance(fetched, Decimal | int) or not isinstance(payload, dict):
+    if not isinstance(fetched, float | int) or not isinstance(payload, str):
         return None
-    age = time.time() - float(fetched)
+    age = time.time() - fetched
     return payload if 0 <= age <= max_age else None
 
 
@@ -78,12 +78,13 @@ def save(snapshot: Snapshot, identity: str, history: History | None = None) -> N
 
     document = {
         "format": FORMAT,
-        "fetchedAt": Decimal(str(round(snapshot.fetched_at.timestamp(), 3))),
-        "snapshot": snapshot.to_dict(),
-        "payload": payload(snapshot, history),
+        "fetchedAt": round(snapshot.fetched_at.timestamp(), 3),
+        "snapshot": snapshot.to_dict(),  # JSON-native: money as decimal strings
+        "payload": dumps(payload(snapshot, history)),  # exact numbers, ready to print
     }
     try:
-        write_private_atomic(_file(snapshot.provider, identity), dumps(document).encode())
+        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        write_private_atomic(_file(snapshot.provider, identity), text.encode())
     except OSError:
         pass  # the cache is an optimisation; failing to write it must not fail the run
 

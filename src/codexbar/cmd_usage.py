@@ -96,31 +96,37 @@ def run(opts: argparse.Namespace) -> int:
     accounts, _config = selection(opts)
     if fmt != "text" and opts.max_age is not None and not opts.refresh:
         cached = cached_payloads(accounts, opts.max_age)
-        if cached is not None and fmt in STATUSBAR_FORMATS:
-            from codexbar.render.statusbar import render as render_bar
-
-            write(render_bar(fmt, cached, template=opts.template))
+        if cached is not None and fmt == "json" and not opts.pretty:
+            write("[" + ",".join(cached) + "]\n")  # already exact, compact JSON
             return EXIT_OK
         if cached is not None:
+            import json
+            from decimal import Decimal
+
             from codexbar.jsonnum import dumps
 
-            write(dumps(cached, pretty=opts.pretty) + "\n")
+            payloads = [json.loads(text, parse_float=Decimal) for text in cached]
+            if fmt == "json":
+                write(dumps(payloads, pretty=True) + "\n")
+                return EXIT_OK
+            from codexbar.render.statusbar import render as render_bar
+
+            write(render_bar(fmt, payloads, template=opts.template))
             return EXIT_OK
     results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, refresh=opts.refresh)
     return emit(results, fmt, opts)
 
 
-def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[object] | None:
-    """Every account's ready-made payload from the cache, or None if any is missing or old.
-
-    This path skips the snapshot classes and renderers entirely: status bars poll it."""
+def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[str] | None:
+    """Every account's ready-made payload (JSON text) from the cache, or None if any is
+    missing or old. This path skips the snapshot classes and renderers: status bars poll it."""
     from codexbar import cache
 
-    payloads: list[object] = []
+    payloads: list[str] = []
     for account in accounts:
         if not account.api_key and not account.management_key:
             return None
-        payload = cache.load_payload(account.provider, account.cache_identity, max_age)
+        payload = cache.load_payload_text(account.provider, account.cache_identity, max_age)
         if payload is None:
             return None
         payloads.append(payload)
