@@ -34,7 +34,7 @@ def test_without_the_extra_it_says_what_to_install(
     ("args", "message"),
     [
         (["--refresh-interval", "0.5"], "--refresh-interval must be at least 1 second"),
-        (["--timeout", "0"], "--timeout must be positive"),
+        (["--timeout", "0"], "--timeout: '0' must be a positive number of seconds"),
         (["--port", "70000"], "--port must be between 0 and 65535"),
         (["--port", "http"], "invalid int value"),
         (["--host", "no-such-host.invalid"], "cannot listen on no-such-host.invalid"),

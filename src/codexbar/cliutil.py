@@ -37,15 +37,36 @@ def add_selection_flags(parser: argparse.ArgumentParser) -> None:
     sel.add_argument("--api-url", metavar="URL", help="API base URL (beats OPENROUTER_API_URL)")
 
 
+def positive_seconds(text: str) -> float:
+    """argparse type: a positive number of seconds (a bad value is a usage error, exit 64)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def add_timeout_flag(
+    group: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *,
+    default: float = 10.0,
+    per: str = "endpoint",
+) -> None:
+    """`--timeout SECONDS`, the same meaning for every command that fetches."""
+    group.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=default,
+        metavar="SECONDS",
+        help=f"per {per}, retries included (default {default:g})",
+    )
+
+
 def add_fetch_flags(parser: argparse.ArgumentParser, *, max_age: float | None = None) -> None:
     fetch = parser.add_argument_group("fetching and cache")
-    fetch.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="per endpoint, retries included (default 10)",
-    )
+    add_timeout_flag(fetch)
     fetch.add_argument(
         "--max-age",
         type=float,
@@ -86,8 +107,6 @@ def selection(opts: argparse.Namespace) -> tuple[list[Account], ConfigFile]:
     from codexbar.credentials import Overrides
     from codexbar.pipeline import accounts_for, select_providers
 
-    if getattr(opts, "timeout", 1.0) <= 0:
-        raise UsageError("--timeout must be positive")
     config = ConfigFile.load()
     overrides = Overrides(
         api_url=opts.api_url,

@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 
 from codexbar import __version__
-from codexbar.cliutil import Parser, add_selection_flags, write
+from codexbar.cliutil import Parser, add_selection_flags, add_timeout_flag, write
 from codexbar.config import ConfigFile
 from codexbar.credentials import Overrides, mask
 from codexbar.errors import EXIT_OK, CodexbarError
@@ -30,7 +30,7 @@ def build_parser(prog: str) -> Parser:
         description="Versions, config, key source (masked), base URL, reachability.",
     )
     add_selection_flags(parser)
-    parser.add_argument("--timeout", type=float, default=5.0)
+    add_timeout_flag(parser, default=5.0, per="request")
     return parser
 
 

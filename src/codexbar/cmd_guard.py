@@ -9,7 +9,14 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal, InvalidOperation
 
-from codexbar.cliutil import Parser, add_selection_flags, error, selection, write
+from codexbar.cliutil import (
+    Parser,
+    add_selection_flags,
+    add_timeout_flag,
+    error,
+    selection,
+    write,
+)
 from codexbar.errors import EXIT_OK, UsageError
 
 TYPE_CHECKING = False
@@ -70,9 +77,7 @@ def build_parser(prog: str) -> Parser:
     out.add_argument("--json", action="store_true", help="same as --format json")
     out.add_argument("--pretty", action="store_true", help="indent JSON")
     out.add_argument("-q", "--quiet", action="store_true", help="no output, only the exit code")
-    parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="SECONDS", help="per endpoint (default 10)"
-    )
+    add_timeout_flag(parser)
     parser.add_argument(
         "--max-age",
         type=float,
@@ -179,8 +184,6 @@ def run(opts: argparse.Namespace) -> int:
     if not limits:
         flags = ", ".join("--" + f.replace("_", "-") for f in CHECKS)
         raise UsageError(f"give at least one limit: {flags}")
-    if opts.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     from codexbar.pipeline import collect
 
     accounts, _config = selection(opts)

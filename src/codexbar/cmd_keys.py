@@ -6,7 +6,14 @@ import argparse
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from codexbar.cliutil import Parser, add_selection_flags, selection, use_color, write
+from codexbar.cliutil import (
+    Parser,
+    add_selection_flags,
+    add_timeout_flag,
+    selection,
+    use_color,
+    write,
+)
 from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 
 TYPE_CHECKING = False
@@ -17,7 +24,6 @@ if TYPE_CHECKING:
 
     from codexbar.credentials import Account
     from codexbar.providers.openrouter_keys import KeyRow
-    from codexbar.snapshot import SpendWindows
 
 SCHEMA_VERSION = 1
 CSV_COLUMNS = (
@@ -70,13 +76,7 @@ def build_parser(prog: str) -> Parser:
     out.add_argument("--json", action="store_true", help="same as --format json")
     out.add_argument("--pretty", action="store_true", help="indent JSON")
     out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="per page, retries included (default 30)",
-    )
+    add_timeout_flag(parser, default=30.0, per="page")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
     return parser
 
@@ -133,11 +133,8 @@ def run(opts: argparse.Namespace) -> int:
 # --- JSON ---------------------------------------------------------------------------------
 
 
-def _windows(w: SpendWindows) -> dict[str, Any]:
-    return {"total": w.total, "daily": w.daily, "weekly": w.weekly, "monthly": w.monthly}
-
-
 def key_json(row: KeyRow) -> dict[str, Any]:
+    from codexbar.render.json_payload import windows_block
     from codexbar.windows import iso
 
     return {
@@ -152,8 +149,8 @@ def key_json(row: KeyRow) -> dict[str, Any]:
         "usedPercent": row.used_percent,
         "remaining": row.remaining,
         "resetsAt": iso(row.resets_at),
-        "usage": _windows(row.usage),
-        "byokUsage": _windows(row.byok_usage),
+        "usage": windows_block(row.usage),
+        "byokUsage": windows_block(row.byok_usage),
         "createdAt": iso(row.created_at),
         "lastUsedAt": iso(row.last_used_at),
         "expiresAt": iso(row.expires_at),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codexbar.cliutil import Parser, add_selection_flags, write
+from codexbar.cliutil import Parser, add_selection_flags, add_timeout_flag, write
 from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 
 TYPE_CHECKING = False
@@ -72,13 +72,7 @@ def build_parser(prog: str) -> Parser:
         metavar="SECONDS",
         help="fetch every account this often (default 60, at least 1)",
     )
-    fetch.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="per endpoint, retries included (default 10)",
-    )
+    add_timeout_flag(fetch)
     fetch.add_argument(
         "--no-keys",
         action="store_true",
@@ -105,8 +99,6 @@ def missing_extra_error() -> CodexbarError:
 def check_options(opts: argparse.Namespace) -> None:
     if opts.refresh_interval < MIN_INTERVAL:
         raise UsageError(f"--refresh-interval must be at least {MIN_INTERVAL:g} second")
-    if opts.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     if not 0 <= opts.port <= 65535:
         raise UsageError("--port must be between 0 and 65535")
 

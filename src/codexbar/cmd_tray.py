@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from codexbar.cliutil import Parser, add_selection_flags, error, write
-from codexbar.errors import EXIT_FAILURE, EXIT_OK, UsageError
+from codexbar.cliutil import Parser, add_selection_flags, add_timeout_flag, error, write
+from codexbar.errors import EXIT_FAILURE, EXIT_OK
 
 INSTALL_HINT = (
     "codexbar tray needs the tray extra (PySide6), which is not installed. "
@@ -63,9 +63,7 @@ def build_parser(prog: str) -> Parser:
         choices=["auto", "dark", "light"],
         help="the panel's brightness, for the icon's outline (default: config, else auto)",
     )
-    parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="SECONDS", help="per endpoint (default 10)"
-    )
+    add_timeout_flag(parser)
     parser.add_argument(
         "--demo", action="store_true", help="run against the built-in simulated OpenRouter"
     )
@@ -148,8 +146,6 @@ def check_selection(opts: argparse.Namespace) -> None:
 
 
 def run(opts: argparse.Namespace) -> int:
-    if opts.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     if not opts.demo:
         check_selection(opts)
     problem = qt_problem()

@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from codexbar.cliutil import Parser, add_selection_flags, selection, use_color, write
+from codexbar.cliutil import (
+    Parser,
+    add_selection_flags,
+    add_timeout_flag,
+    selection,
+    use_color,
+    write,
+)
 from codexbar.errors import EXIT_OK, UsageError
 
 TYPE_CHECKING = False
@@ -51,13 +58,7 @@ def build_parser(prog: str) -> Parser:
         metavar="SECONDS",
         help="seconds between refreshes (default 60)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="per endpoint, retries included (default 10)",
-    )
+    add_timeout_flag(parser)
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
     return parser
@@ -245,8 +246,6 @@ class Keys:
 def run(opts: argparse.Namespace) -> int:
     if opts.interval < MIN_INTERVAL:
         raise UsageError(f"--interval must be at least {MIN_INTERVAL:g} second")
-    if opts.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     from codexbar.http_client import HttpClient
     from codexbar.render.text import make_console
 

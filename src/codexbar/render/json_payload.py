@@ -148,7 +148,7 @@ def details(s: Snapshot, history: History | None = None) -> list[dict[str, Any]]
     return sections
 
 
-def _windows(w: SpendWindows) -> dict[str, Any]:
+def windows_block(w: SpendWindows) -> dict[str, Any]:
     return {"total": w.total, "daily": w.daily, "weekly": w.weekly, "monthly": w.monthly}
 
 
@@ -223,8 +223,8 @@ def exact_block(s: Snapshot, history: History | None = None) -> dict[str, Any]:
         "keyLimitUsedPercent": m.used_percent if m else None,
         "limitReset": s.limit_reset,
         "limitResetsAt": iso(m.resets_at) if m else None,
-        "keyUsage": _windows(s.usage),
-        "byokUsage": _windows(s.byok_usage),
+        "keyUsage": windows_block(s.usage),
+        "byokUsage": windows_block(s.byok_usage),
         "freeModelRequests": None
         if f is None
         else {"limit": f.limit, "used": f.used, "remaining": f.remaining, "inferred": f.inferred},
