@@ -22,6 +22,7 @@ from codexbar.windows import next_reset
 from tests.conftest import (
     HOME_KEY,
     TEST_KEY,
+    UNKNOWN_KEY,
     WORK_KEY,
     CliRun,
     CliRunner,
@@ -143,7 +144,20 @@ def test_401_says_how_to_set_the_key_in_text_mode(
     line = assert_one_error_line(run)
     assert "OPENROUTER_API_KEY" in line
     assert "config set-api-key --provider openrouter --stdin" in line
-    assert "OpenRouter" in run.stdout  # the card still shows, with the error
+    assert run.stdout == ""  # no card with nothing on it: the error line says it all
+    assert_clean(run, home, cli)
+
+
+def test_one_failing_account_shows_beside_the_others(
+    server: FakeOpenRouter, env: dict[str, str], home: Home, cli: CliRunner
+) -> None:
+    home.write_accounts(("Work", WORK_KEY), ("Old", UNKNOWN_KEY))
+    run = run_cli(["--all-accounts", "--no-color"], env=env)
+    assert run.code == 1
+    assert "OpenRouter · Work" in run.stdout and "Balance" not in run.stdout.split("Old")[1]
+    assert "OpenRouter · Old" in run.stdout and "rejected the API key" in run.stdout
+    line = assert_one_error_line(run)
+    assert line.startswith("Error: OpenRouter (Old): OpenRouter rejected the API key (HTTP 401).")
     assert_clean(run, home, cli)
 
 

@@ -25,7 +25,7 @@ def test_without_the_extra_it_says_what_to_install(
     assert run.code == 1
     assert run.stdout == ""
     assert run.stderr_lines == [
-        "Error: codexbar serve needs the prometheus_client package (the serve extra) "
+        "Error: codexbar serve needs the prometheus_client package (the serve extra). "
         "Install it: pip install 'codexbar[serve]'  (or: pip install prometheus-client)"
     ]
 

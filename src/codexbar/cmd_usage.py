@@ -151,6 +151,9 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
     else:
         from codexbar.render.text import render as render_text
 
+        if all(not s.ok for s in snapshots):
+            # Nothing to show: the one-line error on stderr says it all.
+            return report_failures(results, strict=opts.strict)
         histories = load_histories(results, demo=bool(getattr(opts, "demo", False)))
         write(
             render_text(

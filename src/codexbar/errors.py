@@ -21,7 +21,11 @@ class CodexbarError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+        """The message, then what to do next, as one sentence-punctuated line."""
+        if not self.hint:
+            return self.message
+        stop = "" if self.message.endswith((".", "!", "?", ":")) else "."
+        return f"{self.message}{stop} {self.hint}"
 
 
 class UsageError(CodexbarError):

@@ -419,7 +419,7 @@ def fetch(account: Account, client: HttpClient, now: datetime | None = None) -> 
             )
 
     if key is None and credits is None and activity is None:
-        raise _most_telling(errors)
+        raise _with_hint(_most_telling(errors), account)
     return build_snapshot(account, now, key, credits, activity, notes)
 
 
@@ -430,6 +430,29 @@ def _most_telling(errors: list[BaseException]) -> CodexbarError:
             if isinstance(err, CodexbarError) and err.exit_code == wanted:
                 return err
     return CodexbarError("OpenRouter gave no usable figures")
+
+
+def _with_hint(error: CodexbarError, account: Account) -> CodexbarError:
+    """Say where we tried and what to do next, when the error does not already."""
+    if error.hint:
+        return error
+    from urllib.parse import urlsplit
+
+    host = urlsplit(account.base_url).netloc or account.base_url
+    if isinstance(error, NetworkError):
+        error.hint = f"Could not reach {host}: check the network or OPENROUTER_API_URL"
+        error.hint += ", or allow longer with --timeout." if error.timed_out else "."
+    elif isinstance(error, ParseError):
+        error.hint = f"{host} did not answer like the OpenRouter API; codexbar diagnose shows more."
+    elif isinstance(error, HttpStatusError) and error.status is not None and error.status >= 500:
+        error.hint = f"{host} is having trouble; try again shortly."
+    elif isinstance(error, HttpStatusError) and error.status == 402:
+        error.hint = (
+            "The account is out of credits: add credits at https://openrouter.ai/settings/credits."
+        )
+    elif isinstance(error, HttpStatusError) and error.status == 403:
+        error.hint = "The key may not be allowed to read this, or a budget is spent."
+    return error
 
 
 def activity_by_model(
