@@ -11,7 +11,7 @@ import json
 import re
 import stat
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -628,6 +628,49 @@ def test_cache_max_age_refresh_stale_strict_and_clear(
     server.clear_requests()
     assert run_cli(["-p", "or", "--json", "--max-age", "300"], env=env).code == 0
     assert len(server.requests_to("/key")) == 1
+
+
+def age_cached_snapshot(home: Home, seconds: int) -> None:
+    """Make the cached snapshot look `seconds` older than it is."""
+    (path,) = [p for p in home.cache_files() if not p.name.endswith(".failed.json")]
+    document = json.loads(path.read_text())
+    document["fetchedAt"] -= seconds
+    fetched = datetime.fromisoformat(document["snapshot"]["fetched_at"].replace("Z", "+00:00"))
+    older = fetched - timedelta(seconds=seconds)
+    document["snapshot"]["fetched_at"] = older.strftime("%Y-%m-%dT%H:%M:%SZ")
+    path.write_text(json.dumps(document))
+
+
+def test_a_failed_fetch_is_not_retried_within_max_age(
+    server: FakeOpenRouter, env: dict[str, str], home: Home, cli: CliRunner
+) -> None:
+    assert run_cli(["-p", "or", "--json"], env=env).code == 0
+    age_cached_snapshot(home, 3600)
+    server.set_scenario("503")
+    # A status bar (cached for 60 s by default) finds the API failing: stale figures, exit 0.
+    first = run_cli(["-p", "or", "--format", "waybar"], env=env)
+    assert first.code == 0, first.stderr
+    assert json.loads(first.stdout)["class"] == "stale"
+    assert server.requests_to("/key")
+    # The next polls within 60 s do not call the failing API again.
+    server.clear_requests()
+    for _ in range(2):
+        again = run_cli(["-p", "or", "--format", "waybar"], env=env)
+        assert again.code == 0 and json.loads(again.stdout)["class"] == "stale"
+    strict = run_cli(["-p", "or", "--json", "--max-age", "60", "--strict"], env=env)
+    assert strict.code == 1
+    assert "HTTP 503" in assert_one_error_line(strict)
+    assert server.requests == []
+    # --refresh always asks; a success forgets the failure, and the cache serves again.
+    server.clear_scenarios()
+    assert run_cli(["-p", "or", "--json", "--refresh"], env=env).code == 0
+    assert len(server.requests_to("/key")) == 1
+    assert not [p for p in home.cache_files() if p.name.endswith(".failed.json")]
+    server.clear_requests()
+    fresh = run_cli(["-p", "or", "--format", "waybar"], env=env)
+    assert json.loads(fresh.stdout)["class"] != "stale"
+    assert server.requests == []
+    assert_clean(fresh, home, cli)
 
 
 def test_max_age_does_not_serve_an_older_snapshot(

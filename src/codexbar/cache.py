@@ -18,6 +18,7 @@ TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the bl
 if TYPE_CHECKING:
     from typing import Any
 
+    from codexbar.errors import CodexbarError
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.snapshot import Snapshot
 
@@ -32,6 +33,10 @@ def _snapshots_dir() -> Path:
 
 def _file(provider: str, identity: str) -> Path:
     return _snapshots_dir() / f"{provider}-{identity}.json"
+
+
+def _failure_file(provider: str, identity: str) -> Path:
+    return _snapshots_dir() / f"{provider}-{identity}.failed.json"
 
 
 def _read(provider: str, identity: str) -> dict[str, Any] | None:
@@ -85,12 +90,46 @@ def save(snapshot: Snapshot, identity: str, history: History | None = None) -> N
     try:
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         write_private_atomic(_file(snapshot.provider, identity), text.encode())
+        _failure_file(snapshot.provider, identity).unlink(missing_ok=True)
     except OSError:
         pass  # the cache is an optimisation; failing to write it must not fail the run
 
 
+def save_failure(provider: str, identity: str, error: CodexbarError) -> None:
+    """Remember that a fetch just failed on the network or the server (not why in detail:
+    the message, kind and exit code, never anything secret)."""
+    from codexbar.credentials import redact
+
+    document = {
+        "at": round(time.time(), 3),
+        "message": redact(error.message),
+        "kind": error.kind,
+        "code": error.exit_code,
+    }
+    try:
+        write_private_atomic(_failure_file(provider, identity), json.dumps(document).encode())
+    except OSError:
+        pass
+
+
+def recent_failure(provider: str, identity: str, max_age: float) -> CodexbarError | None:
+    """The failure remembered for this account when it happened within max_age seconds."""
+    from codexbar.errors import CodexbarError
+
+    try:
+        raw = json.loads(_failure_file(provider, identity).read_bytes())
+        at, message, kind, code = raw["at"], raw["message"], raw["kind"], raw["code"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not (isinstance(at, float | int) and 0 <= time.time() - at <= max_age):
+        return None
+    error = CodexbarError(f"{message} (retrying after {max_age:g} s)")
+    error.kind, error.exit_code = str(kind), int(code)
+    return error
+
+
 def clear() -> int:
-    """Remove every cached snapshot; returns how many files were removed."""
+    """Remove every cached snapshot (and remembered failure); returns how many snapshots."""
     removed = 0
     folder = _snapshots_dir()
     if not folder.is_dir():
@@ -98,7 +137,8 @@ def clear() -> int:
     for path in folder.glob("*.json"):
         try:
             path.unlink()
-            removed += 1
         except OSError:
-            pass
+            continue
+        if not path.name.endswith(".failed.json"):
+            removed += 1
     return removed

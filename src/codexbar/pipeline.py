@@ -102,25 +102,27 @@ def fetch_one(
     from codexbar import cache
     from codexbar.providers.openrouter import fetch
     from codexbar.snapshot import FetchFailure, Snapshot
-    from codexbar.windows import age
 
     identity = account.cache_identity
+    cached: Snapshot | None = None
     if persist and max_age is not None and not refresh:
         cached = cache.load(account.provider, identity)
-        now = datetime.now(UTC)
-        if cached is not None and 0 <= cached.age_seconds(now) <= max_age:
-            return Result(cached)
+        if cached is not None:
+            if 0 <= cached.age_seconds(datetime.now(UTC)) <= max_age:
+                return Result(cached)
+            # A fetch failed within max_age: a status bar polling every few seconds must not
+            # hit a failing API (and wait out its timeout) on every poll.
+            recent = cache.recent_failure(account.provider, identity, max_age)
+            if recent is not None:
+                return Result(_stale(cached, recent), recent)
     try:
         snapshot = fetch(account, client)
     except CodexbarError as exc:
         if persist and serves_stale(exc):
-            cached = cache.load(account.provider, identity)
+            cached = cached or cache.load(account.provider, identity)
             if cached is not None:
-                seconds = cached.age_seconds(datetime.now(UTC))
-                reason = exc.message
-                return Result(
-                    cached.marked_stale(f"Showing data from {age(seconds)} ago: {reason}"), exc
-                )
+                cache.save_failure(account.provider, identity, exc)
+                return Result(_stale(cached, exc), exc)
         failure = FetchFailure(code=exc.exit_code, message=exc.one_line(), kind=exc.kind)
         return Result(
             Snapshot(
@@ -138,6 +140,15 @@ def fetch_one(
         cache.save(snapshot, identity, series)
         return Result(snapshot, history=series)
     return Result(snapshot)
+
+
+def _stale(cached: Snapshot, error: CodexbarError) -> Snapshot:
+    from datetime import UTC, datetime
+
+    from codexbar.windows import age
+
+    seconds = cached.age_seconds(datetime.now(UTC))
+    return cached.marked_stale(f"Showing data from {age(seconds)} ago: {error.message}")
 
 
 def record_history(snapshot: Snapshot, account: Account) -> None:
