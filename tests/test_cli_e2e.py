@@ -11,7 +11,7 @@ import json
 import re
 import stat
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -392,6 +392,13 @@ def test_json_with_a_management_key(
         assert set(point) == {"label", "value"}
         assert ISO_DATE.match(point["label"])
         assert point["value"] is None or isinstance(point["value"], Decimal | int)
+    # The latest completed day's spend per model, from /activity, largest first.
+    latest = block["latestDayByModel"]
+    assert date.fromisoformat(latest["date"]) < datetime.now(UTC).date()
+    spends = [m["spend"] for m in latest["models"]]
+    assert spends and spends == sorted(spends, reverse=True)
+    titles = [d.get("title") for d in payload["usage"]["details"]]
+    assert f"Spend by model ({latest['date']})" in titles
     # Today's bar is the live figure from /key; the days before come from /activity.
     assert daily["points"][-1]["value"] == block["keyUsage"]["daily"]
     assert_clean(run, home, cli)

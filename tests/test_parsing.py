@@ -18,7 +18,6 @@ from codexbar.jsonnum import dumps
 from codexbar.providers.openrouter import (
     Credits,
     KeyInfo,
-    activity_by_model,
     build_snapshot,
     fetch,
     free_requests,
@@ -28,7 +27,7 @@ from codexbar.providers.openrouter import (
     parse_key,
 )
 from codexbar.render.json_payload import balance_text, payload
-from codexbar.snapshot import Note, Snapshot
+from codexbar.snapshot import ActivityRow, Note, Snapshot
 from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # a Wednesday
@@ -346,10 +345,10 @@ def test_activity_rows_and_spend_per_model() -> None:
     assert len(rows) == 5
     assert rows[4].date == "2025-03-09"  # a datetime is cut to its day
     assert rows[0].requests == 10
-    latest, models = activity_by_model(rows)
+    snapshot = Snapshot(provider="openrouter", fetched_at=datetime.now(UTC), activity=rows)
+    latest, models = snapshot.latest_day_by_model()
     assert latest == "2025-03-11"
     assert models == [("anthropic/claude", Decimal("1.5")), ("openai/gpt-4o-mini", Decimal("0.75"))]
-    assert activity_by_model(()) == (None, [])
 
 
 def test_provisioning_key_is_the_old_name_of_management_key() -> None:
@@ -745,3 +744,35 @@ def test_legacy_credits_served_to_an_ordinary_key(server: FakeOpenRouter) -> Non
     assert snap.notes == ()
     assert snap.activity == ()
     assert snap.last30_spend is None
+
+
+def test_latest_day_by_model_sums_endpoints_and_sorts_by_spend() -> None:
+    rows = (
+        ActivityRow(date="2026-11-23", model="a/old", usage=Decimal("9")),
+        ActivityRow(date="2026-11-24", model="openai/gpt", usage=Decimal("0.1")),
+        ActivityRow(date="2026-11-24", model="openai/gpt", usage=Decimal("0.2")),
+        ActivityRow(date="2026-11-24", model="b/tie", usage=Decimal("0.3")),
+        ActivityRow(date="2026-11-24", model="c/small", usage=Decimal("0.05")),
+    )
+    snapshot = Snapshot(provider="openrouter", fetched_at=datetime(2026, 11, 25, tzinfo=UTC))
+    assert snapshot.latest_day_by_model() == (None, [])
+    with_activity = Snapshot(
+        provider="openrouter", fetched_at=datetime(2026, 11, 25, tzinfo=UTC), activity=rows
+    )
+    day, models = with_activity.latest_day_by_model()
+    assert day == "2026-11-24"
+    # 0.1 + 0.2 is exactly 0.3 in Decimal: the tie is broken by name.
+    assert models == [
+        ("b/tie", Decimal("0.3")),
+        ("openai/gpt", Decimal("0.3")),
+        ("c/small", Decimal("0.05")),
+    ]
+    block = payload(with_activity)["openrouter"]["latestDayByModel"]
+    assert block == {
+        "date": "2026-11-24",
+        "models": [
+            {"model": "b/tie", "spend": Decimal("0.3")},
+            {"model": "openai/gpt", "spend": Decimal("0.3")},
+            {"model": "c/small", "spend": Decimal("0.05")},
+        ],
+    }

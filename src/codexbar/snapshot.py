@@ -129,6 +129,19 @@ class Snapshot:
     def effective_budget(self) -> Budget | None:
         return next((b for b in self.budgets if b.effective), None)
 
+    def latest_day_by_model(self) -> tuple[str | None, list[tuple[str, Decimal]]]:
+        """The most recent UTC day in /activity and its spend per model, largest first.
+
+        /activity covers completed days only, so this is yesterday at the latest."""
+        if not self.activity:
+            return None, []
+        latest = max(row.date for row in self.activity)
+        totals: dict[str, Decimal] = {}
+        for row in self.activity:
+            if row.date == latest:
+                totals[row.model] = totals.get(row.model, Decimal(0)) + row.usage
+        return latest, sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+
     @property
     def ok(self) -> bool:
         return self.failure is None

@@ -4,7 +4,6 @@ optional, and a wrong-typed optional field is dropped rather than trusted."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -453,17 +452,3 @@ def _with_hint(error: CodexbarError, account: Account) -> CodexbarError:
     elif isinstance(error, HttpStatusError) and error.status == 403:
         error.hint = "The key may not be allowed to read this, or a budget is spent."
     return error
-
-
-def activity_by_model(
-    rows: tuple[ActivityRow, ...],
-) -> tuple[str | None, list[tuple[str, Decimal]]]:
-    """The most recent day in the activity and its spend per model, largest first."""
-    if not rows:
-        return None, []
-    latest = max(row.date for row in rows)
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for row in rows:
-        if row.date == latest:
-            totals[row.model] += row.usage
-    return latest, sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -105,6 +105,14 @@ def details(s: Snapshot, history: History | None = None) -> list[dict[str, Any]]
         )
     if s.last30_spend is not None:
         spend_rows.append(_row("Last 30 days", usd(s.last30_spend)))
+    day, models = s.latest_day_by_model()
+    if day is not None and models:
+        sections.append(
+            {
+                "title": f"Spend by model ({day})",
+                "rows": [_row(model, usd(spend)) for model, spend in models],
+            }
+        )
     if spend_rows:
         sections.append({"title": "Key spend", "rows": spend_rows})
     if s.free_requests is not None and s.free_requests.limit is not None:
@@ -205,6 +213,13 @@ def forecast_block(f: Forecast) -> dict[str, Any]:
     }
 
 
+def _latest_day(s: Snapshot) -> dict[str, Any] | None:
+    day, models = s.latest_day_by_model()
+    if day is None:
+        return None
+    return {"date": day, "models": [{"model": m, "spend": spend} for m, spend in models]}
+
+
 def exact_block(s: Snapshot, history: History | None = None) -> dict[str, Any]:
     m = s.primary
     f = s.free_requests
@@ -232,6 +247,7 @@ def exact_block(s: Snapshot, history: History | None = None) -> dict[str, Any]:
         "effectiveBudget": _budget(effective) if effective else None,
         "expiresAt": iso(s.expires_at),
         "last30DaysSpend": s.last30_spend,
+        "latestDayByModel": _latest_day(s),
         "notes": [{"level": n.level, "text": n.text} for n in s.notes],
         "stale": s.stale,
         "history": history_block(history[0]) if history is not None else None,

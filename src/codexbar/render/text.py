@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -104,6 +104,14 @@ def card(
         grid.add_row("BYOK", Text(" · ".join(byok)))
     if snapshot.last30_spend is not None:
         grid.add_row("30 days", Text(usd(snapshot.last30_spend)))
+    day, models = snapshot.latest_day_by_model()
+    if day is not None and models:
+        shown = " · ".join(f"{name.split('/')[-1]} {usd(spend)}" for name, spend in models[:3])
+        more = f" · +{len(models) - 3} more" if len(models) > 3 else ""
+        yesterday = (now.astimezone(UTC).date() - timedelta(days=1)).isoformat()
+        when = "yesterday" if day == yesterday else day
+        text = Text(f"{when}: {shown}{more}", overflow="ellipsis", no_wrap=True)
+        grid.add_row("Models", text)
     free = snapshot.free_requests
     if free is not None and free.limit is not None:
         used = "?" if free.used is None else str(free.used)
