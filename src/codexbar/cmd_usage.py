@@ -137,7 +137,7 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
     if fmt == "json":
         from codexbar.render.json_payload import render
 
-        histories = load_histories(results, demo=bool(getattr(opts, "demo", False)))
+        histories = load_histories(results)
         write(render(snapshots, pretty=opts.pretty, histories=histories) + "\n")
     elif fmt in STATUSBAR_FORMATS:
         from codexbar.render.json_payload import payload
@@ -154,7 +154,7 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
         if all(not s.ok for s in snapshots):
             # Nothing to show: the one-line error on stderr says it all.
             return report_failures(results, strict=opts.strict)
-        histories = load_histories(results, demo=bool(getattr(opts, "demo", False)))
+        histories = load_histories(results)
         write(
             render_text(
                 snapshots,
@@ -167,23 +167,9 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
     return report_failures(results, strict=opts.strict)
 
 
-def load_histories(results: list[Result], *, demo: bool = False) -> list[History | None]:
+def load_histories(results: list[Result]) -> list[History | None]:
     """Series and forecast per result. The cached `--format json` path never comes here
     (its payload already carries them), so it stays free of sqlite3."""
-    from codexbar import history
-
-    if demo:
-        # The demo never touches the user's history: it records into a throwaway file.
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "history.sqlite3"
-            for result in results:
-                history.record(result.snapshot, path=path)
-            return [
-                history.load_for(r.snapshot, path=path) if r.snapshot.ok else None for r in results
-            ]
     from codexbar.pipeline import load_history
 
     # A fresh fetch already loaded its history; cached or stale results load it here.

@@ -32,8 +32,17 @@ def demo_account(server: FakeOpenRouter) -> Account:
 
 
 def demo_results(*, timeout: float) -> list[Result]:
+    import tempfile
+    from pathlib import Path
+
     from codexbar.testing.fake_openrouter import FakeOpenRouter
 
-    with FakeOpenRouter(dataset="full") as server:
-        # The demo never touches the user's cache or history.
-        return collect([demo_account(server)], timeout=timeout, persist=False)
+    with FakeOpenRouter(dataset="full") as server, tempfile.TemporaryDirectory() as tmp:
+        # The demo never touches the user's cache or history: it records into a throwaway
+        # file, which still gives the card its chart from the simulated 30-day activity.
+        return collect(
+            [demo_account(server)],
+            timeout=timeout,
+            persist=False,
+            history_path=Path(tmp) / "history.sqlite3",
+        )

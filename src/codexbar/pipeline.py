@@ -16,6 +16,8 @@ from codexbar.providers import PROVIDERS, resolve
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http_client import HttpClient
     from codexbar.snapshot import Snapshot
@@ -96,7 +98,11 @@ def fetch_one(
     max_age: float | None = None,
     refresh: bool = False,
     persist: bool = True,
+    history_path: Path | None = None,
 ) -> Result:
+    """One account: the cache when fresh enough, else a fetch. `persist` writes the cache
+    and the user's history; `history_path` records into (and reads from) that file instead
+    of the user's, which is how the demos get a chart without touching anything of yours."""
     from datetime import UTC, datetime
 
     from codexbar import cache
@@ -134,12 +140,13 @@ def fetch_one(
             ),
             exc,
         )
+    if not persist and history_path is None:
+        return Result(snapshot)
+    record_history(snapshot, history_path)
+    series = load_history(snapshot, history_path)
     if persist:
-        record_history(snapshot, account)
-        series = load_history(snapshot)
         cache.save(snapshot, identity, series)
-        return Result(snapshot, history=series)
-    return Result(snapshot)
+    return Result(snapshot, history=series)
 
 
 def _stale(cached: Snapshot, error: CodexbarError) -> Snapshot:
@@ -151,23 +158,25 @@ def _stale(cached: Snapshot, error: CodexbarError) -> Snapshot:
     return cached.marked_stale(f"Showing data from {age(seconds)} ago: {error.message}")
 
 
-def record_history(snapshot: Snapshot, account: Account) -> None:
+def record_history(snapshot: Snapshot, path: Path | None = None) -> None:
     """One row in the history store per successful fetch. Never fails the run: history is
     an extra, the figures on screen are the point."""
     try:
         from codexbar import history
 
-        history.record(snapshot)
+        history.record(snapshot, path=path)
     except Exception:  # noqa: S110 - record() is already best effort; this guards the import
         pass
 
 
-def load_history(snapshot: Snapshot) -> tuple[SpendHistory, Forecast] | None:
+def load_history(
+    snapshot: Snapshot, path: Path | None = None
+) -> tuple[SpendHistory, Forecast] | None:
     """The account's series and forecast, or None when there is none or it cannot be read."""
     try:
         from codexbar import history
 
-        return history.load_for(snapshot)
+        return history.load_for(snapshot, path=path)
     except Exception:
         return None
 
@@ -179,6 +188,7 @@ def collect(
     max_age: float | None = None,
     refresh: bool = False,
     persist: bool = True,
+    history_path: Path | None = None,
     client: HttpClient | None = None,
 ) -> list[Result]:
     """Every account fetched independently and concurrently, results in input order."""
@@ -192,7 +202,12 @@ def collect(
 
         def task(account: Account) -> Callable[[], Result]:
             return lambda: fetch_one(
-                account, shared, max_age=max_age, refresh=refresh, persist=persist
+                account,
+                shared,
+                max_age=max_age,
+                refresh=refresh,
+                persist=persist,
+                history_path=history_path,
             )
 
         outcomes = run_all([task(a) for a in accounts])

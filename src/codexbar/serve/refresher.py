@@ -25,7 +25,6 @@ from codexbar.serve.state import (
     ServeState,
     initial_view,
 )
-from codexbar.snapshot import Snapshot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,18 +50,6 @@ def key_owners(accounts: Sequence[Account]) -> list[tuple[str, Account]]:
         if identity is not None and identity not in owners and account.provider == "openrouter":
             owners[identity] = account
     return list(owners.items())
-
-
-def demo_history(snapshot: Snapshot, path: Path, log: Log) -> History | None:
-    """The demo records into its own private file, never the user's store."""
-    from codexbar import history
-
-    try:
-        history.record(snapshot, path=path)
-        return history.load_for(snapshot, path=path)
-    except Exception as exc:  # the chart is a nicety: never let it stop the figures
-        log(f"history unavailable: {type(exc).__name__}: {exc}")
-        return None
 
 
 class Refresher:
@@ -140,6 +127,7 @@ class Refresher:
                 timeout=self.timeout,
                 refresh=True,
                 persist=self.persist,
+                history_path=self.history_path,
                 client=client,
             )
 
@@ -181,12 +169,11 @@ class Refresher:
     def _history(self, result: Result) -> History | None:
         if result.snapshot.failure is not None:
             return None
-        if self.history_path is not None:
-            return demo_history(result.snapshot, self.history_path, self.log)
-        if not self.persist:
+        if result.history is not None:
+            return result.history  # loaded right after the fetch (demo file included)
+        if not self.persist and self.history_path is None:
             return None
-        # A fresh fetch already loaded its series; stale (cached) figures load them here.
-        return result.history if result.history is not None else load_history(result.snapshot)
+        return load_history(result.snapshot, self.history_path)  # stale figures, cached
 
     def _keys_call(self, owner: Account, client: HttpClient) -> Callable[[], KeysOutcome]:
         def call() -> KeysOutcome:
