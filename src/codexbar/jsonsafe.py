@@ -1,0 +1,63 @@
+"""JSON from outside (network, disk) parsed so that nothing downstream can trip on it.
+
+`json.loads` accepts `"\\ud800"` and gives back a string that cannot be encoded later, so a
+print, a cache write or a log line would crash long after the parse. Invalid UTF-8 (or CESU-8
+surrogate bytes) raises a UnicodeDecodeError, and 100k nested brackets a RecursionError. Here
+every lone surrogate becomes U+FFFD, undecodable bytes become U+FFFD, and absurd nesting is a
+plain ValueError, so callers handle all of it as "not valid JSON" or show it cleaned.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+REPLACEMENT = "\ufffd"
+# After json.loads, a valid surrogate pair is already one code point: any surrogate left is lone.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A \uD800-\uDFFF escape in the text is the only way json.loads can produce a surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+class JsonTooDeep(ValueError):
+    """Nesting beyond what the parser can follow (a hostile document, never a real one)."""
+
+
+def clean_text(text: str) -> str:
+    """The string with every lone surrogate replaced by U+FFFD."""
+    return _SURROGATE.sub(REPLACEMENT, text) if _SURROGATE.search(text) else text
+
+
+def decode_bytes(raw: bytes) -> str:
+    """UTF-8 (with or without a BOM), undecodable bytes and CESU-8 surrogates as U+FFFD."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    return raw.decode("utf-8", errors="replace")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): _scrub(v) for k, v in value.items()}
+    return value
+
+
+def loads(raw: bytes | str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
+    """`json.loads` that never hands back a lone surrogate and never raises anything but
+    ValueError (JsonTooDeep for absurd nesting) on hostile input."""
+    text = decode_bytes(raw) if isinstance(raw, bytes | bytearray) else clean_text(raw)
+    try:
+        value = json.loads(text, parse_float=parse_float)
+    except RecursionError:
+        raise JsonTooDeep("JSON nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(text):
+        value = _scrub(value)
+    return value
