@@ -126,6 +126,8 @@ def reset_server(server: FakeOpenRouter) -> None:
     server.now = None
     server.key_overrides.clear()
     server.credits_overrides.clear()
+    server.activity_overrides.clear()
+    server.keys_overrides.clear()
     server.accounts.clear()
     server.accounts.update(TEST_ACCOUNTS)
     server.clear_requests()
@@ -201,10 +203,14 @@ def run_cli(
     env: Mapping[str, str | None] | None = None,
     stdin: str | None = None,
     timeout: float = 30.0,
+    encoding: str | None = None,
 ) -> CliRun:
     """The real CLI in a subprocess: `python -m codexbar ARGS` with os.environ plus `env`
-    (a None value removes the variable)."""
+    (a None value removes the variable). With `encoding`, the child's standard streams use
+    it (PYTHONIOENCODING) and its output must decode in it, strictly."""
     full_env = dict(os.environ)
+    if encoding is not None:
+        full_env["PYTHONIOENCODING"] = encoding
     for name, value in (env or {}).items():
         if value is None:
             full_env.pop(name, None)
@@ -217,6 +223,7 @@ def run_cli(
         stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
+        encoding=encoding,
         timeout=timeout,
         check=False,
     )

@@ -146,8 +146,12 @@ class Alert:
         return f"{name} ({self.account})" if self.account else name
 
     def line(self) -> str:
-        """The one-line form `codexbar alerts check` prints."""
-        return f"{self.who}: {self.title} — {self.message}"
+        """The one-line form `codexbar alerts check` prints and the tray logs. The account
+        label and the message (a budget scope, say) may come from the config or a server:
+        cleaned, so the line stays one line without escapes."""
+        from codexbar.textsafe import clean
+
+        return clean(f"{self.who}: {self.title} — {self.message}")
 
     def to_json(self) -> dict[str, Any]:
         return {

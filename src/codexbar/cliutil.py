@@ -9,6 +9,10 @@ from codexbar.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
+    from typing import IO
+
+    from _typeshed import SupportsWrite
+
     from codexbar.config import ConfigFile
     from codexbar.credentials import Account
 
@@ -18,6 +22,19 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # Help and usage text have a few glyphs (· —): fit them to what the output takes.
+        if message:
+            from typing import cast
+
+            from codexbar.textsafe import fit
+
+            stream = file or sys.stderr
+            try:
+                stream.write(fit(message, cast("IO[str]", stream)))
+            except (AttributeError, OSError):
+                pass  # as argparse does: no usable output, nothing to say
 
 
 def add_selection_flags(parser: argparse.ArgumentParser) -> None:
@@ -82,17 +99,24 @@ def add_fetch_flags(parser: argparse.ArgumentParser, *, max_age: float | None = 
 
 
 def write(text: str) -> None:
-    """Standard output, with any key scrubbed on the way out."""
+    """Standard output, with any key scrubbed on the way out. Characters the output cannot
+    encode are written as JSON escapes (`textsafe.escape`), which keeps JSON exact; text
+    meant for people was already `fit` by its renderer, so none are left there."""
     from codexbar.credentials import redact
+    from codexbar.textsafe import escape
 
-    sys.stdout.write(redact(text))
+    sys.stdout.write(escape(redact(text)))
     sys.stdout.flush()
 
 
 def error(message: str) -> None:
+    """One `Error:` line on stderr. The message may quote a server or the config: it is
+    cleaned of escapes and line breaks before the key is scrubbed (so an escape cannot split
+    a key past the scrubber), then fit to what stderr can encode."""
     from codexbar.credentials import redact
+    from codexbar.textsafe import clean, fit
 
-    sys.stderr.write(redact(f"Error: {message}") + "\n")
+    sys.stderr.write(fit(redact(f"Error: {clean(message)}"), sys.stderr) + "\n")
 
 
 def use_color(no_color_flag: bool) -> bool:

@@ -104,7 +104,9 @@ def check(opts: argparse.Namespace) -> int:
 
         write(dumps([a.to_json() for a in fired]) + "\n")
     else:
+        from codexbar.textsafe import fit
+
         for alert in fired:
-            write(alert.line() + "\n")
+            write(fit(alert.line()) + "\n")
     failure = report_failures(results, strict=opts.strict)
     return EXIT_FAILURE if fired else failure

@@ -81,8 +81,11 @@ def run(opts: argparse.Namespace) -> int:
         raise CodexbarError(
             f"cannot read the history file {history.default_path()}: {exc}"
         ) from None
+    from codexbar.textsafe import fit
+
     if any(r is None for r in reports):
-        write(f"No history yet: codexbar records one row per refresh in {history.default_path()}\n")
+        where = history.default_path()
+        write(fit(f"No history yet: codexbar records one row per refresh in {where}\n"))
         return EXIT_OK
     found = [r for r in reports if r is not None]
     if opts.format == "json":
@@ -92,20 +95,23 @@ def run(opts: argparse.Namespace) -> int:
     elif opts.format == "csv":
         write(csv_text(found))
     else:
-        write("\n".join(text_report(r) for r in found))
+        write(fit("\n".join(text_report(r) for r in found)))
     return EXIT_OK
 
 
 def prune() -> int:
     from codexbar import history
+    from codexbar.textsafe import fit
 
     result = history.prune()
     if result is None:
-        write(f"No history yet ({history.default_path()})\n")
+        write(fit(f"No history yet ({history.default_path()})\n"))
         return EXIT_OK
     write(
-        f"Removed {result.removed} rows by downsampling; {result.rows} left. "
-        f"{history.default_path()}: {kib(result.size_before)} → {kib(result.size_after)}\n"
+        fit(
+            f"Removed {result.removed} rows by downsampling; {result.rows} left. "
+            f"{history.default_path()}: {kib(result.size_before)} → {kib(result.size_after)}\n"
+        )
     )
     return EXIT_OK
 
@@ -169,16 +175,20 @@ def _count(value: int | None) -> str:
 
 def heading(r: Report) -> str:
     from codexbar.providers import display_name
+    from codexbar.textsafe import display
 
-    who = display_name(r.provider) + (f" · {r.account}" if r.account else "")
+    who = display_name(r.provider) + (f" · {display(r.account)}" if r.account else "")
     what = "spend per model" if r.by == "model" else "spend per UTC day"
     return f"{who}: {what}, {r.since.isoformat()} to {r.until.isoformat()}"
 
 
 def text_report(r: Report) -> str:
+    """The table as plain text. Model names come from the server (/activity): each goes
+    through `textsafe.display` before the columns are measured."""
     from decimal import Decimal
 
     from codexbar.money import usd
+    from codexbar.textsafe import display
 
     lines = [heading(r)]
     table: list[tuple[str, ...]]
@@ -188,7 +198,7 @@ def text_report(r: Report) -> str:
             return "\n".join(lines) + "\n"
         table = [("model", "spend", "requests", "tokens", "days")]
         table += [
-            (m.model, usd(m.spend), _count(m.requests), _count(m.tokens), str(m.days))
+            (display(m.model), usd(m.spend), _count(m.requests), _count(m.tokens), str(m.days))
             for m in r.models
         ]
         total = sum((m.spend for m in r.models), Decimal(0))
@@ -210,7 +220,7 @@ def text_report(r: Report) -> str:
                 usd(p.spend),
                 _count(p.requests),
                 _count(p.tokens),
-                p.top_model or "—",
+                display(p.top_model) if p.top_model else "—",
                 source,
             )
         )

@@ -242,14 +242,21 @@ def _when(moment: datetime | None, now: datetime, *, future: bool, short: bool) 
 
 
 def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
-    """Eight columns fit 80 characters; a wide terminal also gets label, week and resets."""
+    """Eight columns fit 80 characters; a wide terminal also gets label, week and resets.
+
+    Names, labels and reset intervals come from the server: each goes through
+    `textsafe.display` into a `Text` (never markup), before the columns are measured."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     from codexbar.money import percent, usd
+    from codexbar.textsafe import display, unicode_output
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+    # SIMPLE_HEAD drawn with a hyphen where the output cannot encode box drawing.
+    ascii_head = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+    frame = box.SIMPLE_HEAD if unicode_output() else ascii_head
+    table = Table(box=frame, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     table.add_column("Name", no_wrap=True, overflow="ellipsis", max_width=28 if wide else 18)
     if wide:
         table.add_column("Label", no_wrap=True)
@@ -263,10 +270,10 @@ def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
     table.add_column("Expires", justify="right", no_wrap=True)
     for r in rows:
         dim = "dim" if r.disabled or r.expired else ""
-        name = r.display_name + (" (disabled)" if r.disabled else "")
+        name = display(r.display_name) + (" (disabled)" if r.disabled else "")
         cells: list[str | Text] = [Text(name, style=dim)]
         if wide:
-            cells.append(Text(r.label or "", style="dim"))
+            cells.append(Text(display(r.label or ""), style="dim"))
         if r.limit is None:
             cells += ["none", "", ""]
         else:
@@ -286,7 +293,7 @@ def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
             cells.append(usd(r.usage.weekly))
         cells.append(usd(r.usage.monthly))
         if wide:
-            cells.append("" if r.limit is None else r.limit_reset or "never")
+            cells.append(Text("" if r.limit is None else display(r.limit_reset or "never")))
         cells.append(_when(r.last_used_at, now, future=False, short=not wide))
         cells.append(_when(r.expires_at, now, future=True, short=not wide))
         table.add_row(*cells)
@@ -297,6 +304,7 @@ def text_table(shown: list[KeyRow], listed: list[KeyRow], now: datetime, *, colo
     from rich.console import Console
 
     from codexbar.money import ZERO, usd
+    from codexbar.textsafe import fit
 
     console = Console(
         no_color=not color,
@@ -318,4 +326,4 @@ def text_table(shown: list[KeyRow], listed: list[KeyRow], now: datetime, *, colo
         if shown:
             console.print(_table(shown, now, wide=console.width >= WIDE))
         console.print(f"{count} · all keys: today {usd(today)} · this month {usd(month)}")
-    return capture.get()
+    return fit(capture.get(), same_width=True)

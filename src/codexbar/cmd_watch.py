@@ -181,19 +181,22 @@ def frame(watch: Watch, now: datetime) -> RenderableType:
     from rich.text import Text
 
     from codexbar.render.text import card
+    from codexbar.textsafe import display, unicode_output
 
+    dots = "…" if unicode_output() else "..."
     parts: list[RenderableType] = [card(s, now) for s in watch.shown if s is not None]
     if not parts:
-        parts.append(Text("Fetching…", style="cyan"))
+        parts.append(Text(f"Fetching{dots}", style="cyan"))
     footer = Text()
     if watch.fetching:
-        footer.append("refreshing…", style="cyan")
+        footer.append(f"refreshing{dots}", style="cyan")
     else:
         footer.append(f"next refresh in {duration(watch.next_at - time.monotonic())}")
     if watch.last_ok is not None:
         footer.append(f" · updated {duration(time.monotonic() - watch.last_ok)} ago")
     if watch.last_failure:
-        footer.append(f"\nlast refresh failed: {watch.last_failure}", style="yellow")
+        # The reason may quote a server (an error message): one clean line.
+        footer.append(f"\nlast refresh failed: {display(watch.last_failure)}", style="yellow")
     footer.append("\nr refresh · q quit", style="dim")
     parts.append(footer)
     return Constrain(Group(*parts), width=CARD_WIDTH)
@@ -309,13 +312,15 @@ def _fit_width(console: Console) -> None:
 
 def log_loop(watch: Watch, console: Console, keys: Keys) -> None:
     """Not a terminal (a pipe, a log file): print each refresh below the last one."""
+    from codexbar.textsafe import fit
+
     while True:
         if watch.due():
             watch.start_fetch()
         if watch.poll():
             with console.capture() as capture:
                 console.print(frame(watch, datetime.now(UTC)))
-            write(capture.get())
+            write(fit(capture.get(), same_width=True))
         if not handle_keys(watch, keys.read(TICK)):
             return
 

@@ -3,6 +3,8 @@
 Front-end neutral: it returns lines of (text, role) segments. The text card maps roles to
 rich styles; joined without styles the chart stays readable (today's bar is pointed at by a
 `▲` on the axis, a gap is a `·` on the baseline, and a legend says so). No rich import here.
+With `ascii_only` (an output that cannot encode these glyphs) it draws the same chart in
+ASCII: levels ` ..::==##`, `|` `+` `-` for the axes, `^` for the current bar, `x` for a gap.
 
     Spend per day, last 30 days (UTC)                      ▲ today  · no data
     $1.50 ┤                 █
@@ -28,6 +30,21 @@ MODES = ("day", "week", "month")
 HEIGHT = 4  # rows of bars; each row has 8 levels (block eighths)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 GAP = "·"
+
+
+class Glyphs:
+    """What the chart is drawn with: block eighths and box drawing, or ASCII."""
+
+    __slots__ = ("blocks", "corner", "current", "gap", "rule", "tick", "upright")
+
+    def __init__(self, blocks: str, gap: str, current: str, axis: str) -> None:
+        self.blocks, self.gap, self.current = blocks, gap, current
+        self.tick, self.upright, self.corner, self.rule = tuple(axis)
+
+
+UNICODE = Glyphs(BLOCKS, GAP, "▲", "┤│└─")
+# Eight levels squeezed into four marks; a gap must not look like a low bar.
+ASCII = Glyphs(" ..::==##", "x", "^", "+|+-")
 NICE = tuple(Decimal(m) for m in ("1", "1.5", "2", "2.5", "3", "4", "5", "6", "8", "10"))
 
 # mode -> (title, current marker, bar width, pitch, label every n bars)
@@ -77,14 +94,17 @@ def _eighths(value: Decimal, top: Decimal) -> int:
     return min(levels, count)
 
 
-def _cell(eighths: int, row: int) -> str:
+def _cell(eighths: int, row: int, blocks: str = BLOCKS) -> str:
     """The block for one row (0 = bottom) of a bar `eighths` high."""
     filled = eighths - row * 8
-    return BLOCKS[max(0, min(8, filled))]
+    return blocks[max(0, min(8, filled))]
 
 
-def chart_lines(points: Sequence[SeriesPoint], mode: str, width: int = 76) -> list[Line]:
+def chart_lines(
+    points: Sequence[SeriesPoint], mode: str, width: int = 76, *, ascii_only: bool = False
+) -> list[Line]:
     """The chart in at most `width` columns (bars get packed closer when it is narrow)."""
+    g = ASCII if ascii_only else UNICODE
     title, marker, bar, pitch, every = LAYOUT[mode]
     known = [p.spend for p in points if p.spend is not None]
     top = nice_top(max(known, default=Decimal(0)))
@@ -95,7 +115,7 @@ def chart_lines(points: Sequence[SeriesPoint], mode: str, width: int = 76) -> li
     body = label_width + 2 + len(points) * pitch
 
     lines: list[Line] = []
-    legend = f"▲ {marker}" + (f"  {GAP} no data" if len(known) < len(points) else "")
+    legend = f"{g.current} {marker}" + (f"  {g.gap} no data" if len(known) < len(points) else "")
     if len(title) + len(legend) + 1 > max(body, width):
         title = title.split(",")[0]  # narrow: "Spend per day"
     space = max(1, body - len(title) - len(legend))
@@ -104,21 +124,22 @@ def chart_lines(points: Sequence[SeriesPoint], mode: str, width: int = 76) -> li
     heights = [None if p.spend is None else _eighths(p.spend, top) for p in points]
     for row in range(HEIGHT - 1, -1, -1):
         tick = labels.get(row)
-        line: Line = [(f"{tick or '':>{label_width}} {'┤' if tick else '│'}", "axis")]
+        line: Line = [(f"{tick or '':>{label_width}} {g.tick if tick else g.upright}", "axis")]
         for point, high in zip(points, heights, strict=True):
             line.append((" " * (pitch - bar), ""))
             if high is None:
-                text = (GAP if row == 0 else " ").center(bar)
+                text = (g.gap if row == 0 else " ").center(bar)
                 line.append((text, "gap"))
             else:
-                line.append((_cell(high, row) * bar, "current" if point.is_current else "bar"))
+                cell = _cell(high, row, g.blocks) * bar
+                line.append((cell, "current" if point.is_current else "bar"))
         lines.append(line)
 
-    axis = ["─"] * (len(points) * pitch)
+    axis = [g.rule] * (len(points) * pitch)
     for index, point in enumerate(points):
         if point.is_current:
-            axis[index * pitch + (pitch - bar) + bar // 2] = "▲"
-    lines.append([(f"{'$0':>{label_width}} └", "axis"), ("".join(axis), "axis")])
+            axis[index * pitch + (pitch - bar) + bar // 2] = g.current
+    lines.append([(f"{'$0':>{label_width}} {g.corner}", "axis"), ("".join(axis), "axis")])
 
     row_text = [" "] * (len(points) * pitch)
     last_start = len(row_text) + 1

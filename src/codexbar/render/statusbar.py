@@ -3,6 +3,13 @@
 They render CodexBar JSON payloads (docs/json.md) rather than snapshots, so a cached answer,
 which is stored as a ready-made payload, is drawn without the snapshot classes, rich or
 urllib3: a bar polling every few seconds pays for json and decimal only.
+
+Whatever the strings hold, each format stays a valid answer: every string from a server or
+the config is `textsafe.clean` (no escapes, controls or line breaks) before it is placed, and
+each output line is cleaned once more at the end, so i3blocks and `line` get exactly their
+lines and waybar one JSON line whose text and tooltip are valid Pango markup. Where standard
+output cannot encode the glyphs, the text ones use ASCII look-alikes and waybar's JSON escapes
+non-ASCII (as `ensure_ascii` does); `cliutil.write` escapes whatever else is left.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from codexbar.errors import UsageError
 from codexbar.money import plain, usd
 from codexbar.providers import display_name
+from codexbar.textsafe import ascii_glyphs, clean, unicode_output
 from codexbar.windows import age, countdown, parse_instant
 
 TYPE_CHECKING = False
@@ -124,8 +132,8 @@ def fields(payload: dict[str, Any], now: datetime) -> dict[str, str]:
     """Every template field of one payload as display text (see FIELDS)."""
     provider = str(payload.get("provider", ""))
     account = payload.get("account")
-    account = account if isinstance(account, str) else ""
-    name = display_name(provider)
+    account = clean(account) if isinstance(account, str) else ""
+    name = clean(display_name(provider))
     out = dict.fromkeys(FIELDS, UNKNOWN)
     out.update(dict.fromkeys(EMPTY_WHEN_ABSENT, ""))
     out.update(provider=name, account=account, name=f"{name} · {account}" if account else name)
@@ -133,7 +141,7 @@ def fields(payload: dict[str, Any], now: datetime) -> dict[str, str]:
     out.update({"class": cls, "color": COLORS.get(cls, "")})
     error = _dict(payload.get("error"))
     if error:
-        out["error"] = str(error.get("message", "error"))
+        out["error"] = clean(str(error.get("message", "error")))
         out["text"] = f"{out['name']}: error"
         return out
     block = _dict(payload.get(provider))
@@ -278,16 +286,16 @@ def card_text(payload: dict[str, Any], now: datetime) -> str:
     for i, raw in enumerate(block.get("budgets") or ()):
         b = _dict(raw)
         mark = "▸ " if b.get("effective") else "  "
-        reset = b.get("resetInterval") or "lifetime"
+        reset = clean(str(b.get("resetInterval") or "lifetime"))
         text = (
-            f"{mark}{b.get('scope', 'budget')} {usd(_dec(b.get('spend')))} / "
+            f"{mark}{clean(str(b.get('scope', 'budget')))} {usd(_dec(b.get('spend')))} / "
             f"{usd(_dec(b.get('limit')))} · {usd(_dec(b.get('remaining')))} left · {reset}"
         )
         row("Budgets" if i == 0 else "", text)
     for note in block.get("notes") or ():
         n = _dict(note)
         icon = {"info": "i", "warning": "!", "error": "x"}.get(str(n.get("level")), "-")
-        lines.append(f"{icon} {n.get('text', '')}")
+        lines.append(f"{icon} {clean(str(n.get('text', '')))}")
     if f["age"]:
         lines.append(("stale · " if f["stale"] else "") + f"updated {f['age']} ago")
     return "\n".join(lines)
@@ -301,20 +309,27 @@ def _markup(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _line(text: str) -> str:
+    """One output line of a text format: clean, and in ASCII where the glyphs cannot go."""
+    text = clean(text)
+    return text if unicode_output() else ascii_glyphs(text)
+
+
 def waybar(payloads: list[dict[str, Any]], now: datetime, template: str | None = None) -> str:
     """One JSON line for a waybar custom module (`"return-type": "json"`)."""
     all_fields = [fields(p, now) for p in payloads]
     cls = worst([f["class"] for f in all_fields])
+    tooltip = "\n\n".join(card_text(p, now) for p in payloads)
     out: dict[str, Any] = {
-        "text": _markup(" | ".join(apply(template, f) for f in all_fields)),
-        "tooltip": _markup("\n\n".join(card_text(p, now) for p in payloads)),
+        "text": _markup(clean(" | ".join(apply(template, f) for f in all_fields))),
+        "tooltip": _markup("\n".join(clean(row) for row in tooltip.split("\n"))),
         "class": cls,
         "alt": cls,
     }
     percents = [f["percent"] for f in all_fields if f["percent"] not in ("", UNKNOWN)]
     if percents:
         out["percentage"] = max(int(p) for p in percents)
-    return json.dumps(out, ensure_ascii=False) + "\n"
+    return json.dumps(out, ensure_ascii=not unicode_output()) + "\n"
 
 
 def i3blocks(payloads: list[dict[str, Any]], now: datetime, template: str | None = None) -> str:
@@ -327,12 +342,11 @@ def i3blocks(payloads: list[dict[str, Any]], now: datetime, template: str | None
     ]
     if COLORS.get(cls):
         lines.append(COLORS[cls])
-    return "\n".join(line.replace("\n", " ") for line in lines) + "\n"
+    return "\n".join(_line(text) for text in lines) + "\n"
 
 
 def line(payloads: list[dict[str, Any]], now: datetime, template: str | None = None) -> str:
-    text = " | ".join(apply(template, fields(p, now)) for p in payloads)
-    return text.replace("\n", " ") + "\n"
+    return _line(" | ".join(apply(template, fields(p, now)) for p in payloads)) + "\n"
 
 
 def render(

@@ -1,4 +1,11 @@
-"""The text card for an 80-column terminal, drawn with rich (imported only on this path)."""
+"""The text card for an 80-column terminal, drawn with rich (imported only on this path).
+
+Every string of the snapshot goes through `textsafe.display` before layout (no escapes or
+controls from a server reach the terminal; characters the output cannot encode are replaced
+where they stand) and into rich `Text` objects, never markup, so a label such as `[bold]`
+prints as written. On an output that cannot encode the glyphs, the panel is drawn with ASCII
+and the finished card is `fit` the same width, glyph for glyph.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,12 @@ from typing import TYPE_CHECKING
 from codexbar.money import percent, usd
 from codexbar.providers import display_name
 from codexbar.snapshot import Meter, Snapshot
+from codexbar.textsafe import display, display_fields, fit, unicode_output
 from codexbar.windows import age, countdown
 
 if TYPE_CHECKING:
+    from typing import IO
+
     from rich.console import Console, RenderableType
     from rich.text import Text
 
@@ -55,10 +65,14 @@ def card(
     history: History | None = None,
     chart: str = "day",
 ) -> RenderableType:
+    from rich import box
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
+    # Per-model sums group the ids as the server sent them; only what is shown is cleaned.
+    day, models = snapshot.latest_day_by_model()
+    snapshot = display_fields(snapshot)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -104,9 +118,10 @@ def card(
         grid.add_row("BYOK", Text(" · ".join(byok)))
     if snapshot.last30_spend is not None:
         grid.add_row("30 days", Text(usd(snapshot.last30_spend)))
-    day, models = snapshot.latest_day_by_model()
     if day is not None and models:
-        shown = " · ".join(f"{name.split('/')[-1]} {usd(spend)}" for name, spend in models[:3])
+        shown = " · ".join(
+            f"{display(name.split('/')[-1])} {usd(spend)}" for name, spend in models[:3]
+        )
         more = f" · +{len(models) - 3} more" if len(models) > 3 else ""
         yesterday = (now.astimezone(UTC).date() - timedelta(days=1)).isoformat()
         when = "yesterday" if day == yesterday else day
@@ -148,6 +163,7 @@ def card(
         body = Group(grid, *extra)
     return Panel(
         body,
+        box=box.ROUNDED if unicode_output() else box.ASCII,
         title=Text(title(snapshot), style="bold"),
         title_align="left",
         subtitle=Text(subtitle, style="yellow" if snapshot.stale else "dim"),
@@ -157,10 +173,28 @@ def card(
     )
 
 
+class FittedOutput:
+    """Standard output for a rich console where it cannot encode every glyph: what rich
+    writes (a live view draws straight to the file) is `fit` on the way, never raising."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(fit(text, self.stream, same_width=True))
+
+    def __getattr__(self, name: str) -> object:  # isatty, fileno, flush, encoding
+        return getattr(self.stream, name)
+
+
 def make_console(*, color: bool, width: int | None = None) -> Console:
+    import sys
+    from typing import cast
+
     from rich.console import Console
 
     console = Console(
+        file=None if unicode_output() else cast("IO[str]", FittedOutput(sys.stdout)),
         no_color=not color,
         color_system="auto" if color else None,
         highlight=False,
@@ -185,7 +219,7 @@ def render(
         for index, snapshot in enumerate(snapshots):
             history = histories[index] if histories is not None else None
             console.print(card(snapshot, now, history=history, chart=chart))
-    return capture.get()
+    return fit(capture.get(), same_width=True)
 
 
 # --- history: the chart and the forecast lines ------------------------------------------
@@ -208,7 +242,8 @@ def spend_chart(history: SpendHistory, mode: str) -> RenderableType:
     from codexbar.render.chart import chart_lines, points_for
 
     text = Text(no_wrap=True, overflow="crop")
-    for index, line in enumerate(chart_lines(points_for(history, mode), mode)):
+    lines = chart_lines(points_for(history, mode), mode, ascii_only=not unicode_output())
+    for index, line in enumerate(lines):
         if index:
             text.append("\n")
         for segment, role in line:

@@ -110,7 +110,7 @@ class _Remove:
 
 
 REMOVE: Final = _Remove()
-"""Put this as a value in ``key_overrides``/``credits_overrides`` to delete the field."""
+"""Put this as a value in one of the ``*_overrides`` dicts to delete the field."""
 
 
 @dataclass(frozen=True)
@@ -826,6 +826,7 @@ class _Scenario:
     retry_after: str | None
     location: str | None
     delay: float | None
+    message: str | None = None
 
 
 _ERROR_MESSAGES: Final = {
@@ -1110,6 +1111,10 @@ class FakeOpenRouter:
         self.requests: list[RecordedRequest] = []
         self.key_overrides: dict[str, object] = {}
         self.credits_overrides: dict[str, object] = {}
+        self.activity_overrides: dict[str, object] = {}
+        """Fields set (or REMOVEd) in every /activity row, e.g. a hostile ``model``."""
+        self.keys_overrides: dict[str, object] = {}
+        """Fields set (or REMOVEd) in every /keys item, e.g. a hostile ``name``."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -1190,16 +1195,18 @@ class FakeOpenRouter:
         retry_after: str | None = None,
         location: str | None = None,
         delay: float | None = None,
+        message: str | None = None,
     ) -> None:
         """Misbehave on `endpoint` ("*" = every path) for `times` requests (None = until
         cleared). A scenario for a specific endpoint wins over a "*" one; setting a scenario
-        replaces the previous one for the same endpoint."""
+        replaces the previous one for the same endpoint. `message` replaces the error
+        message of a status scenario ("401", "500", ...)."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 (or None for forever)")
         endpoint = self._normalize_endpoint(endpoint)
-        entry = _Scenario(scenario, endpoint, times, retry_after, location, delay)
+        entry = _Scenario(scenario, endpoint, times, retry_after, location, delay, message)
         with self._lock:
             self._scenarios = [s for s in self._scenarios if s.endpoint != endpoint]
             self._scenarios.append(entry)
@@ -1316,7 +1323,7 @@ class FakeOpenRouter:
                         "X-RateLimit-Reset": str(reset_ms),
                     }
                 }
-            reply = _error(status, metadata=metadata, user_id=user_id)
+            reply = _error(status, scenario.message, metadata=metadata, user_id=user_id)
             return _Reply(reply.status, reply.body, reply.content_type, tuple(extra))
         if name == "html":
             return _Reply(502, _EDGE_502_PAGE.encode(), "text/html; charset=UTF-8", tuple(extra))
@@ -1389,7 +1396,10 @@ class FakeOpenRouter:
             date = request.query.get("date")
             if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
                 return _error(400, "Invalid date: expected YYYY-MM-DD")
-            return _Reply(200, _json_bytes({"data": _activity_data(dataset, now, date)}))
+            rows = _activity_data(dataset, now, date)
+            for row in rows:
+                _apply_overrides(cast("dict[str, object]", row), dict(self.activity_overrides))
+            return _Reply(200, _json_bytes({"data": rows}))
 
         # /keys
         offset_text = request.query.get("offset", "0")
@@ -1404,6 +1414,8 @@ class FakeOpenRouter:
             include_disabled=request.query.get("include_disabled") == "true",
             include_expired=request.query.get("include_expired") == "true",
         )
+        for item in page:
+            _apply_overrides(cast("dict[str, object]", item), dict(self.keys_overrides))
         return _Reply(200, _json_bytes({"data": page}))
 
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout,
 from codexbar.alerts import Alert
 from codexbar.credentials import redact
 from codexbar.money import usd
+from codexbar.textsafe import clean, fit
 from codexbar.tray import autostart
 from codexbar.tray.card import CardPanel
 from codexbar.tray.icon import make_icon
@@ -38,8 +39,23 @@ REOPEN_GUARD = 0.3  # s: the click that closed the popup must not reopen it
 
 
 def log(message: str) -> None:
-    sys.stderr.write(redact(f"codexbar tray: {message}") + "\n")
+    """One line on stderr: the message may quote a server, so it is cleaned, then the key
+    scrubbed, then fit to what stderr can encode (see cliutil.error)."""
+    line = fit(redact(f"codexbar tray: {clean(message)}"), sys.stderr)
+    sys.stderr.write(line + "\n")
     sys.stderr.flush()
+
+
+def notification_body(text: str) -> str:
+    """A line of a notification's body, cleaned. Freedesktop notification servers (Linux,
+    BSD) read the body as markup, and Qt passes it on as is, so `<`, `>` and `&` are escaped
+    there; elsewhere, and in the title (always plain), the text is shown as written."""
+    text = clean(text)
+    if sys.platform in ("win32", "darwin"):
+        return text
+    import html
+
+    return html.escape(text, quote=False)
 
 
 def open_url(url: str) -> None:
@@ -322,11 +338,16 @@ class TrayApp(QObject):
             else QSystemTrayIcon.MessageIcon.Warning
         )
         if len(alerts) > MAX_SEPARATE_NOTIFICATIONS:
-            body = "\n".join(f"{a.who}: {a.title}" for a in alerts)
+            body = "\n".join(notification_body(f"{a.who}: {a.title}") for a in alerts)
             self.tray.showMessage(f"CodexBar: {len(alerts)} alerts", body, icon, 15000)
             return
         for alert in alerts:
-            self.tray.showMessage(f"{alert.who} — {alert.title}", alert.message, icon, 15000)
+            self.tray.showMessage(
+                clean(f"{alert.who} — {alert.title}"),
+                notification_body(alert.message),
+                icon,
+                15000,
+            )
 
     def dark_panel(self) -> bool:
         if self.panel_style in ("dark", "light"):

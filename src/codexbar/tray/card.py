@@ -2,6 +2,10 @@
 
 Widgets are built once and updated in place on every refresh (no churn: the tray runs for
 weeks). Every line is a QLabel, so `texts()` lists what a person would read.
+
+Labels are plain text (Qt would otherwise guess that a label such as `<b>x</b>` is HTML) and
+every string of the snapshot is `textsafe.clean` first; widget tooltips, which Qt always
+guesses about, are converted from plain text explicitly.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import Qt as QtGui
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -26,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from codexbar.money import usd
 from codexbar.snapshot import Snapshot
+from codexbar.textsafe import clean, clean_fields
 from codexbar.tray.chart import MODE_LABELS, MODES, SpendChart
 from codexbar.tray.refresher import AccountView
 from codexbar.tray.theme import LIGHT, Theme
@@ -73,6 +79,7 @@ QToolButton[role="link"]:hover {{ text-decoration: underline; }}
 
 def _label(role: str | None = None, text: str = "", *, wrap: bool = False) -> QLabel:
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     if role:
         label.setProperty("role", role)
     label.setWordWrap(wrap)
@@ -251,7 +258,7 @@ class AccountCard(QFrame):
 
     def set_view(self, view: AccountView, now: datetime) -> None:
         self.view = view
-        s = view.snapshot
+        s = clean_fields(view.snapshot)  # labels, scopes, notes, errors: one line each
         t = self.theme
         self.title.setText(title(s))
         self._set_pill(s)
@@ -362,8 +369,8 @@ class AccountCard(QFrame):
                 + (" (spent: requests are refused)" if budget.exhausted else "")
                 + (" · the one that blocks first" if budget.effective else "")
             )
-            name.setToolTip(detail)
-            figures.setToolTip(detail)
+            name.setToolTip(QtGui.convertFromPlainText(detail))
+            figures.setToolTip(QtGui.convertFromPlainText(detail))
             name.show()
             figures.show()
 
@@ -463,7 +470,7 @@ class CardPanel(QWidget):
     def set_views(
         self, views: Sequence[AccountView], now: datetime, problem: str | None = None
     ) -> None:
-        self.banner.setText(problem or "")
+        self.banner.setText(clean(problem or ""))
         self.banner.setVisible(bool(problem))
         self.loading.setVisible(not views and not problem)
         while len(self.cards) < len(views):

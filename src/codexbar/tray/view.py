@@ -1,4 +1,8 @@
-"""What the tray shows, decided without Qt: icon level and fill, tooltip, card phrases."""
+"""What the tray shows, decided without Qt: icon level and fill, tooltip, card phrases.
+
+The account label and an error message may come from the config or a server: they are
+`textsafe.clean` here, so the tooltip and the card title never carry escapes or line breaks.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from codexbar.history.model import Forecast
 from codexbar.money import usd
 from codexbar.providers import display_name
 from codexbar.snapshot import Meter, Snapshot
+from codexbar.textsafe import clean
 from codexbar.windows import age
 
 WARN_PERCENT = Decimal(80)
@@ -88,7 +93,7 @@ def _urgency(state: IconState) -> float:
 
 def title(snapshot: Snapshot) -> str:
     name = display_name(snapshot.provider)
-    return f"{name} · {snapshot.account}" if snapshot.account else name
+    return clean(f"{name} · {snapshot.account}" if snapshot.account else name)
 
 
 def spaced_percent(value: Decimal) -> str:
@@ -99,7 +104,7 @@ def spaced_percent(value: Decimal) -> str:
 def tooltip_line(snapshot: Snapshot, now: datetime) -> str:
     head = title(snapshot)
     if snapshot.failure is not None:
-        return f"{head} — error: {_shorten(snapshot.failure.message, 90)}"
+        return f"{head} — error: {_shorten(clean(snapshot.failure.message), 90)}"
     parts: list[str] = []
     if snapshot.balance is not None:
         parts.append(usd(snapshot.balance))
