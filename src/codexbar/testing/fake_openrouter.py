@@ -804,10 +804,12 @@ def _keys_page(
     offset: int,
     include_disabled: bool,
     include_expired: bool,
+    overrides: Mapping[int, Mapping[str, object]] | None = None,
 ) -> list[object]:
     listed: list[object] = []
     for index in range(count):
         entry, disabled, expired = _key_entry(index, dataset, demo, now)
+        _apply_overrides(entry, (overrides or {}).get(index, {}))
         if (disabled and not include_disabled) or (expired and not include_expired):
             continue
         listed.append(entry)
@@ -1110,6 +1112,10 @@ class FakeOpenRouter:
         self.requests: list[RecordedRequest] = []
         self.key_overrides: dict[str, object] = {}
         self.credits_overrides: dict[str, object] = {}
+        self.activity_extra: list[dict[str, object]] = []
+        """Rows appended to every /activity answer (hostile model names, odd figures)."""
+        self.keys_overrides: dict[int, dict[str, object]] = {}
+        """Fields put into the /keys item at that listing index (0 is DEMO_KEY's own)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -1389,7 +1395,9 @@ class FakeOpenRouter:
             date = request.query.get("date")
             if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
                 return _error(400, "Invalid date: expected YYYY-MM-DD")
-            return _Reply(200, _json_bytes({"data": _activity_data(dataset, now, date)}))
+            rows = _activity_data(dataset, now, date)
+            rows.extend(dict(row) for row in self.activity_extra)
+            return _Reply(200, _json_bytes({"data": rows}))
 
         # /keys
         offset_text = request.query.get("offset", "0")
@@ -1403,6 +1411,7 @@ class FakeOpenRouter:
             offset=int(offset_text),
             include_disabled=request.query.get("include_disabled") == "true",
             include_expired=request.query.get("include_expired") == "true",
+            overrides=dict(self.keys_overrides),
         )
         return _Reply(200, _json_bytes({"data": page}))
 
