@@ -223,7 +223,7 @@ def test_guard_says_unknown_not_no_limit_for_an_impossible_limit(
     odd.key_overrides.update({"limit": limit})
     run = cli("guard", "-p", "or", "--max-percent", "90")
     assert run.code == 69
-    assert "key limit unknown: OpenRouter reported an impossible value" in run.stderr
+    assert "key limit unknown: OpenRouter reported an impossible value (limit)" in run.stderr
     odd.key_overrides.update({"limit": None})  # a real "no limit" still holds
     assert cli("guard", "-p", "or", "--max-percent", "90").code == 0
 

@@ -130,8 +130,10 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
         value: Decimal | None
         if flag in ("max_percent", "min_remaining"):
             if meter is None:
-                if "limit" in snapshot.impossible or "limit_remaining" in snapshot.impossible:
-                    why = f"key limit unknown: {impossible_text(['limit'])}"
+                dropped = [f for f in snapshot.impossible if f in ("limit", "limit_remaining")]
+                if dropped:
+                    # Not "no limit": the server sent one we cannot believe.
+                    why = f"key limit unknown: {impossible_text(dropped)}"
                     checks.append(Check(flag, threshold, None, "unknown", why))
                 elif snapshot.key_limit is None and snapshot.key_label is not None:
                     checks.append(Check(flag, threshold, None, "n/a", "the key has no limit"))
