@@ -128,6 +128,8 @@ def reset_server(server: FakeOpenRouter) -> None:
     server.credits_overrides.clear()
     server.activity_overrides.clear()
     server.keys_overrides.clear()
+    server.activity_extra.clear()
+    server.keys_item_overrides.clear()
     server.accounts.clear()
     server.accounts.update(TEST_ACCOUNTS)
     server.clear_requests()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from codexbar.config import ConfigFile
-from codexbar.errors import EXIT_USAGE
+from codexbar.errors import EXIT_USAGE, ConfigError
 from codexbar.paths import config_path
 from tests.conftest import TEST_KEY, WORK_KEY, CliRunner, Home, derived_key, run_cli
 
@@ -153,7 +153,11 @@ def test_every_write_is_0600_and_leaves_no_temp_files(cli: CliRunner, home: Home
     ):
         assert cli(*args, stdin=stdin).code == 0
         assert mode(home.config_path) == 0o600
-    assert sorted(p.name for p in home.config_path.parent.iterdir()) == ["config.json"]
+    # The writers' lock file stays (empty, private); no temp file does.
+    names = sorted(p.name for p in home.config_path.parent.iterdir())
+    assert names == ["config.json", "config.json.lock"]
+    lock = home.config_path.with_name("config.json.lock")
+    assert lock.stat().st_size == 0 and mode(lock) == 0o600
 
 
 def test_first_write_creates_a_private_folder(cli: CliRunner, home: Home) -> None:
@@ -180,7 +184,8 @@ def test_atomic_write_failure_keeps_the_old_file_and_no_temp(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail_rename)  # the stdlib, not our code
-    with pytest.raises(OSError):
+    full = r"^cannot write .*config\.json: No space left on device$"
+    with pytest.raises(ConfigError, match=full):
         config.save()
     assert home.config_path.read_bytes() == before
     assert sorted(p.name for p in home.config_path.parent.iterdir()) == ["config.json"]

@@ -253,11 +253,18 @@ def test_without_remaining_or_window_figure_lifetime_usage_is_used() -> None:
     assert meter.resets_at == datetime(2025, 3, 17, tzinfo=UTC)  # next Monday
 
 
-def test_remaining_above_the_limit_clamps_at_zero_percent() -> None:
-    meter = key_meter(key_with(limit=10, limit_remaining=12), NOW)
+def test_remaining_above_the_limit_is_impossible_and_dropped() -> None:
+    # $12 left of a $10 limit would mean -$2 spent: the remainder is unknown, and the meter
+    # falls back to the spend figures (here lifetime usage 3), never "-$2.00 / $10.00".
+    key = key_with(limit=10, limit_remaining=12, usage=3)
+    assert key.limit_remaining is None and key.impossible == ("limit_remaining 12",)
+    meter = key_meter(key, NOW)
     assert meter is not None
-    assert meter.used_percent == Decimal(0)
-    assert meter.remaining == Decimal(12)  # max(0, limit - used) with used = -2
+    assert (meter.used, meter.remaining, meter.used_percent) == (
+        Decimal(3),
+        Decimal(7),
+        Decimal(30),
+    )
 
 
 @pytest.mark.parametrize("limit", [None, 0, -5, "none"])
@@ -485,8 +492,9 @@ def test_spent_budget_is_an_error_note() -> None:
     snap = build_snapshot(account(), NOW, key, None, None, [])
     assert snap.budgets[0].exhausted
     errors = [n.text for n in snap.notes if n.level == "error"]
+    # A weekly budget without resets_at: its interval, never "it never resets".
     assert errors == [
-        "Budget workspace is spent ($50.25 of $50.00): requests are refused until it resets"
+        "Budget workspace is spent ($50.25 of $50.00): requests are refused until its weekly reset"
     ]
 
 

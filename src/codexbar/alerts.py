@@ -14,7 +14,6 @@ config file under a top-level `"alerts"` object.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,10 +22,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from codexbar.apart import percent_apart, usd_apart
+from codexbar.credentials import redact
 from codexbar.errors import ConfigError
-from codexbar.money import percent, to_decimal, usd
-from codexbar.paths import state_dir, write_private_atomic
-from codexbar.snapshot import Snapshot
+from codexbar.money import to_decimal, usd
+from codexbar.paths import exclusive_lock, state_dir, write_private_atomic
+from codexbar.snapshot import Budget, Snapshot
 from codexbar.windows import countdown, iso
 
 TYPE_CHECKING = False
@@ -38,6 +39,7 @@ STATE_VERSION = 1
 DEFAULT_PERCENTS = (Decimal(80), Decimal(95))
 DEFAULT_BALANCE_BELOW = Decimal(5)
 DEFAULT_EXPIRY_DAYS = 7
+MAX_STATE_BYTES = 4 * 1024 * 1024  # the state is a few KiB; far more is not ours
 
 # Families of conditions; a family's state is only touched when its data was readable.
 KEY_LIMIT = "key_limit"
@@ -211,6 +213,7 @@ def conditions(
             if meter.resets_at is not None
             else " · never resets"
         )
+        used, limit = usd_apart(meter.used, meter.limit)
         for threshold in settings.key_limit_percents:
             if meter.used_percent < threshold:
                 continue
@@ -222,9 +225,9 @@ def conditions(
                     alert=alert(
                         KEY_LIMIT,
                         "critical" if top or meter.used_percent >= 100 else "warning",
-                        f"Key limit {percent(meter.used_percent)} used",
-                        f"{usd(meter.used)} of {usd(meter.limit)}, {usd(meter.remaining)} left"
-                        + reset,
+                        # Never "100% used" while something is left.
+                        f"Key limit {percent_apart(meter.used_percent, Decimal(100))} used",
+                        f"{used} of {limit}, {usd(meter.remaining)} left" + reset,
                         str(threshold),
                     ),
                 )
@@ -234,6 +237,7 @@ def conditions(
         known.add(BALANCE)
         floor = settings.balance_below
         if floor is not None and snapshot.balance < floor:
+            balance, under = usd_apart(snapshot.balance, floor)
             found.append(
                 Condition(
                     key=BALANCE,
@@ -241,8 +245,8 @@ def conditions(
                     alert=alert(
                         BALANCE,
                         "critical" if snapshot.balance <= 0 else "warning",
-                        f"Balance under {usd(floor)}",
-                        f"Balance: {usd(snapshot.balance)} · buy credits at {CREDITS_URL}",
+                        f"Balance under {under}",
+                        f"Balance: {balance} · buy credits at {CREDITS_URL}",
                         str(floor),
                     ),
                 )
@@ -255,11 +259,12 @@ def conditions(
                 if not budget.exhausted:
                     continue
                 interval = budget.reset_interval or "lifetime"
-                ident = budget.budget_id or f"{budget.scope}/{interval}"
-                until = (
-                    f"until it resets in {countdown(budget.resets_at, now)}"
-                    if budget.resets_at is not None
-                    else "(it never resets)"
+                # The state file keys alerts by this: masked, as a scope may echo a key.
+                ident = redact(budget.budget_id or f"{budget.scope}/{interval}")
+                figures = (
+                    f"{usd(budget.spend)} of {usd(budget.limit)}; "
+                    if budget.spend is not None and budget.limit is not None
+                    else ""
                 )
                 found.append(
                     Condition(
@@ -269,8 +274,7 @@ def conditions(
                             BUDGET,
                             "critical",
                             f"Budget {budget.scope} spent ({interval})",
-                            f"{usd(budget.spend)} of {usd(budget.limit)}; requests are refused "
-                            + until,
+                            f"{figures}requests are refused {refused_until(budget, now)}",
                             None,
                         ),
                     )
@@ -303,13 +307,33 @@ def conditions(
                         alert=alert(
                             EXPIRY,
                             "warning",
-                            f"API key expires in {countdown(expires, now)}",
+                            f"API key {expires_in(expires, now)}",
                             f"on {stamp} · create a new key at {KEYS_URL}",
                             str(settings.expiry_days),
                         ),
                     )
                 )
     return found, known
+
+
+def expires_in(moment: datetime, now: datetime) -> str:
+    """`expires in 3d 2h`; `expires now` in its last second, never "expires in now"."""
+    left = countdown(moment, now)
+    return "expires now" if left == "now" else f"expires in {left}"
+
+
+def refused_until(budget: Budget, now: datetime) -> str:
+    """How long a spent budget blocks requests, in words that match what is known: the
+    countdown when the reset time is known, the interval when only that is, and "never"
+    only for a lifetime budget (for the card's note and the alert alike)."""
+    if budget.resets_at is not None and budget.resets_at > now:
+        left = countdown(budget.resets_at, now)
+        return f"until it resets in {left}" if left != "now" else "until its reset, due now"
+    if budget.resets_at is not None:
+        return "until its reset, which is overdue"
+    if budget.reset_interval is not None:
+        return f"until its {budget.reset_interval} reset"
+    return "for good: it never resets (raise its limit to continue)"
 
 
 def evaluate(
@@ -360,15 +384,18 @@ def _account_key(snapshot: Snapshot) -> str:
 
 
 class AlertStore:
-    """The fired-alert state on disk: read-modify-write under a lock file where the OS has
-    `fcntl` (so the tray and a cron job never lose each other's updates)."""
+    """The fired-alert state on disk: read-modify-write under an exclusive lock file (so
+    the tray and a cron job never lose each other's updates)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or state_dir() / "alerts.json"
 
     def load(self) -> dict[str, Any]:
+        from codexbar.jsonsafe import loads
+        from codexbar.paths import read_regular_file
+
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = loads(read_regular_file(self.path, MAX_STATE_BYTES))
         except (OSError, ValueError):
             return {"version": STATE_VERSION, "accounts": {}}  # a lost state only repeats alerts
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
@@ -378,7 +405,9 @@ class AlertStore:
         return data
 
     def save(self, state: dict[str, Any]) -> None:
-        text = json.dumps(state, indent=1, sort_keys=True) + "\n"
+        from codexbar.credentials import redact_all
+
+        text = json.dumps(redact_all(state), indent=1, sort_keys=True) + "\n"
         write_private_atomic(self.path, text.encode("utf-8"))
 
     def clear(self) -> bool:
@@ -390,20 +419,8 @@ class AlertStore:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        try:
-            import fcntl
-        except ImportError:  # Windows: the atomic rename still keeps the file whole
+        with exclusive_lock(self.path):
             yield
-            return
-        from codexbar.paths import ensure_private_dir
-
-        ensure_private_dir(self.path.parent)
-        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing drops the lock
 
 
 @dataclass

@@ -12,10 +12,11 @@ import json
 import time
 from pathlib import Path
 
-from codexbar.paths import cache_dir, write_private_atomic
+from codexbar.paths import cache_dir, read_regular_file, write_private_atomic
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from codexbar.errors import CodexbarError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     History = tuple[SpendHistory, Forecast]
 
 FORMAT = 3
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a cache file is a few KiB; anything far larger is not ours
 
 
 def _snapshots_dir() -> Path:
@@ -40,13 +42,50 @@ def _failure_file(provider: str, identity: str) -> Path:
 
 
 def _read(provider: str, identity: str) -> dict[str, Any] | None:
-    try:
-        raw = json.loads(_file(provider, identity).read_bytes())
-    except (OSError, ValueError):
-        return None
+    """The cache document when it is whole and well-typed; None (a cache miss) otherwise.
+
+    Checked here, once, for every reader: a broken file, a payload that is not a JSON object,
+    or a wrong-typed field is simply a miss, and the next fetch writes a good file over it."""
+    raw = _load_json(_file(provider, identity))
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         return None
+    fetched, payload = raw.get("fetchedAt"), raw.get("payload")
+    if not _is_number(fetched) or not isinstance(payload, str):
+        return None
+    if not isinstance(raw.get("snapshot"), dict) or not _is_payload(payload):
+        return None
     return raw
+
+
+def _load_json(path: Path) -> Any:
+    """A local JSON file, or None when absent, unreadable or not JSON (nothing raises)."""
+    from codexbar.jsonsafe import loads
+
+    try:
+        return loads(read_regular_file(path, MAX_FILE_BYTES))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, float | int) and not isinstance(value, bool) and value == value
+
+
+def _is_payload(text: str) -> bool:
+    """The cached payload is printed as is: it must be one JSON object naming its provider.
+    A C-speed parse of a few KiB, far cheaper than anything a fetch would cost. We write it
+    without \\u escapes, so a surrogate escape (which would come out as an unprintable lone
+    surrogate) means someone else wrote it."""
+    if "\\u" in text:
+        import re
+
+        if re.search(r"\\u[dD][89a-fA-F]", text):
+            return False
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(payload, dict) and isinstance(payload.get("provider"), str)
 
 
 def load(provider: str, identity: str) -> Snapshot | None:
@@ -57,9 +96,51 @@ def load(provider: str, identity: str) -> Snapshot | None:
     if raw is None:
         return None
     try:
-        return Snapshot.from_dict(raw["snapshot"])
+        snapshot = Snapshot.from_dict(raw["snapshot"])
     except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
         return None
+    return snapshot if well_typed(snapshot) else None
+
+
+def well_typed(value: object) -> bool:
+    """Every field of a decoded snapshot (and of what it holds) has its declared type, so a
+    hand-edited or damaged cache file cannot hand a number where a label belongs."""
+    return all(check(getattr(value, name)) for name, check in _checks(type(value)))
+
+
+_CHECKS: dict[type, list[tuple[str, Callable[[object], bool]]]] = {}
+
+
+def _checks(cls: type) -> list[tuple[str, Callable[[object], bool]]]:
+    """(field, type check) for a dataclass, built once from its annotations."""
+    if cls not in _CHECKS:
+        import typing
+
+        hints = typing.get_type_hints(cls)
+        _CHECKS[cls] = [(name, _checker(hint)) for name, hint in hints.items()]
+    return _CHECKS[cls]
+
+
+def _checker(hint: Any) -> Callable[[object], bool]:
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        arms = [_checker(arm) for arm in typing.get_args(hint)]
+        return lambda v: any(arm(v) for arm in arms)
+    if hint is type(None):
+        return lambda v: v is None
+    if origin is tuple:
+        item = _checker(typing.get_args(hint)[0])
+        return lambda v: isinstance(v, tuple) and all(item(x) for x in v)
+    if hint is int:
+        return lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
+        return lambda v: isinstance(v, hint) and well_typed(v)
+    if isinstance(hint, type):
+        return lambda v: isinstance(v, hint)
+    return lambda v: True  # nothing a snapshot declares today; accept rather than guess
 
 
 def load_payload_text(provider: str, identity: str, max_age: float) -> str | None:
@@ -67,31 +148,31 @@ def load_payload_text(provider: str, identity: str, max_age: float) -> str | Non
     raw = _read(provider, identity)
     if raw is None:
         return None
-    fetched = raw.get("fetchedAt")
-    payload = raw.get("payload")
-    if not isinstance(fetched, float | int) or not isinstance(payload, str):
-        return None
-    age = time.time() - fetched
+    age = time.time() - raw["fetchedAt"]
+    payload: str = raw["payload"]
     return payload if 0 <= age <= max_age else None
 
 
 def save(snapshot: Snapshot, identity: str, history: History | None = None) -> None:
     """Store the snapshot and its payload (with history, so a cached JSON answer is the
-    same document a fresh one would be)."""
+    same document a fresh one would be). Every string is scrubbed of keys first: a server
+    may echo a key back in a label, a budget scope or a model name."""
+    from codexbar.credentials import redact_all
     from codexbar.jsonnum import dumps
     from codexbar.render.json_payload import payload
 
     document = {
         "format": FORMAT,
         "fetchedAt": round(snapshot.fetched_at.timestamp(), 3),
-        "snapshot": snapshot.to_dict(),  # JSON-native: money as decimal strings
-        "payload": dumps(payload(snapshot, history)),  # exact numbers, ready to print
+        "snapshot": redact_all(snapshot.to_dict()),  # JSON-native: money as decimal strings
+        # exact numbers, ready to print
+        "payload": dumps(redact_all(payload(snapshot, history))),
     }
     try:
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         write_private_atomic(_file(snapshot.provider, identity), text.encode())
         _failure_file(snapshot.provider, identity).unlink(missing_ok=True)
-    except OSError:
+    except (OSError, ValueError):
         pass  # the cache is an optimisation; failing to write it must not fail the run
 
 
@@ -108,7 +189,7 @@ def save_failure(provider: str, identity: str, error: CodexbarError) -> None:
     }
     try:
         write_private_atomic(_failure_file(provider, identity), json.dumps(document).encode())
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 
@@ -116,15 +197,18 @@ def recent_failure(provider: str, identity: str, max_age: float) -> CodexbarErro
     """The failure remembered for this account when it happened within max_age seconds."""
     from codexbar.errors import CodexbarError
 
-    try:
-        raw = json.loads(_failure_file(provider, identity).read_bytes())
-        at, message, kind, code = raw["at"], raw["message"], raw["kind"], raw["code"]
-    except (OSError, ValueError, KeyError, TypeError):
+    raw = _load_json(_failure_file(provider, identity))
+    if not isinstance(raw, dict):
         return None
-    if not (isinstance(at, float | int) and 0 <= time.time() - at <= max_age):
+    at, message, kind, code = (raw.get(k) for k in ("at", "message", "kind", "code"))
+    if not (isinstance(message, str) and isinstance(kind, str) and type(code) is int):
+        return None
+    if not isinstance(at, float | int) or isinstance(at, bool):
+        return None
+    if not 0 <= time.time() - at <= max_age:  # NaN fails this too
         return None
     error = CodexbarError(f"{message} (retrying after {max_age:g} s)")
-    error.kind, error.exit_code = str(kind), int(code)
+    error.kind, error.exit_code = kind, code
     return error
 
 

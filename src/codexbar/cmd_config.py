@@ -19,6 +19,10 @@ from codexbar.providers import PROVIDERS, display_name, resolve
 Writer = Callable[[str], None]
 SECRET_WORDS = ("key", "token", "secret", "password", "cookie")
 BAG_WORDS = ("secret", "password", "cookie")
+API_KEY_FLAG_WARNING = (
+    "Warning: a key given with --api-key is visible to other users of this machine in the "
+    "process list (ps); prefer: printf '%s' \"$KEY\" | codexbar config set-api-key --stdin"
+)
 
 
 def build_parser(prog: str) -> Parser:
@@ -56,16 +60,17 @@ def run(opts: argparse.Namespace) -> int:
         return EXIT_OK
     if action == "validate":
         return validate(opts.format, write)
-    config = ConfigFile.load()
-    handlers: dict[str, Callable[[ConfigFile, argparse.Namespace, Writer], int]] = {
-        "set-api-key": set_api_key,
-        "remove-api-key": remove_api_key,
+    if action == "set-api-key":
+        return set_api_key(opts, write)
+    if action == "remove-api-key":
+        return remove_api_key(opts, write)
+    if action in ("enable", "disable"):
+        return enable(opts, write)
+    readers: dict[str, Callable[[ConfigFile, argparse.Namespace, Writer], int]] = {
         "dump": dump,
         "providers": providers,
-        "enable": enable,
-        "disable": enable,
     }
-    return handlers[action](config, opts, write)
+    return readers[action](ConfigFile.load(), opts, write)
 
 
 def _provider_id(name: str) -> str:
@@ -83,6 +88,8 @@ def read_key(opts: argparse.Namespace) -> str:
             raise UsageError("--stdin expects the key on standard input (printf '%s' \"$KEY\" | …)")
         raw = sys.stdin.read()
     elif opts.api_key is not None:
+        # Kept for CodexBar's sake, but argv is public: any user on the machine sees it in ps.
+        sys.stderr.write(API_KEY_FLAG_WARNING + "\n")
         raw = opts.api_key
     else:
         raise UsageError("give the key with --stdin (recommended) or --api-key")
@@ -93,40 +100,45 @@ def read_key(opts: argparse.Namespace) -> str:
         raise UsageError("the key is empty")
     if any(ch.isspace() for ch in key):
         raise UsageError("the key contains whitespace; paste exactly one key")
+    if not (key.isascii() and key.isprintable()):
+        raise UsageError("the key contains characters no API key has; paste exactly one key")
     remember_secret(key)
     return key
 
 
-def set_api_key(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+def set_api_key(opts: argparse.Namespace, write: Writer) -> int:
     provider = _provider_id(opts.provider)
     if opts.account is not None and opts.management:
         raise UsageError("--account and --management do not go together")
     if opts.account is not None and not opts.account.strip():
         raise UsageError("--account needs a non-empty label")
-    key = read_key(opts)
-    if opts.management:
-        config.set_management_key(provider, key)
-        what = "management key"
-    elif opts.account is not None:
-        config.set_account(provider, opts.account.strip(), key)
-        what = f"API key for account {opts.account.strip()!r}"
-    else:
-        config.set_api_key(provider, key)
-        what = "API key"
-    if not opts.no_enable:
-        config.set_enabled(provider, True)
-    config.save()
+    if opts.account is not None and not opts.account.isprintable():
+        raise UsageError("--account needs a label of printable text")
+    key = read_key(opts)  # before the lock: never hold it while waiting on stdin
+    with ConfigFile.edit() as config:
+        if opts.management:
+            config.set_management_key(provider, key)
+            what = "management key"
+        elif opts.account is not None:
+            config.set_account(provider, opts.account.strip(), key)
+            what = f"API key for account {opts.account.strip()!r}"
+        else:
+            config.set_api_key(provider, key)
+            what = "API key"
+        if not opts.no_enable:
+            config.set_enabled(provider, True)
     enabled = "" if opts.no_enable else f"; {display_name(provider)} is enabled"
     write(f"Stored the {display_name(provider)} {what} ({mask(key)}) in {config.path}{enabled}.\n")
     return EXIT_OK
 
 
-def remove_api_key(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+def remove_api_key(opts: argparse.Namespace, write: Writer) -> int:
     provider = _provider_id(opts.provider)
-    if not config.remove_api_key(provider, account=opts.account, management=opts.management):
+    with ConfigFile.edit() as config:
+        removed = config.remove_api_key(provider, account=opts.account, management=opts.management)
+    if not removed:
         write("Nothing to remove.\n")
         return EXIT_OK
-    config.save()
     write(f"Removed the key from {config.path}.\n")
     return EXIT_OK
 
@@ -179,11 +191,11 @@ def providers(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> in
     return EXIT_OK
 
 
-def enable(config: ConfigFile, opts: argparse.Namespace, write: Writer) -> int:
+def enable(opts: argparse.Namespace, write: Writer) -> int:
     provider = _provider_id(opts.name)
     turn_on = opts.action == "enable"
-    config.set_enabled(provider, turn_on)
-    config.save()
+    with ConfigFile.edit() as config:
+        config.set_enabled(provider, turn_on)
     write(f"{display_name(provider)} {'enabled' if turn_on else 'disabled'} in {config.path}.\n")
     return EXIT_OK
 

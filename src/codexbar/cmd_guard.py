@@ -116,8 +116,13 @@ class Check:
 
 
 def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
-    """Every requested limit against one snapshot's figures (pure: no I/O)."""
-    from codexbar.money import percent, plain, usd
+    """Every requested limit against one snapshot's figures (pure: no I/O).
+
+    A figure shown next to its threshold gets as many decimals as it takes to differ from
+    it, so a message never reads "spent $5.00, above $5.00"."""
+    from codexbar.apart import percent_apart, usd_apart
+    from codexbar.money import plain
+    from codexbar.providers.openrouter import impossible_text
 
     meter = snapshot.primary
     checks: list[Check] = []
@@ -125,36 +130,45 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
         value: Decimal | None
         if flag in ("max_percent", "min_remaining"):
             if meter is None:
-                if snapshot.key_limit is None and snapshot.key_label is not None:
+                dropped = [f for f in snapshot.impossible if f in ("limit", "limit_remaining")]
+                if dropped:
+                    # Not "no limit": the server sent one we cannot believe.
+                    why = f"key limit unknown: {impossible_text(dropped)}"
+                    checks.append(Check(flag, threshold, None, "unknown", why))
+                elif snapshot.key_limit is None and snapshot.key_label is not None:
                     checks.append(Check(flag, threshold, None, "n/a", "the key has no limit"))
                 else:
                     checks.append(Check(flag, threshold, None, "unknown", "key limit unknown"))
                 continue
             if flag == "max_percent":
                 value = meter.used_percent
+                used, limit = usd_apart(meter.used, meter.limit)
                 shown = (
-                    f"key limit {percent(value, places=1)} used "
-                    f"({usd(meter.used)} of {usd(meter.limit)})"
+                    f"key limit {percent_apart(value, threshold, places=1)} used "
+                    f"({used} of {limit})"
                 )
                 crossed = value > threshold
                 bound = f"above {plain(threshold)}%"
             else:
                 value = meter.remaining
-                shown = f"key limit has {usd(value)} left"
+                left, floor = usd_apart(value, threshold)
+                shown = f"key limit has {left} left"
                 crossed = value < threshold
-                bound = f"below {usd(threshold)}"
+                bound = f"below {floor}"
         elif flag == "min_balance":
             value = snapshot.balance
             if value is None:
-                checks.append(
-                    Check(
-                        flag, threshold, None, "unknown", "balance unknown (needs a management key)"
-                    )
+                why = (
+                    "balance unknown"
+                    if snapshot.has_management_key
+                    else "balance unknown (needs a management key)"
                 )
+                checks.append(Check(flag, threshold, None, "unknown", why))
                 continue
-            shown = f"balance {usd(value)}"
+            balance, floor = usd_apart(value, threshold)
+            shown = f"balance {balance}"
             crossed = value < threshold
-            bound = f"below {usd(threshold)}"
+            bound = f"below {floor}"
         else:
             window = flag.removeprefix("max_")
             value = getattr(snapshot.usage, window)
@@ -162,9 +176,10 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
             if value is None:
                 checks.append(Check(flag, threshold, None, "unknown", f"spend {when} unknown"))
                 continue
-            shown = f"spent {usd(value)} {when}"
+            spent, ceiling = usd_apart(value, threshold)
+            shown = f"spent {spent} {when}"
             crossed = value > threshold
-            bound = f"above {usd(threshold)}"
+            bound = f"above {ceiling}"
         if crossed:
             checks.append(Check(flag, threshold, value, "crossed", f"{shown}, {bound}"))
         else:

@@ -275,38 +275,38 @@ def json_report(r: Report) -> dict[str, Any]:
 
 
 def csv_text(reports: list[Report]) -> str:
-    import csv
-    import io
+    from decimal import Decimal
 
+    from codexbar import csvsafe
     from codexbar.money import plain
 
-    def cell(value: object) -> str:
-        from decimal import Decimal
+    def cells(*values: object) -> list[str]:
+        return ["" if v is None else plain(v) if isinstance(v, Decimal) else str(v) for v in values]
 
-        if value is None:
-            return ""
-        return plain(value) if isinstance(value, Decimal) else str(value)
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     by_model = bool(reports) and reports[0].by == "model"
+    rows: list[list[str]] = []
     if by_model:
-        writer.writerow(["provider", "account", "model", "spend", "requests", "tokens", "days"])
+        header = ["provider", "account", "model", "spend", "requests", "tokens", "days"]
+        for r in reports:
+            rows.extend(
+                cells(r.provider, r.account, m.model, m.spend, m.requests, m.tokens, m.days)
+                for m in r.models
+            )
     else:
-        writer.writerow(
-            ["provider", "account", "date", "spend", "requests", "tokens", "top_model", "source"]
-        )
-    for r in reports:
-        if by_model:
-            for m in r.models:
-                writer.writerow(
-                    [cell(v) for v in (r.provider, r.account, m.model, m.spend)]
-                    + [cell(v) for v in (m.requests, m.tokens, m.days)]
+        header = ["provider", "account", "date", "spend", "requests", "tokens"]
+        header += ["top_model", "source"]
+        for r in reports:
+            rows.extend(
+                cells(
+                    r.provider,
+                    r.account,
+                    p.start.isoformat(),
+                    p.spend,
+                    p.requests,
+                    p.tokens,
+                    p.top_model,
+                    p.source,
                 )
-        else:
-            for p in r.days:
-                writer.writerow(
-                    [cell(v) for v in (r.provider, r.account, p.start.isoformat(), p.spend)]
-                    + [cell(v) for v in (p.requests, p.tokens, p.top_model, p.source)]
-                )
-    return buffer.getvalue()
+                for p in r.days
+            )
+    return csvsafe.csv_text(header, rows)

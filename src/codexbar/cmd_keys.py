@@ -179,9 +179,7 @@ def json_document(shown: list[KeyRow], listed: list[KeyRow], now: datetime) -> d
 
 
 def csv_text(rows: list[KeyRow]) -> str:
-    import csv
-    import io
-
+    from codexbar import csvsafe
     from codexbar.money import plain
     from codexbar.windows import iso
 
@@ -196,9 +194,7 @@ def csv_text(rows: list[KeyRow]) -> str:
             return iso(value) or ""
         return str(value)
 
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
+    lines: list[list[str]] = []
     for r in rows:
         values: dict[str, object] = {
             **{name: getattr(r, name) for name in CSV_COLUMNS if hasattr(r, name)},
@@ -211,8 +207,8 @@ def csv_text(rows: list[KeyRow]) -> str:
             "byok_usage_monthly": r.byok_usage.monthly,
             "byok_usage_total": r.byok_usage.total,
         }
-        out.writerow([cell(values[name]) for name in CSV_COLUMNS])
-    return buffer.getvalue()
+        lines.append([cell(values[name]) for name in CSV_COLUMNS])
+    return csvsafe.csv_text(CSV_COLUMNS, lines)
 
 
 # --- text ---------------------------------------------------------------------------------

@@ -10,13 +10,20 @@ import json
 from pathlib import Path
 
 from codexbar.errors import ConfigError
-from codexbar.paths import config_path, write_private_atomic
+from codexbar.paths import (
+    IRREGULAR,
+    config_path,
+    exclusive_lock,
+    read_regular_file,
+    write_private_atomic,
+)
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
     from typing import Any
 
 MANAGEMENT_SECRET = "OPENROUTER_MANAGEMENT_API_KEY"
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a config is a few KiB; far more is not a config
 
 
 class ConfigFile:
@@ -33,19 +40,36 @@ class ConfigFile:
     def load(cls, path: Path | None = None) -> ConfigFile:
         path = path or config_path()
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = read_regular_file(path, MAX_CONFIG_BYTES)
         except FileNotFoundError:
             return cls(path=path, data={"version": 1, "providers": []}, exists=False)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config {path}: {exc.__class__.__name__}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {reason(exc)}") from None
         try:
-            data = json.loads(text)
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            # Strict on purpose: replacing bytes would rewrite a key or label on the next save.
+            raise ConfigError(
+                f"config {path} is not UTF-8 text (byte {exc.start})",
+                hint="Fix or move the file; codexbar will not overwrite it.",
+            ) from None
+        from codexbar.jsonsafe import JsonTooDeep, loads
+
+        try:
+            data = loads(text)
+        except JsonTooDeep:
+            raise ConfigError(
+                f"config {path} is nested too deeply to be a config",
+                hint="Fix or move the file; codexbar will not overwrite it.",
+            ) from None
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"config {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg})",
                 hint="Fix or move the file; codexbar will not overwrite it.",
             ) from None
+        except ValueError as exc:  # any other refusal of the parser is still "not JSON"
+            raise ConfigError(f"config {path} is not valid JSON ({exc})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config {path} must hold a JSON object (line 1)")
         providers = data.get("providers")
@@ -54,6 +78,13 @@ class ConfigFile:
         ):
             raise ConfigError(f'config {path}: "providers" must be a list of objects')
         return cls(path=path, data=data, exists=True)
+
+    @classmethod
+    def edit(cls, path: Path | None = None) -> _Edit:
+        """`with ConfigFile.edit() as config:` re-reads the file under an exclusive lock,
+        hands it over for changes, and writes it back (only if changed) before unlocking,
+        so two writers (the CLI, the tray, a script) never lose each other's updates."""
+        return _Edit(path or config_path())
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -140,6 +171,88 @@ class ConfigFile:
         return entry.pop("apiKey", None) is not None
 
     def save(self) -> None:
+        """Write the document atomically, 0600. A failure is a ConfigError naming the file
+        and the reason the OS gave (read-only folder, full disk...)."""
         text = json.dumps(self.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        write_private_atomic(self.path, text.encode("utf-8"))
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, e.g. from undecodable argv bytes
+            raise ConfigError(f"cannot write {self.path}: text that is not valid Unicode") from None
+        try:
+            write_private_atomic(self.path, data)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {self.path}: {reason(exc)}") from None
         self.exists = True
+
+    def _fingerprint(self) -> str:
+        return json.dumps(self.data, sort_keys=True, ensure_ascii=False)
+
+
+class _Edit:
+    """The context manager behind ConfigFile.edit (a class: contextlib is not loaded here)."""
+
+    __slots__ = ("_before", "_config", "_lock", "path")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock: exclusive_lock | None = None
+        self._config: ConfigFile | None = None
+        self._before = ""
+
+    def __enter__(self) -> ConfigFile:
+        path = self.path
+        try:
+            if path.is_symlink():
+                path = path.resolve()  # lock beside the file actually written
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+            raise ConfigError(f"cannot read config {self.path}: {exc}") from None
+        refuse_irregular(path)  # before creating a lock file next to a device or a FIFO
+        lock = exclusive_lock(path)
+        try:
+            lock.__enter__()
+        except OSError as exc:
+            raise ConfigError(f"cannot write {self.path}: {reason(exc)}") from None
+        self._lock = lock
+        try:
+            config = ConfigFile.load(self.path)
+        except BaseException:
+            self._release()
+            raise
+        self._config = config
+        self._before = config._fingerprint()
+        return config
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            config = self._config
+            if exc_type is None and config is not None and config._fingerprint() != self._before:
+                config.save()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.__exit__(None, None, None)
+
+
+def reason(exc: OSError) -> str:
+    """What the OS said, e.g. `Permission denied`, `No space left on device`."""
+    if exc.strerror:
+        return exc.strerror
+    return str(exc) or exc.__class__.__name__
+
+
+def refuse_irregular(path: Path) -> None:
+    """A ConfigError when something other than a regular file (a FIFO, a device, a folder)
+    sits at `path`; nothing when it is a regular file or absent."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there (yet): creating it is where a problem shows, as a write error
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {reason(exc)}") from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"cannot read config {path}: {IRREGULAR}")

@@ -42,12 +42,43 @@ def remember_secret(key: str | None) -> None:
         _KNOWN_SECRETS.add(key)
 
 
+def remember_config_secrets(config: ConfigFile, env: dict[str, str] | None = None) -> None:
+    """Remember every secret the config and the environment hold, not only the ones this run
+    uses: a server may echo any of them back, and none may reach a file or a terminal."""
+    env = dict(os.environ) if env is None else env
+    for name in ("OPENROUTER_API_KEY", "OPENROUTER_MANAGEMENT_API_KEY"):
+        remember_secret(env.get(name, "").strip())
+    for entry in config.providers():
+        api_key = entry.get("apiKey")
+        if isinstance(api_key, str):
+            remember_secret(api_key.strip())
+        bag = entry.get("pluginSecrets")
+        for value in bag.values() if isinstance(bag, dict) else ():
+            if isinstance(value, str):
+                remember_secret(value.strip())
+        for _, token in _token_accounts(entry):
+            remember_secret(token)
+
+
 def redact(text: str) -> str:
     """Scrub every known key, and anything shaped like an OpenRouter key, from text."""
-    for secret in _KNOWN_SECRETS:
+    # Longest first: a secret that contains another must go whole, not leave its tail.
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, mask(secret))
     return _KEY_PATTERN.sub(lambda m: mask(m.group(0)), text)
+
+
+def redact_all(value: Any) -> Any:
+    """`value` (JSON-like: dicts, lists, tuples, strings, numbers) with every string, dict key
+    included, passed through redact(): what goes to disk (cache, history, alert state)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_all(k): redact_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_all(v) for v in value]
+    return value
 
 
 def normalize_api_url(raw: str, *, variable: str) -> str:
@@ -223,6 +254,7 @@ def openrouter_accounts(
         "title": env.get("OPENROUTER_X_TITLE") or DEFAULT_TITLE,
     }
     remember_secret(management_key)
+    remember_config_secrets(config, env)
 
     labeled = _token_accounts(entry)
     wants_labeled = overrides.account is not None or overrides.account_index is not None

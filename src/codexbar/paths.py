@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 APP = "codexbar"
 
@@ -51,8 +56,53 @@ def state_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        # A file sits where a folder must be (the path or one of its parents): say that,
+        # rather than mkdir's "File exists".
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
     return path
+
+
+LOCK_TIMEOUT_S = 10.0  # a writer waits this long for another one before giving up
+
+
+class LockTimeout(OSError):
+    """Another process held the lock for longer than LOCK_TIMEOUT_S."""
+
+
+class exclusive_lock:  # lower case: used like a function, `with exclusive_lock(path):`
+    """Hold `<path>.lock` exclusively (across processes, on every OS) for a read-modify-write
+    of `path`. A class rather than a contextlib generator: this module sits on the cached
+    path, where contextlib is not loaded; filelock is imported only on entry."""
+
+    __slots__ = ("_lock", "path", "timeout")
+
+    def __init__(self, path: Path, *, timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._lock: Any = None
+
+    def __enter__(self) -> None:
+        import filelock
+
+        ensure_private_dir(self.path.parent)
+        lock = filelock.FileLock(
+            self.path.with_name(f"{self.path.name}.lock"), timeout=self.timeout, mode=0o600
+        )
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise LockTimeout(
+                errno.EWOULDBLOCK, "locked by another process; try again", str(self.path)
+            ) from None
+        self._lock = lock
+
+    def __exit__(self, *exc: object) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
 
 def write_private_atomic(path: Path, data: bytes) -> None:
@@ -84,3 +134,36 @@ def write_private_atomic(path: Path, data: bytes) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+IRREGULAR = "not a regular file (a FIFO, device or folder)"
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, at most `limit` of them. A FIFO or a device (/dev/zero)
+    is refused on a stat before any open, and opened non-blocking then checked again with
+    fstat in case it was swapped in between, so nothing here blocks or reads forever.
+    Raises FileNotFoundError, or OSError with a reason."""
+    import stat
+
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise OSError(errno.EINVAL, IRREGULAR)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, IRREGULAR)
+        too_big = OSError(errno.EFBIG, f"larger than {limit // (1024 * 1024)} MiB")
+        if info.st_size > limit:
+            raise too_big
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, 1 << 16):
+            total += len(chunk)
+            if total > limit:  # it grew while we read
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

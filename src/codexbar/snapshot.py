@@ -122,6 +122,9 @@ class Snapshot:
     last30_spend: Decimal | None = None
     activity: tuple[ActivityRow, ...] = ()
     notes: tuple[Note, ...] = ()
+    # API fields reported outside their domain and dropped as unknown (e.g. "limit"), so a
+    # missing figure is not mistaken for an absent one (no limit).
+    impossible: tuple[str, ...] = ()
     stale: bool = False
     failure: FetchFailure | None = None
 
@@ -249,6 +252,7 @@ def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
             for a in d.get("activity", ())
         ),
         notes=tuple(Note(**n) for n in d.get("notes", ())),
+        impossible=tuple(d.get("impossible", ())),
         stale=bool(d.get("stale")),
         failure=None if failure is None else FetchFailure(**failure),
     )

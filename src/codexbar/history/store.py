@@ -422,7 +422,9 @@ def import_activity(
 
 
 def write_snapshot(conn: sqlite3.Connection, snapshot: Snapshot) -> int:
-    """One fetch (and its /activity answer) in one transaction; returns the account row id."""
+    """One fetch (and its /activity answer) in one transaction; returns the account row id.
+    Every string is masked against the known keys first (see scrubbed)."""
+    snapshot = scrubbed(snapshot)
     assert snapshot.account_id is not None
     ts = to_ms(snapshot.fetched_at)
     with transaction(conn):
@@ -432,6 +434,18 @@ def write_snapshot(conn: sqlite3.Connection, snapshot: Snapshot) -> int:
         if snapshot.last30_spend is not None:
             import_activity(conn, account, snapshot.activity, snapshot.fetched_at)
     return account
+
+
+def scrubbed(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with every string masked against every known key (and anything shaped
+    like one): a server may echo a key back in a label, a budget scope or a model name, and
+    the history file keeps what it is given for years."""
+    from codexbar.credentials import redact_all
+    from codexbar.snapshot import Snapshot
+
+    document = snapshot.to_dict()
+    clean = redact_all(document)
+    return snapshot if clean == document else Snapshot.from_dict(clean)
 
 
 # --- downsampling ---------------------------------------------------------------------------

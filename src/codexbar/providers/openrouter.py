@@ -4,6 +4,7 @@ optional, and a wrong-typed optional field is dropped rather than trusted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from codexbar.errors import (
     ParseError,
 )
 from codexbar.http_client import HttpClient, HttpStatusError
-from codexbar.money import ZERO, to_decimal, usd
+from codexbar.money import ZERO, plain, to_decimal, usd
 from codexbar.parallel import run_all
 from codexbar.snapshot import (
     ActivityRow,
@@ -31,7 +32,7 @@ from codexbar.snapshot import (
     Snapshot,
     SpendWindows,
 )
-from codexbar.windows import WINDOWS, countdown, next_reset, parse_instant
+from codexbar.windows import WINDOWS, next_reset, parse_instant
 
 EXPIRY_WARNING = timedelta(days=7)
 FREE_TIER_THRESHOLD = Decimal(10)
@@ -50,6 +51,17 @@ class KeyInfo:
     free_requests: FreeRequests | None
     budgets: tuple[Budget, ...]
     expires_at: datetime | None
+    # Fields reported outside their domain (a negative spend, a limit <= 0...), as
+    # `name value`; each was dropped to None ("unknown") rather than shown.
+    impossible: tuple[str, ...] = ()
+
+    @property
+    def impossible_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(item.split(" ", 1)[0] for item in self.impossible))
+
+
+class ImpossibleValue(ParseError):
+    """An answer that parses but reports what cannot be (negative credits, for one)."""
 
 
 @dataclass(frozen=True)
@@ -93,43 +105,108 @@ def _window(value: object) -> str | None:
     return value if value in WINDOWS else None
 
 
+class OutOfDomain:
+    """Collects the fields a parse dropped for being outside their domain."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def money(
+        self,
+        data: dict[str, Any],
+        name: str,
+        *,
+        positive: bool = False,
+        null_means: bool = False,
+        where: str = "",
+    ) -> Decimal | None:
+        """A USD field that cannot be negative (nor zero when `positive`), or None.
+
+        With `null_means`, None itself says something (a `limit` of null is "no limit"), so a
+        value that is present but not a number is dropped as impossible too: unknown, never
+        read as null."""
+        raw = data.get(name)
+        value = to_decimal(raw)
+        if value is None:
+            if null_means and raw is not None:
+                self.drop(f"{where}{name}", raw)
+            return None
+        if value > 0 or (value == 0 and not positive):
+            return value
+        self.drop(f"{where}{name}", value)
+        return None
+
+    def count(self, data: dict[str, Any], name: str, *, where: str = "") -> int | None:
+        value = _int(data.get(name))
+        if value is None or value >= 0:
+            return value
+        self.drop(f"{where}{name}", value)
+        return None
+
+    def drop(self, name: str, value: object) -> None:
+        import json
+
+        if isinstance(value, Decimal):
+            shown = plain(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            shown = str(value)
+        else:  # a wrong type: as JSON, cut short (it came from the server)
+            text = json.dumps(value, ensure_ascii=False, default=str)
+            shown = text if len(text) <= 24 else text[:23] + "…"
+        item = f"{name} {shown}"
+        if item not in self.items:
+            self.items.append(item)
+
+
 def parse_key(body: Any) -> KeyInfo:
     data = _data(body, dict)
-    usage_total = to_decimal(data.get("usage"))
-    if usage_total is None:
+    if to_decimal(data.get("usage")) is None:
         raise ParseError("invalid response (no usage)")
+    found = OutOfDomain()
     management = _bool(data.get("is_management_key"))
     if management is None:
         management = _bool(data.get("is_provisioning_key"))
+    limit = found.money(data, "limit", positive=True, null_means=True)
+    remaining = to_decimal(data.get("limit_remaining"))  # may be negative: spent past the limit
+    if limit is not None and remaining is not None and remaining > limit:
+        # More left than the limit itself would mean a negative spend.
+        found.drop("limit_remaining", remaining)
+        remaining = None
     return KeyInfo(
         label=_str(data.get("label")),
-        limit=to_decimal(data.get("limit")),
-        limit_remaining=to_decimal(data.get("limit_remaining")),
+        limit=limit,
+        limit_remaining=remaining,
         limit_reset=_window(data.get("limit_reset")),
-        usage=SpendWindows(
-            total=usage_total,
-            daily=to_decimal(data.get("usage_daily")),
-            weekly=to_decimal(data.get("usage_weekly")),
-            monthly=to_decimal(data.get("usage_monthly")),
-        ),
-        byok=SpendWindows(
-            total=to_decimal(data.get("byok_usage")),
-            daily=to_decimal(data.get("byok_usage_daily")),
-            weekly=to_decimal(data.get("byok_usage_weekly")),
-            monthly=to_decimal(data.get("byok_usage_monthly")),
-        ),
+        usage=spend_windows(found, data, "usage"),
+        byok=spend_windows(found, data, "byok_usage"),
         is_free_tier=_bool(data.get("is_free_tier")),
         is_management_key=management,
-        free_requests=_parse_free(data.get("free_model_daily_requests")),
-        budgets=_parse_budgets(data.get("budgets"), data.get("effective_budget")),
+        free_requests=_parse_free(data.get("free_model_daily_requests"), found),
+        budgets=_parse_budgets(data.get("budgets"), data.get("effective_budget"), found),
         expires_at=parse_instant(data.get("expires_at")),
+        impossible=tuple(found.items),
     )
 
 
-def _parse_free(value: object) -> FreeRequests | None:
+def spend_windows(found: OutOfDomain, data: dict[str, Any], prefix: str) -> SpendWindows:
+    """Spend in every window; spend is never negative."""
+    return SpendWindows(
+        total=found.money(data, prefix),
+        daily=found.money(data, f"{prefix}_daily"),
+        weekly=found.money(data, f"{prefix}_weekly"),
+        monthly=found.money(data, f"{prefix}_monthly"),
+    )
+
+
+def _parse_free(value: object, found: OutOfDomain) -> FreeRequests | None:
     if not isinstance(value, dict):
         return None
-    limit, used, remaining = (_int(value.get(k)) for k in ("limit", "used", "remaining"))
+    where = "free_model_daily_requests."
+    limit, used, remaining = (
+        found.count(value, k, where=where) for k in ("limit", "used", "remaining")
+    )
     if limit is None and used is None and remaining is None:
         return None
     if used is None and limit is not None and remaining is not None:
@@ -139,18 +216,24 @@ def _parse_free(value: object) -> FreeRequests | None:
     return FreeRequests(limit=limit, used=used, remaining=remaining)
 
 
-def _parse_budget(value: object, effective: bool = False) -> Budget | None:
+def _parse_budget(value: object, found: OutOfDomain, effective: bool = False) -> Budget | None:
     if not isinstance(value, dict):
         return None
-    limit = to_decimal(value.get("limit_usd"))
-    spend = to_decimal(value.get("spend_usd"))
+    scope = _str(value.get("scope")) or "budget"
+    where = f"budget {scope} "
+    limit = found.money(value, "limit_usd", where=where)  # 0 is a budget that allows nothing
+    spend = found.money(value, "spend_usd", where=where)
+    # remaining_usd <= 0 is legitimate (spent); more left than the limit is not.
     remaining = to_decimal(value.get("remaining_usd"))
+    if limit is not None and remaining is not None and remaining > limit:
+        found.drop(f"{where}remaining_usd", remaining)
+        remaining = None
     if remaining is None and limit is not None and spend is not None:
         remaining = limit - spend
     if limit is None and spend is None and remaining is None:
         return None
     return Budget(
-        scope=_str(value.get("scope")) or "budget",
+        scope=scope,
         limit=limit,
         spend=spend,
         remaining=remaining,
@@ -162,9 +245,11 @@ def _parse_budget(value: object, effective: bool = False) -> Budget | None:
     )
 
 
-def _parse_budgets(raw: object, raw_effective: object) -> tuple[Budget, ...]:
-    budgets = [b for b in (_parse_budget(v) for v in (raw if isinstance(raw, list) else [])) if b]
-    effective = _parse_budget(raw_effective, effective=True)
+def _parse_budgets(raw: object, raw_effective: object, found: OutOfDomain) -> tuple[Budget, ...]:
+    budgets = [
+        b for b in (_parse_budget(v, found) for v in (raw if isinstance(raw, list) else [])) if b
+    ]
+    effective = _parse_budget(raw_effective, found, effective=True)
     if effective is None:
         return tuple(budgets)
     for i, budget in enumerate(budgets):
@@ -191,11 +276,24 @@ def parse_credits(body: Any) -> Credits:
     total_usage = to_decimal(data.get("total_usage"))
     if total_credits is None or total_usage is None:
         raise ParseError("invalid response (credits)")
+    found = OutOfDomain()
+    for name, value in (("total_credits", total_credits), ("total_usage", total_usage)):
+        if value < 0:
+            found.drop(name, value)
+    if found.items:
+        # No balance can be worked out from an impossible total: the whole answer is unknown.
+        raise ImpossibleValue(impossible_text(found.items))
     return Credits(total_credits=total_credits, total_usage=total_usage)
+
+
+def impossible_text(items: Sequence[str]) -> str:
+    """The one wording for a dropped value, on the card, in JSON notes and in errors."""
+    return f"OpenRouter reported an impossible value ({', '.join(items)})"
 
 
 def parse_activity(body: Any) -> tuple[ActivityRow, ...]:
     rows: list[ActivityRow] = []
+    found = OutOfDomain()
     for item in _data(body, list):
         if not isinstance(item, dict):
             continue
@@ -206,35 +304,49 @@ def parse_activity(body: Any) -> tuple[ActivityRow, ...]:
         )
         if date is None or model is None or usage is None:
             continue
+        if usage < 0:
+            found.drop("usage", usage)
+            continue
         rows.append(
             ActivityRow(
                 date=date[:10],
                 model=model,
                 usage=usage,
-                byok_usage=to_decimal(item.get("byok_usage_inference")),
-                requests=_int(item.get("requests")),
-                prompt_tokens=_int(item.get("prompt_tokens")),
-                completion_tokens=_int(item.get("completion_tokens")),
-                reasoning_tokens=_int(item.get("reasoning_tokens")),
+                byok_usage=found.money(item, "byok_usage_inference"),
+                requests=found.count(item, "requests"),
+                prompt_tokens=found.count(item, "prompt_tokens"),
+                completion_tokens=found.count(item, "completion_tokens"),
+                reasoning_tokens=found.count(item, "reasoning_tokens"),
             )
         )
+    if any(item.startswith("usage ") for item in found.items):
+        # A 30-day total with a negative day in it would be wrong as a whole.
+        raise ImpossibleValue(impossible_text(found.items))
     return tuple(rows)
 
 
+def limit_used(
+    limit: Decimal, remaining: Decimal | None, reset: str | None, usage: SpendWindows
+) -> Decimal | None:
+    """How much of a key limit is used: from the reported remainder, else the reset window's
+    spend, else lifetime spend; None when none of them is known. The card's meter and the
+    `keys` table both use this rule."""
+    if remaining is not None:
+        return limit - max(ZERO, remaining)
+    window = {"daily": usage.daily, "weekly": usage.weekly, "monthly": usage.monthly}.get(
+        reset or ""
+    )
+    return window if window is not None else usage.total
+
+
 def key_meter(key: KeyInfo, now: datetime) -> Meter | None:
-    """The key-limit meter; only when the key has a positive limit."""
+    """The key-limit meter; only when the key has a positive limit and its use is known."""
     limit = key.limit
     if limit is None or limit <= 0:
         return None
-    if key.limit_remaining is not None:
-        used = limit - max(ZERO, key.limit_remaining)
-    else:
-        window_usage = {
-            "daily": key.usage.daily,
-            "weekly": key.usage.weekly,
-            "monthly": key.usage.monthly,
-        }.get(key.limit_reset or "")
-        used = window_usage if window_usage is not None else (key.usage.total or ZERO)
+    used = limit_used(limit, key.limit_remaining, key.limit_reset, key.usage)
+    if used is None:
+        return None
     percent = min(Decimal(100), max(ZERO, used / limit * 100))
     return Meter(
         limit=limit,
@@ -266,6 +378,8 @@ def build_snapshot(
     activity: tuple[ActivityRow, ...] | None,
     notes: list[Note],
 ) -> Snapshot:
+    from codexbar.alerts import expires_in, refused_until
+
     if key is not None and key.expires_at is not None:
         left = key.expires_at - now
         if left <= timedelta(0):
@@ -274,18 +388,24 @@ def build_snapshot(
             notes.append(
                 Note(
                     "warning",
-                    f"API key expires in {countdown(key.expires_at, now)} "
+                    f"API key {expires_in(key.expires_at, now)} "
                     f"({key.expires_at:%Y-%m-%d %H:%M} UTC)",
                 )
             )
     if key is not None:
-        spent = [b for b in key.budgets if b.exhausted]
-        for budget in spent:
+        if key.impossible:
+            notes.append(Note("warning", f"API key: {impossible_text(key.impossible)}"))
+        for budget in (b for b in key.budgets if b.exhausted):
+            figures = (
+                f" ({usd(budget.spend)} of {usd(budget.limit)})"
+                if budget.spend is not None and budget.limit is not None
+                else ""
+            )
             notes.append(
                 Note(
                     "error",
-                    f"Budget {budget.scope} is spent ({usd(budget.spend)} of "
-                    f"{usd(budget.limit)}): requests are refused until it resets",
+                    f"Budget {budget.scope} is spent{figures}: requests are refused "
+                    + refused_until(budget, now),
                 )
             )
     last30 = sum((row.usage for row in activity), ZERO) if activity is not None else None
@@ -313,6 +433,7 @@ def build_snapshot(
         last30_spend=last30,
         activity=activity or (),
         notes=tuple(notes),
+        impossible=key.impossible_fields if key else (),
     )
 
 
@@ -324,6 +445,8 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, HttpStatusError):
         return f"HTTP {exc.status}"
     if isinstance(exc, NetworkError):
+        return exc.message
+    if isinstance(exc, ImpossibleValue):
         return exc.message
     if isinstance(exc, ParseError):
         return "invalid response"

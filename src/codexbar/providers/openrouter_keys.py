@@ -43,6 +43,9 @@ class KeyRow:
     last_used_at: datetime | None
     expires_at: datetime | None
     workspace_id: str | None
+    # Fields reported outside their domain (a negative spend, a limit <= 0), as `name value`;
+    # each was dropped to None ("unknown") rather than shown.
+    impossible: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -57,41 +60,29 @@ def _window(value: object) -> str | None:
     return value if value in WINDOWS else None
 
 
-def _windows(item: dict[str, Any], prefix: str) -> SpendWindows:
-    return SpendWindows(
-        total=to_decimal(item.get(prefix)),
-        daily=to_decimal(item.get(f"{prefix}_daily")),
-        weekly=to_decimal(item.get(f"{prefix}_weekly")),
-        monthly=to_decimal(item.get(f"{prefix}_monthly")),
-    )
-
-
 def parse_key_row(item: object, now: datetime) -> KeyRow | None:
-    """One `/keys` item, or None when it is not a key at all (no hash)."""
+    """One `/keys` item, or None when it is not a key at all (no hash). Values outside their
+    domain become None, by the same rules as the card's `/key` (providers.openrouter)."""
+    from codexbar.providers.openrouter import OutOfDomain, limit_used, spend_windows
+
     if not isinstance(item, dict):
         return None
     key_hash = _str(item.get("hash"))
     if key_hash is None:
         return None
-    limit = to_decimal(item.get("limit"))
-    limit_remaining = to_decimal(item.get("limit_remaining"))
+    found = OutOfDomain()
+    limit = found.money(item, "limit", positive=True, null_means=True)
+    limit_remaining = to_decimal(item.get("limit_remaining"))  # may be negative
+    if limit is not None and limit_remaining is not None and limit_remaining > limit:
+        found.drop("limit_remaining", limit_remaining)
+        limit_remaining = None
     limit_reset = _window(item.get("limit_reset"))
-    usage = _windows(item, "usage")
+    usage = spend_windows(found, item, "usage")
     expires_at = parse_instant(item.get("expires_at"))
     used_percent: Decimal | None = None
     remaining: Decimal | None = None
-    if limit is not None and limit > 0:
-        # Same rule as the card's key meter: the reported remainder, else the reset window's
-        # spend, else lifetime spend.
-        if limit_remaining is not None:
-            used = limit - max(ZERO, limit_remaining)
-        else:
-            window = {
-                "daily": usage.daily,
-                "weekly": usage.weekly,
-                "monthly": usage.monthly,
-            }.get(limit_reset or "")
-            used = window if window is not None else (usage.total or ZERO)
+    used = None if limit is None else limit_used(limit, limit_remaining, limit_reset, usage)
+    if limit is not None and used is not None:
         used_percent = min(Decimal(100), max(ZERO, used / limit * 100))
         remaining = max(ZERO, limit - used)
     return KeyRow(
@@ -107,11 +98,12 @@ def parse_key_row(item: object, now: datetime) -> KeyRow | None:
         remaining=remaining,
         resets_at=next_reset(limit_reset, now) if limit_reset and limit else None,
         usage=usage,
-        byok_usage=_windows(item, "byok_usage"),
+        byok_usage=spend_windows(found, item, "byok_usage"),
         created_at=parse_instant(item.get("created_at")),
         last_used_at=parse_instant(item.get("last_used_at")),
         expires_at=expires_at,
         workspace_id=_str(item.get("workspace_id")),
+        impossible=tuple(found.items),
     )
 
 

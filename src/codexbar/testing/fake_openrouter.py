@@ -804,10 +804,12 @@ def _keys_page(
     offset: int,
     include_disabled: bool,
     include_expired: bool,
+    overrides: Mapping[int, Mapping[str, object]] | None = None,
 ) -> list[object]:
     listed: list[object] = []
     for index in range(count):
         entry, disabled, expired = _key_entry(index, dataset, demo, now)
+        _apply_overrides(entry, (overrides or {}).get(index, {}))
         if (disabled and not include_disabled) or (expired and not include_expired):
             continue
         listed.append(entry)
@@ -1113,8 +1115,12 @@ class FakeOpenRouter:
         self.credits_overrides: dict[str, object] = {}
         self.activity_overrides: dict[str, object] = {}
         """Fields set (or REMOVEd) in every /activity row, e.g. a hostile ``model``."""
+        self.activity_extra: list[dict[str, object]] = []
+        """Rows appended to every /activity answer (hostile model names, odd figures)."""
         self.keys_overrides: dict[str, object] = {}
         """Fields set (or REMOVEd) in every /keys item, e.g. a hostile ``name``."""
+        self.keys_item_overrides: dict[int, dict[str, object]] = {}
+        """Fields put into the /keys item at that listing index (0 is DEMO_KEY's own)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -1399,6 +1405,7 @@ class FakeOpenRouter:
             rows = _activity_data(dataset, now, date)
             for row in rows:
                 _apply_overrides(cast("dict[str, object]", row), dict(self.activity_overrides))
+            rows.extend(dict(row) for row in self.activity_extra)
             return _Reply(200, _json_bytes({"data": rows}))
 
         # /keys
@@ -1413,6 +1420,7 @@ class FakeOpenRouter:
             offset=int(offset_text),
             include_disabled=request.query.get("include_disabled") == "true",
             include_expired=request.query.get("include_expired") == "true",
+            overrides=dict(self.keys_item_overrides),
         )
         for item in page:
             _apply_overrides(cast("dict[str, object]", item), dict(self.keys_overrides))

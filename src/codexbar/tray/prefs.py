@@ -94,14 +94,20 @@ def check_key(value: str, what: str) -> str:
 
 
 def apply_change(change: SettingsChange, path: Path | None = None) -> ConfigFile:
-    """Re-read the config (the CLI may have edited it meanwhile), apply, save atomically 0600."""
+    """Re-read the config under its lock (the CLI may be editing it right now), apply, and
+    save atomically 0600 before the lock is released."""
+    api_key = check_key(change.api_key, "API key")
+    management_key = check_key(change.management_key, "management key")
+    with ConfigFile.edit(path) as config:
+        _apply(change, config, api_key, management_key)
+    return config
+
+
+def _apply(change: SettingsChange, config: ConfigFile, api_key: str, management_key: str) -> None:
     from codexbar.alerts import CONFIG_KEY as ALERTS_KEY
     from codexbar.alerts import AlertSettings
     from codexbar.credentials import remember_secret
 
-    api_key = check_key(change.api_key, "API key")
-    management_key = check_key(change.management_key, "management key")
-    config = ConfigFile.load(path)
     if api_key:
         remember_secret(api_key)
         config.set_api_key("openrouter", api_key)
@@ -131,5 +137,3 @@ def apply_change(change: SettingsChange, path: Path | None = None) -> ConfigFile
     # Only the fields the dialog edits: anything else in "alerts" stays as written.
     section["enabled"] = updated["enabled"]
     section["balanceBelow"] = updated["balanceBelow"]
-    config.save()
-    return config
