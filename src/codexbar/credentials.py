@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit
 
 from codexbar.config import MANAGEMENT_SECRET, ConfigFile
 from codexbar.errors import ConfigError, ProviderError, UsageError
@@ -51,25 +50,98 @@ def redact(text: str) -> str:
 
 
 def normalize_api_url(raw: str, *, variable: str) -> str:
-    """Drop trailing slashes, add https:// to a bare host; only https, or http to loopback."""
+    """The base URL the HTTP client will use: trailing slashes dropped, https:// added to
+    a bare host; only https, or http to a loopback address.
+
+    The grammar is strict on purpose, so that every URL it accepts reads the same to
+    urllib3 (which connects) and to any other parser: no userinfo, no backslash (urllib3
+    ends the host at `\\`, urlsplit does not), no percent-escapes or non-ASCII in the host,
+    no whitespace or control characters anywhere. tests/test_hostile_urls.py checks the
+    agreement with urllib3 itself; urllib3 is not imported here, which would cost every
+    cached answer ~30 ms. A refused URL with an "@" is never echoed: it may hold a password.
+    """
     text = raw.strip()
     if not text.rstrip("/"):
         raise UsageError(f"{variable} is empty")
-    if "://" not in text:
-        text = f"https://{text}"
-    parts = urlsplit(text)  # before dropping slashes: "https://" must not become a host
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return text.rstrip("/")
-    if parts.scheme == "http" and _is_loopback(host):
-        return text.rstrip("/")
+    if "@" in text:
+        raise UsageError(
+            f"{variable} must not contain user:password@ (or any '@'); "
+            "the URL is not shown here, to keep any password in it private"
+        )
+    if _URL_FORBIDDEN.search(text):
+        raise UsageError(
+            f"{variable}={_shown(text)} is not allowed: a URL must not contain a backslash, "
+            "whitespace or control characters"
+        )
+    shown = _shown(text)
+    parts = _URL.fullmatch(text if "://" in text else f"https://{text}")
+    if parts is None:
+        raise UsageError(
+            f"{variable}={shown} is not a valid base URL (scheme://host[:port][/path], "
+            "the host a plain name or IP address, no ?query or #part)"
+        )
+    scheme, host, port, path = (
+        parts["scheme"].lower(),
+        parts["host"].lower(),
+        parts["port"],
+        parts["path"] or "",
+    )
+    if port is not None and not 0 < int(port) < 65536:
+        raise UsageError(f"{variable}={shown} is not a valid URL: no such port")
+    if host.startswith("[") and not _is_ipv6(host[1:-1]):
+        raise UsageError(f"{variable}={shown} is not a valid URL: bad IPv6 address")
+    if _ODD_PATH.search(path):
+        # urllib3 would rewrite these ("/a/../b" becomes "/b"): not the URL as written.
+        raise UsageError(f"{variable}={shown} is not a valid URL: '.' or '..' segment, or bad %")
+    path = _PERCENT.sub(lambda m: m.group(0).upper(), path)  # as urllib3 writes them
+    normal = f"{scheme}://{host}{f':{int(port)}' if port else ''}{path}".rstrip("/")
+    if scheme == "https" or (scheme == "http" and _is_loopback(host)):
+        return normal
     raise UsageError(
-        f"{variable}={raw!r} is not allowed: use https://, or http:// only to a loopback "
+        f"{variable}={shown} is not allowed: use https://, or http:// only to a loopback "
         "address, because the API key would travel in clear text"
     )
 
 
+# Whitespace (Unicode's too), C0 and C1 controls, invisible format characters (bidi
+# overrides, zero-width), and the backslash some parsers take for a slash.
+_URL_FORBIDDEN = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\\]"
+)
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+# scheme://host[:port][/path]: a host name of ASCII labels, an IPv4 address or a bracketed
+# IPv6 one; a path of RFC 3986 characters only (no "?" or "#", so "/key" appends cleanly).
+_URL = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://"
+    rf"(?P<host>{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]{{2,45}}\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<path>/[a-z0-9\-._~!$&'()*+,;=:/%]*)?",
+    re.IGNORECASE,
+)
+
+
+# A "." or ".." path segment, or a "%" not followed by two hex digits.
+_PERCENT = re.compile(r"%[0-9a-f]{2}", re.IGNORECASE)
+_ODD_PATH = re.compile(r"/\.\.?(?=/|$)|%(?![0-9a-f]{2})", re.IGNORECASE)
+
+
+def _shown(url: str) -> str:
+    """A refused URL for an error line: quoted, escapes visible, never a page long."""
+    return repr(url if len(url) <= 120 else f"{url[:120]}…")
+
+
+def _is_ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
     if host == "localhost":
         return True
     import ipaddress
