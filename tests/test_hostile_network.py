@@ -21,7 +21,7 @@ from codexbar.errors import EXIT_NETWORK, EXIT_PARSE, NetworkError, ParseError
 from codexbar.http_client import HttpClient, RetryPolicy
 from tests._serve_support import names, request, running, scrape, value, wait_until
 from tests.conftest import TEST_KEY, CliRun, CliRunner, derived_key, run_cli
-from tests.fakes.hostile import HostileServer, Reply
+from tests.fakes.hostile import TRICKLED_TLS, HostileServer, Reply
 
 MANAGEMENT_KEY = derived_key("hostile network tests: management key")
 DEADLINE = 2.0
@@ -147,6 +147,38 @@ def test_a_fast_trickle_cannot_outlast_the_deadline_either(hostile: HostileServe
     took = time.monotonic() - started
     assert info.value.timed_out is True
     assert 0.9 < took < 1.0 + 0.4, took
+
+
+def test_a_body_cut_at_the_deadline_is_never_taken_for_the_answer(
+    hostile: HostileServer,
+) -> None:
+    # No Content-Length: the body ends when the connection does, and the deadline ends the
+    # connection. A complete-looking JSON prefix must still be a timeout, not figures.
+    prefix = b'{"data": {"usage": 1}}'
+    hostile.route("/key", Reply.trickled_body(interval=0.02, declared=None, start=prefix))
+    client = HttpClient(timeout=1.0)
+    try:
+        with pytest.raises(NetworkError) as info:
+            client.get_json(f"{hostile.base_url}/key", token=TEST_KEY)
+    finally:
+        client.close()
+    assert info.value.timed_out is True
+
+
+def test_a_trickled_tls_handshake_ends_at_the_deadline() -> None:
+    # The deadline covers connecting too: a server that starts a TLS handshake and feeds
+    # it a byte at a time is cut off like a trickled body.
+    with HostileServer(non_http=TRICKLED_TLS) as tls:
+        client = HttpClient(timeout=1.0)
+        started = time.monotonic()
+        try:
+            with pytest.raises(NetworkError) as info:
+                client.get_json(f"https://127.0.0.1:{tls.port}/api/v1/key", token=TEST_KEY)
+        finally:
+            client.close()
+        took = time.monotonic() - started
+    assert info.value.timed_out is True
+    assert took < 1.0 + 0.4, took
 
 
 def test_the_client_stays_usable_after_a_deadline(hostile: HostileServer) -> None:

@@ -68,61 +68,64 @@ def normalize_api_url(raw: str, *, variable: str) -> str:
             f"{variable} must not contain user:password@ (or any '@'); "
             "the URL is not shown here, to keep any password in it private"
         )
-    if _URL_FORBIDDEN.search(text):
+    if not all(c.isprintable() and not c.isspace() and c != "\\" for c in text):
+        # Whitespace (Unicode's too), C0/C1 controls, invisible format characters (bidi
+        # overrides, zero-width), and the backslash some parsers take for a slash.
         raise UsageError(
             f"{variable}={_shown(text)} is not allowed: a URL must not contain a backslash, "
             "whitespace or control characters"
         )
-    shown = _shown(text)
-    parts = _URL.fullmatch(text if "://" in text else f"https://{text}")
-    if parts is None:
-        raise UsageError(
-            f"{variable}={shown} is not a valid base URL (scheme://host[:port][/path], "
-            "the host a plain name or IP address, no ?query or #part)"
-        )
-    scheme, host, port, path = (
-        parts["scheme"].lower(),
-        parts["host"].lower(),
-        parts["port"],
-        parts["path"] or "",
-    )
-    if port is not None and not 0 < int(port) < 65536:
-        raise UsageError(f"{variable}={shown} is not a valid URL: no such port")
-    if host.startswith("[") and not _is_ipv6(host[1:-1]):
-        raise UsageError(f"{variable}={shown} is not a valid URL: bad IPv6 address")
-    if _ODD_PATH.search(path):
-        # urllib3 would rewrite these ("/a/../b" becomes "/b"): not the URL as written.
-        raise UsageError(f"{variable}={shown} is not a valid URL: '.' or '..' segment, or bad %")
-    path = _PERCENT.sub(lambda m: m.group(0).upper(), path)  # as urllib3 writes them
-    normal = f"{scheme}://{host}{f':{int(port)}' if port else ''}{path}".rstrip("/")
+    parsed = _parse_base_url(text if "://" in text else f"https://{text}")
+    if isinstance(parsed, str):
+        raise UsageError(f"{variable}={_shown(text)} is not a valid base URL: {parsed}")
+    scheme, host, normal = parsed
     if scheme == "https" or (scheme == "http" and _is_loopback(host)):
         return normal
     raise UsageError(
-        f"{variable}={shown} is not allowed: use https://, or http:// only to a loopback "
-        "address, because the API key would travel in clear text"
+        f"{variable}={_shown(text)} is not allowed: use https://, or http:// only to a "
+        "loopback address, because the API key would travel in clear text"
     )
 
 
-# Whitespace (Unicode's too), C0 and C1 controls, invisible format characters (bidi
-# overrides, zero-width), and the backslash some parsers take for a slash.
-_URL_FORBIDDEN = re.compile(
-    r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\\]"
-)
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-# scheme://host[:port][/path]: a host name of ASCII labels, an IPv4 address or a bracketed
-# IPv6 one; a path of RFC 3986 characters only (no "?" or "#", so "/key" appends cleanly).
-_URL = re.compile(
-    r"(?P<scheme>[a-z][a-z0-9+.-]*)://"
-    rf"(?P<host>{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]{{2,45}}\])"
-    r"(?::(?P<port>[0-9]{1,5}))?"
-    r"(?P<path>/[a-z0-9\-._~!$&'()*+,;=:/%]*)?",
-    re.IGNORECASE,
-)
+_BASE_URL: re.Pattern[str] | None = None
 
 
-# A "." or ".." path segment, or a "%" not followed by two hex digits.
-_PERCENT = re.compile(r"%[0-9a-f]{2}", re.IGNORECASE)
-_ODD_PATH = re.compile(r"/\.\.?(?=/|$)|%(?![0-9a-f]{2})", re.IGNORECASE)
+def _parse_base_url(url: str) -> tuple[str, str, str] | str:
+    """(scheme, host, the URL as urllib3 writes it), or what is wrong with it.
+
+    scheme://host[:port][/path] and nothing else: the host ASCII labels, an IPv4 address
+    or a bracketed IPv6 one; the path RFC 3986 characters without "?" or "#" (so "/key"
+    appends cleanly), no "." or ".." segment and no stray "%" (urllib3 would rewrite
+    those: the URL used would not be the one written)."""
+    global _BASE_URL
+    if _BASE_URL is None:  # compiled on first use: most runs never need it
+        _BASE_URL = re.compile(
+            r"([a-zA-Z][a-zA-Z0-9+.-]*)://([a-zA-Z0-9_.-]+|\[[0-9a-fA-F:.]+\])"
+            r"(?::([0-9]{1,5}))?(/[a-zA-Z0-9._~!$&'()*+,;=:/%-]*)?"
+        )
+    match = _BASE_URL.fullmatch(url)
+    if match is None:
+        return "use scheme://host[:port][/path] (a plain host name or IP, no ?query or #part)"
+    scheme, host, port, path = match[1].lower(), match[2].lower(), match[3], match[4] or ""
+    if host.startswith("["):
+        if not _is_ipv6(host[1:-1]):
+            return "not an IPv6 address"
+    elif not all(host.rstrip(".").split(".")):
+        return "empty host name label"
+    if port is not None and not 0 < int(port) < 65536:
+        return "no such port"
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return "'.' or '..' path segment"
+    pieces = path.split("%")
+    if not all(len(p) >= 2 and _is_hex(p[:2]) for p in pieces[1:]):
+        return "'%' not followed by two hex digits"
+    path = pieces[0] + "".join(f"%{p[:2].upper()}{p[2:]}" for p in pieces[1:])
+    authority = f"{host}:{int(port)}" if port is not None else host
+    return scheme, host, f"{scheme}://{authority}{path}".rstrip("/")
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _shown(url: str) -> str:

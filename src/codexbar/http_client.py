@@ -126,6 +126,10 @@ class HttpClient:
         finally:
             deadline.forget()  # before the connection goes back to the pool
             response.release_conn()
+        if deadline.fired:
+            # A body without Content-Length ends at end-of-file, and shutting the socket
+            # down is one: what was read is a prefix, not the answer.
+            raise _timed_out()
         if 300 <= response.status < 400:
             # Not followed on purpose: the request carries the key.
             raise ProviderError(

@@ -8,10 +8,11 @@ line. So every socket a fetch uses is registered with the fetch's `Deadline`; wh
 deadline passes, a timer shuts those sockets down, which ends any read blocked on them at
 once. The fetch then reports "timed out", whatever the interrupted read raised.
 
-The registration happens in small urllib3 connection subclasses (`connect`, or for TLS the
-plain socket before its handshake, and `request` for a reused connection); the fetch's
-deadline reaches them through a thread-local, since urllib3 runs a request on the calling
-thread.
+The registration happens in small urllib3 connection subclasses, when the request is sent
+and the answer is about to be read (new or reused connection alike); the fetch's deadline
+reaches them through a thread-local, since urllib3 runs a request on the calling thread.
+Connecting needs no help: the connect timeout is at most what is left, and CPython bounds a
+whole TLS handshake by the socket's timeout, not each read of it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
 
 _current = threading.local()
 
@@ -32,39 +34,38 @@ class Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.at = time.monotonic() + seconds
-        self._expired = False
+        self._fired = False
         self._lock = threading.Lock()
-        # (socket, owned): an owned socket is our duplicate of a TLS connection's descriptor,
-        # closed when the fetch ends.
-        self._sockets: list[tuple[socket.socket, bool]] = []
+        self._sockets: list[socket.socket] = []
+        self._outer: Deadline | None = None
         self._timer = threading.Timer(max(seconds, 0.0), self._expire)
         self._timer.daemon = True
         self._timer.start()
 
     @property
     def expired(self) -> bool:
-        return self._expired or time.monotonic() >= self.at
+        return self._fired or time.monotonic() >= self.at
+
+    @property
+    def fired(self) -> bool:
+        """The sockets were shut down: whatever was read since may be cut short."""
+        return self._fired
 
     def remaining(self) -> float:
         return self.at - time.monotonic()
 
-    def watch(self, sock: socket.socket, *, owned: bool = False) -> None:
+    def watch(self, sock: socket.socket) -> None:
         """Shut `sock` down when the deadline passes (at once if it already has)."""
         with self._lock:
-            if not self._expired:
-                self._sockets.append((sock, owned))
+            if not self._fired:
+                self._sockets.append(sock)
                 return
         _shut(sock)
-        if owned:
-            sock.close()
 
     def forget(self) -> None:
         """The reply is read: its connection may go back to the pool, out of our reach."""
         with self._lock:
-            dropped, self._sockets = self._sockets, []
-        for sock, owned in dropped:
-            if owned:
-                sock.close()
+            self._sockets.clear()
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -72,17 +73,15 @@ class Deadline:
 
     def _expire(self) -> None:
         with self._lock:
-            self._expired = True
+            self._fired = True
             doomed, self._sockets = self._sockets, []
-        for sock, owned in doomed:
+        for sock in doomed:
             _shut(sock)
-            if owned:
-                sock.close()
 
     # -- the fetch running on this thread -------------------------------------------------
 
     def __enter__(self) -> Deadline:
-        self._outer: Deadline | None = getattr(_current, "deadline", None)
+        self._outer = getattr(_current, "deadline", None)
         _current.deadline = self
         return self
 
@@ -94,47 +93,30 @@ class Deadline:
 def _shut(sock: socket.socket) -> None:
     # socket.socket.shutdown, not SSLSocket.shutdown: the latter also drops the TLS state
     # that the blocked reader on the other thread is using. A shut-down socket wakes every
-    # blocked recv with end-of-file (or an error), on Linux, macOS and Windows alike.
+    # blocked recv with end-of-file (or an error), on Linux, macOS and Windows alike. A
+    # socket closed meanwhile has no descriptor any more, so this cannot hit another one.
     try:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
     except OSError:
-        pass  # already closed, or never connected
+        pass  # already closed
 
 
 def _watch(sock: Any) -> None:
     deadline: Deadline | None = getattr(_current, "deadline", None)
-    if deadline is not None and isinstance(sock, socket.socket) and sock.fileno() >= 0:
+    if deadline is not None and isinstance(sock, socket.socket):
         deadline.watch(sock)
 
 
-def _watch_before_tls(sock: socket.socket) -> None:
-    """Watch a plain socket about to be wrapped in TLS. Wrapping detaches this object from
-    its descriptor, so the deadline keeps a duplicate: shutting the duplicate down shuts
-    the one connection both name, handshake included."""
-    deadline: Deadline | None = getattr(_current, "deadline", None)
-    if deadline is not None:
-        deadline.watch(sock.dup(), owned=True)
-
-
 class _WatchedHTTPConnection(HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 itself
         _watch(self.sock)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self.sock)  # a reused keep-alive connection; a new one registers in connect
-        super().request(*args, **kwargs)
+        return super().getresponse()
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _watch_before_tls(sock)
-        return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 itself
         _watch(self.sock)
-        super().request(*args, **kwargs)
+        return super().getresponse()
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

@@ -7,7 +7,8 @@ told to, over a raw socket, so it can break HTTP itself:
 - trickle the head (status line and headers) or the body one byte at a time;
 - send an impossible status line, or any raw head;
 - send any body bytes under any headers (e.g. `Content-Encoding: gzip` over garbage);
-- answer each path differently, so /key, /credits and /activity can each be hostile.
+- answer each path differently, so /key, /credits and /activity can each be hostile;
+- answer a TLS client with plain HTTP (a misconfigured port), or trickle its handshake.
 
     with HostileServer() as hostile:
         hostile.route("/key", Reply.json({"data": {"usage": 1}}))
@@ -121,17 +122,25 @@ class Reply:
         )
 
     @classmethod
-    def trickled_body(cls, interval: float = 0.5, *, declared: int = 1_000_000) -> Reply:
-        """Headers at once (Content-Length `declared`), then the body one byte per
-        `interval`: a JSON document's first bytes, then whitespace for ever."""
-        head = _head(
-            b"HTTP/1.1 200 OK",
-            [("Content-Type", "application/json"), ("Content-Length", str(declared))],
-        )
-        return cls(head=head, body=b'{"data": ', trickle="body", interval=interval, endless=True)
+    def trickled_body(
+        cls, interval: float = 0.5, *, declared: int | None = 1_000_000, start: bytes = b'{"data": '
+    ) -> Reply:
+        """Headers at once (Content-Length `declared`; None: none, the body ends when the
+        connection does), then the body one byte per `interval`: `start`, then whitespace
+        for ever."""
+        headers = [("Content-Type", "application/json")]
+        if declared is not None:
+            headers.append(("Content-Length", str(declared)))
+        head = _head(b"HTTP/1.1 200 OK", headers)
+        return cls(head=head, body=start, trickle="body", interval=interval, endless=True)
 
 
 NOT_FOUND = Reply.json({"error": {"code": 404, "message": "Not Found"}}, status=404)
+
+PLAIN_400 = Reply(head=b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+# What a TLS client sees from a server that starts its handshake and never finishes it: a
+# record header announcing 16 KiB, then one byte at a time.
+TRICKLED_TLS = Reply(head=b"\x16\x03\x03\x40\x00", trickle="head", interval=0.3, endless=True)
 
 # Well-formed OpenRouter answers (shapes from shared/spec/openrouter-api.md), for the
 # endpoints a test does not make hostile.
@@ -167,10 +176,10 @@ class _Handler(socketserver.BaseRequestHandler):
         if head is None:
             return
         if not head[:1].isalpha():
-            # Not HTTP at all (a TLS ClientHello starts with 0x16): answer in plain HTTP,
-            # as a misconfigured port would, so the client's handshake fails at once.
+            # Not HTTP at all (a TLS ClientHello starts with 0x16): by default answered in
+            # plain HTTP, as a misconfigured port would, so the handshake fails at once.
             with contextlib.suppress(OSError):
-                sock.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+                _write(sock, owner.non_http, owner._stopping)
             return
         seen = _parse_request(head)
         owner._record(seen)
@@ -243,11 +252,14 @@ def _write(sock: socket.socket, reply: Reply, stopping: threading.Event) -> None
 class HostileServer:
     """The server; a context manager that starts it on a free 127.0.0.1 port."""
 
-    def __init__(self, default: Reply = NOT_FOUND, *, host: str = HOST) -> None:
+    def __init__(
+        self, default: Reply = NOT_FOUND, *, host: str = HOST, non_http: Reply = PLAIN_400
+    ) -> None:
         if not host.startswith("127."):
             raise ValueError("the hostile server binds loopback addresses only")
         self.host = host
         self.default = default
+        self.non_http = non_http  # the answer to a client that does not speak HTTP
         self._routes: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._requests: list[SeenRequest] = []
