@@ -1,8 +1,8 @@
 """A hostile HTTP server on 127.0.0.1: transport-level faults the polite fake cannot produce.
 
-`tests/conftest.py`'s FakeOpenRouter speaks correct HTTP and plays OpenRouter's figures; bad
-*strings* are best put there (`key_overrides`). This server writes exactly the bytes it is
-told to, over a raw socket, so it can break HTTP itself:
+`codexbar.testing.fake_openrouter.FakeOpenRouter` speaks correct HTTP and plays OpenRouter's
+figures; bad *strings* are best put there (`key_overrides`). This server writes exactly the
+bytes it is told to, over a raw socket, so it can break HTTP itself:
 
 - trickle the head (status line and headers) or the body one byte at a time;
 - send an impossible status line, or any raw head;
@@ -11,12 +11,13 @@ told to, over a raw socket, so it can break HTTP itself:
 - answer a TLS client with plain HTTP (a misconfigured port), or trickle its handshake.
 
     with HostileServer() as hostile:
-        hostile.route("/key", Reply.json({"data": {"usage": 1}}))
-        hostile.route("/credits", Reply.trickled_body(interval=0.5))
+        hostile.play_openrouter()  # /key, /credits and /activity answer well...
+        hostile.route("/credits", Reply.trickled_body(interval=0.5))  # ...but this one
         run_cli(["-p", "or"], env={"OPENROUTER_API_URL": hostile.base_url, ...})
 
-It binds 127.0.0.1 unless told another 127.x address (127.0.0.2 plays "another host" in the
-URL tests). A path matches its route when it ends with the route (`/api/v1/key?x=1` matches "/key");
+It binds 127.0.0.1 unless told another 127.x address (127.0.0.2 plays "another host" in
+the URL tests). A path matches its route when it ends with the route (`/api/v1/key?x=1`
+matches "/key"); a route may hold several replies, given in turn (a 503, then a trickle);
 unknown paths get `default` (a 404). Every connection is counted, even one that never sends
 a request (a TLS ClientHello to this plain-HTTP port, say), so tests can prove that no
 connection was attempted. Trickles end when the client hangs up or the server stops.
