@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit
 
 from codexbar.config import MANAGEMENT_SECRET, ConfigFile
 from codexbar.errors import ConfigError, ProviderError, UsageError
@@ -82,25 +81,101 @@ def redact_all(value: Any) -> Any:
 
 
 def normalize_api_url(raw: str, *, variable: str) -> str:
-    """Drop trailing slashes, add https:// to a bare host; only https, or http to loopback."""
+    """The base URL the HTTP client will use: trailing slashes dropped, https:// added to
+    a bare host; only https, or http to a loopback address.
+
+    The grammar is strict on purpose, so that every URL it accepts reads the same to
+    urllib3 (which connects) and to any other parser: no userinfo, no backslash (urllib3
+    ends the host at `\\`, urlsplit does not), no percent-escapes or non-ASCII in the host,
+    no whitespace or control characters anywhere. tests/test_hostile_urls.py checks the
+    agreement with urllib3 itself; urllib3 is not imported here, which would cost every
+    cached answer ~30 ms. A refused URL with an "@" is never echoed: it may hold a password.
+    """
     text = raw.strip()
     if not text.rstrip("/"):
         raise UsageError(f"{variable} is empty")
-    if "://" not in text:
-        text = f"https://{text}"
-    parts = urlsplit(text)  # before dropping slashes: "https://" must not become a host
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return text.rstrip("/")
-    if parts.scheme == "http" and _is_loopback(host):
-        return text.rstrip("/")
+    if "@" in text:
+        raise UsageError(
+            f"{variable} must not contain user:password@ (or any '@'); "
+            "the URL is not shown here, to keep any password in it private"
+        )
+    if not all(c.isprintable() and not c.isspace() and c != "\\" for c in text):
+        # Whitespace (Unicode's too), C0/C1 controls, invisible format characters (bidi
+        # overrides, zero-width), and the backslash some parsers take for a slash.
+        raise UsageError(
+            f"{variable}={_shown(text)} is not allowed: a URL must not contain a backslash, "
+            "whitespace or control characters"
+        )
+    parsed = _parse_base_url(text if "://" in text else f"https://{text}")
+    if isinstance(parsed, str):
+        raise UsageError(f"{variable}={_shown(text)} is not a valid base URL: {parsed}")
+    scheme, host, normal = parsed
+    if scheme == "https" or (scheme == "http" and _is_loopback(host)):
+        return normal
     raise UsageError(
-        f"{variable}={raw!r} is not allowed: use https://, or http:// only to a loopback "
-        "address, because the API key would travel in clear text"
+        f"{variable}={_shown(text)} is not allowed: use https://, or http:// only to a "
+        "loopback address, because the API key would travel in clear text"
     )
 
 
+_BASE_URL: re.Pattern[str] | None = None
+
+
+def _parse_base_url(url: str) -> tuple[str, str, str] | str:
+    """(scheme, host, the URL as urllib3 writes it), or what is wrong with it.
+
+    scheme://host[:port][/path] and nothing else: the host ASCII labels, an IPv4 address
+    or a bracketed IPv6 one; the path RFC 3986 characters without "?" or "#" (so "/key"
+    appends cleanly), no "." or ".." segment and no stray "%" (urllib3 would rewrite
+    those: the URL used would not be the one written)."""
+    global _BASE_URL
+    if _BASE_URL is None:  # compiled on first use: most runs never need it
+        _BASE_URL = re.compile(
+            r"([a-zA-Z][a-zA-Z0-9+.-]*)://([a-zA-Z0-9_.-]+|\[[0-9a-fA-F:.]+\])"
+            r"(?::([0-9]{1,5}))?(/[a-zA-Z0-9._~!$&'()*+,;=:/%-]*)?"
+        )
+    match = _BASE_URL.fullmatch(url)
+    if match is None:
+        return "use scheme://host[:port][/path] (a plain host name or IP, no ?query or #part)"
+    scheme, host, port, path = match[1].lower(), match[2].lower(), match[3], match[4] or ""
+    if host.startswith("["):
+        if not _is_ipv6(host[1:-1]):
+            return "not an IPv6 address"
+    elif not all(host.rstrip(".").split(".")):
+        return "empty host name label"
+    if port is not None and not 0 < int(port) < 65536:
+        return "no such port"
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return "'.' or '..' path segment"
+    pieces = path.split("%")
+    if not all(len(p) >= 2 and _is_hex(p[:2]) for p in pieces[1:]):
+        return "'%' not followed by two hex digits"
+    path = pieces[0] + "".join(f"%{p[:2].upper()}{p[2:]}" for p in pieces[1:])
+    authority = f"{host}:{int(port)}" if port is not None else host
+    return scheme, host, f"{scheme}://{authority}{path}".rstrip("/")
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _shown(url: str) -> str:
+    """A refused URL for an error line: quoted, escapes visible, never a page long."""
+    return repr(url if len(url) <= 120 else f"{url[:120]}…")
+
+
+def _is_ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
     if host == "localhost":
         return True
     import ipaddress

@@ -7,20 +7,24 @@ another host would hand the key to it (urllib forwards Authorization across host
 
 from __future__ import annotations
 
-import json
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codexbar import __version__
-from codexbar.errors import NetworkError, ParseError, ProviderError
+from codexbar.errors import CodexbarError, NetworkError, ParseError, ProviderError
 
 if TYPE_CHECKING:
     import urllib3
 
+    from codexbar.http_deadline import Deadline
+
 MAX_BODY_BYTES = 5 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 USER_AGENT = f"codexbar/{__version__} (+https://github.com/codexbar/codexbar-py)"
+# A host name or IP literal as urllib3 parsed it: nothing a terminal could act on.
+_PRINTABLE_HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 
 
 class HttpStatusError(ProviderError):
@@ -52,43 +56,52 @@ class HttpClient:
     def __init__(self, *, timeout: float = 10.0, retry: RetryPolicy | None = None) -> None:
         import urllib3  # lazy: keeps --help and cached answers free of it
 
+        from codexbar.http_deadline import POOL_CLASSES
+
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._urllib3 = urllib3
         self._pool: urllib3.PoolManager = urllib3.PoolManager(
             num_pools=4, maxsize=4, retries=False, block=False
         )
+        # Connections that put their sockets under the fetch's deadline (a new dict: the
+        # default one is shared by every PoolManager).
+        self._pool.pool_classes_by_scheme = dict(POOL_CLASSES)
 
     def get_json(
         self, url: str, *, token: str, headers: dict[str, str] | None = None
     ) -> JsonResponse:
-        """GET a JSON document with retries, all inside `timeout` seconds overall."""
+        """GET a JSON document with retries, all inside `timeout` seconds overall: connect,
+        headers, body and waits between attempts share one deadline."""
+        from codexbar.http_deadline import Deadline
+
         started = time.monotonic()
-        deadline = started + self.timeout
+        where = _where(url)
         request_headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
             **(headers or {}),
         }
-        attempt = 0
-        while True:
-            attempt += 1
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise NetworkError("timed out", timed_out=True)
-            status, raw, retry_after = self._send(url, request_headers, remaining)
-            if status in RETRY_STATUSES and attempt < self.retry.attempts:
-                wait = self._wait_for(attempt, retry_after)
-                if wait is not None and time.monotonic() + wait < deadline:
-                    time.sleep(wait)
-                    continue
-            return _decode(status, raw, time.monotonic() - started)
+        with Deadline(self.timeout) as deadline:
+            attempt = 0
+            while True:
+                attempt += 1
+                if deadline.remaining() <= 0:
+                    raise _timed_out()
+                status, raw, retry_after = self._send(url, request_headers, deadline, where)
+                if status in RETRY_STATUSES and attempt < self.retry.attempts:
+                    wait = self._wait_for(attempt, retry_after)
+                    if wait is not None and time.monotonic() + wait < deadline.at:
+                        time.sleep(wait)
+                        continue
+                return _decode(status, raw, time.monotonic() - started)
 
     def _send(
-        self, url: str, headers: dict[str, str], timeout: float
+        self, url: str, headers: dict[str, str], deadline: Deadline, where: str
     ) -> tuple[int, bytes, str | None]:
         u3 = self._urllib3
+        remaining = deadline.remaining()
         try:
             response = self._pool.request(
                 "GET",
@@ -96,25 +109,33 @@ class HttpClient:
                 headers=headers,
                 redirect=False,
                 preload_content=False,
-                timeout=u3.Timeout(total=timeout, connect=min(timeout, 5.0)),
+                # Each socket operation gets at most what is left; the deadline's timer
+                # bounds their sum.
+                timeout=u3.Timeout(connect=min(remaining, 5.0), read=remaining),
             )
-        except u3.exceptions.MaxRetryError as exc:
-            raise _network_error(exc.reason) from None
         except (u3.exceptions.HTTPError, OSError) as exc:
-            raise _network_error(exc) from None
+            raise _failure(exc, where, deadline) from None
         try:
-            raw = _read_capped(response)
+            raw = _read_capped(response, deadline)
         except (u3.exceptions.HTTPError, OSError) as exc:
-            raise _network_error(exc) from None
+            response.close()  # half-read: the connection must not be reused
+            raise _failure(exc, where, deadline) from None
+        except CodexbarError:  # too large, or out of time between reads
+            response.close()
+            raise
         finally:
+            deadline.forget()  # before the connection goes back to the pool
             response.release_conn()
+        if deadline.fired:
+            # A body without Content-Length ends at end-of-file, and shutting the socket
+            # down is one: what was read is a prefix, not the answer.
+            raise _timed_out()
         if 300 <= response.status < 400:
             # Not followed on purpose: the request carries the key.
-            from urllib.parse import urlsplit
-
-            target = urlsplit(response.headers.get("Location", "")).netloc or "same host"
             raise ProviderError(
-                f"HTTP {response.status} redirect to {target} not followed (credentials attached)",
+                f"HTTP {response.status} redirect to "
+                f"{_redirect_target(response.headers.get('Location', ''))} "
+                "not followed (credentials attached)",
                 status=response.status,
                 hint="Check OPENROUTER_API_URL.",
             )
@@ -138,11 +159,19 @@ class HttpClient:
         self._pool.clear()
 
 
-def _read_capped(response: urllib3.BaseHTTPResponse) -> bytes:
+def _read_capped(response: urllib3.BaseHTTPResponse, deadline: Deadline) -> bytes:
+    """The body, at most MAX_BODY_BYTES (decoded), read before the deadline."""
+    # read1 returns what one socket read brings (urllib3 >= 2.3), so the clock is checked
+    # between bytes of a trickled body; read() would wait for a full chunk first.
+    read = getattr(response, "read1", None) or response.read
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = response.read(65536)
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise _timed_out()
+        _shrink_read_timeout(response, remaining)
+        chunk = read(65536)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
@@ -151,33 +180,128 @@ def _read_capped(response: urllib3.BaseHTTPResponse) -> bytes:
         chunks.append(chunk)
 
 
-def _network_error(exc: object) -> NetworkError:
-    import socket
+def _shrink_read_timeout(response: urllib3.BaseHTTPResponse, remaining: float) -> None:
+    """The next socket read may take at most what is left of the deadline."""
+    # urllib3 hands the connection back to its pool once the body is complete; after that
+    # (connection None) it is not ours to touch.
+    sock = getattr(response.connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(remaining)
+        except OSError:
+            pass  # closed by the server's "Connection: close": the next read sees EOF
+
+
+def _where(url: str) -> str:
+    """`host:port` of a URL for messages: never userinfo, never more than the host."""
+    from urllib3.util import parse_url
+
+    try:
+        parsed = parse_url(url)
+    except ValueError:
+        return "the server"
+    host = parsed.host or ""
+    if not host or not _PRINTABLE_HOST.fullmatch(host):
+        return "the server"
+    return f"{host}:{parsed.port}" if parsed.port else host
+
+
+def _redirect_target(location: str) -> str:
+    """Where a redirect points, as a host name safe to print, or "same host"."""
+    if not location.strip():
+        return "same host"
+    where = _where(location)
+    if where == "the server":
+        return "same host" if location.startswith("/") else "another host"
+    return where
+
+
+def _timed_out() -> NetworkError:
+    return NetworkError("timed out", timed_out=True)
+
+
+def _failure(exc: BaseException, where: str, deadline: Deadline) -> CodexbarError:
+    """What went wrong, in words: the deadline first (our timer may have caused the
+    error), then the cause urllib3 wraps."""
+    if deadline.expired:
+        return _timed_out()
+    return _classify(exc, where)
+
+
+def _classify(exc: BaseException, where: str) -> CodexbarError:
+    import http.client
+    import ssl
 
     import urllib3
 
-    timeouts = (urllib3.exceptions.TimeoutError, socket.timeout, TimeoutError)
-    if isinstance(exc, timeouts):
-        return NetworkError("timed out", timed_out=True)
-    if isinstance(exc, urllib3.exceptions.ProtocolError | ConnectionError):
-        return NetworkError("connection reset")
-    if isinstance(
-        exc, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError
-    ):
-        return NetworkError("network unreachable")
-    return NetworkError(f"network error ({type(exc).__name__})")
+    u3 = urllib3.exceptions
+    if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    # Order matters: NameResolutionError < NewConnectionError < ConnectTimeoutError.
+    if isinstance(exc, u3.NameResolutionError):
+        return NetworkError(f"cannot resolve host {where.rsplit(':', 1)[0]}")
+    if isinstance(exc, u3.NewConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ConnectionRefusedError):
+            return NetworkError(f"connection refused by {where}")
+        reason = cause.strerror.lower() if isinstance(cause, OSError) and cause.strerror else ""
+        return NetworkError(f"cannot connect to {where}" + (f" ({reason})" if reason else ""))
+    if isinstance(exc, u3.SSLError | ssl.SSLError | ssl.CertificateError):
+        return NetworkError(f"TLS with {where} failed ({_tls_reason(exc)})")
+    if isinstance(exc, u3.DecodeError):
+        return ParseError("invalid response (body not encoded as its Content-Encoding says)")
+    if isinstance(exc, u3.TimeoutError | TimeoutError):
+        return _timed_out()
+    if isinstance(exc, u3.ProtocolError):
+        inner = exc.args[1] if len(exc.args) > 1 else exc.__context__
+        if isinstance(inner, http.client.RemoteDisconnected):
+            return NetworkError(f"connection closed by {where} without an answer")
+        if isinstance(inner, http.client.IncompleteRead):
+            # Also what http.client makes of a malformed chunk size: the answer broke off.
+            return NetworkError(f"the answer from {where} broke off before its end")
+        if isinstance(inner, http.client.HTTPException):
+            return ParseError("invalid response (malformed HTTP status line or headers)")
+        if isinstance(inner, TimeoutError):
+            return _timed_out()
+        return NetworkError(f"connection reset by {where}")
+    if isinstance(exc, ConnectionError):
+        return NetworkError(f"connection reset by {where}")
+    return NetworkError(f"network error talking to {where} ({type(exc).__name__})")
+
+
+def _tls_reason(exc: BaseException) -> str:
+    """`certificate verify failed: self-signed certificate`, `wrong version number`..."""
+    import ssl
+
+    inner: BaseException = exc
+    for _ in range(3):  # urllib3 wraps the ssl module's error in its own
+        if isinstance(inner, ssl.SSLError) or not inner.args:
+            break
+        if not isinstance(inner.args[0], BaseException):
+            break
+        inner = inner.args[0]
+    if isinstance(inner, ssl.SSLCertVerificationError):
+        return f"certificate not trusted: {inner.verify_message}"
+    if isinstance(inner, ssl.SSLError) and inner.reason:
+        return str(inner.reason).lower().replace("_", " ")
+    return "handshake error"
 
 
 def _decode(status: int, raw: bytes, elapsed: float) -> JsonResponse:
+    from codexbar import jsonsafe
+
     body: Any
+    problem = "not JSON"
     try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
+        body = jsonsafe.loads(raw) if raw.strip() else None
+    except jsonsafe.JsonTooDeep:
+        body, problem = _NOT_JSON, "JSON nested too deeply"
+    except ValueError:
         body = _NOT_JSON
     if not 200 <= status < 300:
         raise HttpStatusError(status, _api_message(body))
     if body is _NOT_JSON or body is None:
-        raise ParseError("invalid response (not JSON)")
+        raise ParseError(f"invalid response ({problem})")
     return JsonResponse(status=status, body=body, elapsed=elapsed)
 
 

@@ -41,12 +41,31 @@ def decode_bytes(raw: bytes) -> str:
 
 
 def _scrub(value: Any) -> Any:
+    """`value` with every string (keys too) cleaned, containers changed in place.
+
+    Iterative: json.loads accepts nesting close to the recursion limit, and a recursive walk
+    started a few frames deeper would hit it (a RecursionError here is what this module
+    exists to prevent)."""
     if isinstance(value, str):
         return clean_text(value)
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {clean_text(k): _scrub(v) for k, v in value.items()}
+    pending: list[Any] = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    node[i] = clean_text(item)
+                elif isinstance(item, list | dict):
+                    pending.append(item)
+        elif isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            for key, item in items:
+                if isinstance(item, str):
+                    item = clean_text(item)
+                elif isinstance(item, list | dict):
+                    pending.append(item)
+                node[clean_text(key)] = item
     return value
 
 

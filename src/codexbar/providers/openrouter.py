@@ -561,9 +561,14 @@ def _with_hint(error: CodexbarError, account: Account) -> CodexbarError:
     from urllib.parse import urlsplit
 
     host = urlsplit(account.base_url).netloc or account.base_url
-    if isinstance(error, NetworkError):
-        error.hint = f"Could not reach {host}: check the network or OPENROUTER_API_URL"
-        error.hint += ", or allow longer with --timeout." if error.timed_out else "."
+    if isinstance(error, NetworkError) and error.timed_out:
+        error.hint = (
+            f"{host} did not answer in time: check the network or OPENROUTER_API_URL, "
+            "or allow longer with --timeout."
+        )
+    elif isinstance(error, NetworkError):
+        # The message already names the host and what happened (refused, unresolvable...).
+        error.hint = "Check the network or OPENROUTER_API_URL."
     elif isinstance(error, ParseError):
         error.hint = f"{host} did not answer like the OpenRouter API; codexbar diagnose shows more."
     elif isinstance(error, HttpStatusError) and error.status is not None and error.status >= 500:

@@ -1,0 +1,1 @@
+"""Small programmable servers for fault tests (loopback only)."""
