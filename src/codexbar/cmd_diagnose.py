@@ -15,6 +15,7 @@ from codexbar.errors import EXIT_OK, CodexbarError
 from codexbar.paths import cache_dir, config_path, data_dir
 from codexbar.pipeline import accounts_for, select_providers
 from codexbar.providers import display_name
+from codexbar.textsafe import display
 
 
 def _version(dist: str) -> str:
@@ -61,8 +62,8 @@ def run(opts: argparse.Namespace) -> int:
     for provider_id in select_providers(opts.provider, config):
         for account in accounts_for(provider_id, config, overrides):
             name = display_name(provider_id) + (f" · {account.label}" if account.label else "")
-            write(f"\n[{name}]\n")
-            write(f"key           {mask(account.api_key)} from {account.key_source}\n")
+            write(f"\n[{display(name)}]\n")
+            write(f"key           {mask(account.api_key)} from {display(account.key_source)}\n")
             write(f"base URL      {account.base_url}\n")
             if account.management_key:
                 source = account.management_source
@@ -79,7 +80,7 @@ def run(opts: argparse.Namespace) -> int:
                     f"{url}/key", token=token, headers=account.attribution_headers()
                 )
             except CodexbarError as exc:
-                write(f"reachability  FAILED: {exc.one_line()}\n")
+                write(f"reachability  FAILED: {display(exc.one_line())}\n")
                 code = code or exc.exit_code
             else:
                 took = f"{response.elapsed * 1000:.0f} ms"

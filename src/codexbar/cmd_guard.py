@@ -255,7 +255,9 @@ def report(results: list[Result], limits: dict[str, Decimal], opts: argparse.Nam
         }
         write(dumps(document, pretty=opts.pretty) + "\n")
     elif not opts.quiet and lines:
-        write("\n".join(lines) + "\n")
+        from codexbar.textsafe import display
+
+        write("\n".join(display(line) for line in lines) + "\n")
     if not opts.quiet:
         for problem in problems:
             error(problem)
