@@ -48,7 +48,7 @@ def main() -> int:
             OPENROUTER_API_KEY=DEMO_KEY,
             OPENROUTER_MANAGEMENT_API_KEY=DEMO_MANAGEMENT_KEY,
         )
-        from codexbar import cmd_serve
+        from codexbar.commands import serve as cmd_serve
 
         opts = cmd_serve.build_parser("codexbar serve").parse_args(["--port", "0"])
         exporter = cmd_serve.build(opts, cmd_serve.configured_accounts(opts))

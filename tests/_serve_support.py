@@ -15,7 +15,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from codexbar import cmd_serve
+from codexbar.commands import serve as cmd_serve
 from codexbar.serve.app import Exporter
 from codexbar.testing.fake_openrouter import FakeOpenRouter
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codexbar.cmd_tray import INSTALL_HINT, qt_problem
+from codexbar.commands.tray import INSTALL_HINT, qt_problem
 from codexbar.testing.fake_openrouter import FakeOpenRouter
 from tests.conftest import Home, run_cli
 
@@ -45,7 +45,7 @@ def test_the_installed_pyside6_keeps_none_alive() -> None:
     """PySide6 6.12.0 under Python 3.11 drops a reference to None per void call; the tray
     would crash after hours. The extra's pin must keep such a build out."""
     pytest.importorskip("PySide6.QtWidgets")
-    from codexbar.cmd_tray import leaks_none
+    from codexbar.commands.tray import leaks_none
 
     assert not leaks_none()
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from codexbar.cmd_watch import duration
+from codexbar.commands.watch import duration
 from codexbar.testing.fake_openrouter import FakeOpenRouter
 from tests.conftest import TEST_KEY, CliRunner
 

@@ -11,19 +11,19 @@ from collections.abc import Sequence
 
 from codexbar.errors import EXIT_OK, CodexbarError
 
-# name -> (module, one-line summary). `usage` is the default command.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "usage": ("codexbar.cmd_usage", "show the card(s) (default): codexbar -p or"),
-    "config": ("codexbar.cmd_config", "read and edit the config file"),
-    "cache": ("codexbar.cmd_cache", "cache clear: forget cached snapshots"),
-    "diagnose": ("codexbar.cmd_diagnose", "versions, config, key source (masked), reachability"),
-    "history": ("codexbar.cmd_history", "spend per day or model from local history; prune"),
-    "watch": ("codexbar.cmd_watch", "live card(s), refreshed every N s; r refreshes, q quits"),
-    "guard": ("codexbar.cmd_guard", "exit 1 when a spending limit is crossed (for scripts)"),
-    "keys": ("codexbar.cmd_keys", "every key of the account (management key), by spend"),
-    "serve": ("codexbar.cmd_serve", "Prometheus /metrics, JSON API and web card (serve extra)"),
-    "tray": ("codexbar.cmd_tray", "menu-bar/tray icon and card with alerts (extra: tray)"),
-    "alerts": ("codexbar.cmd_alerts", "alerts check: new limit/balance/budget/expiry alerts"),
+# name -> one-line summary; the module is codexbar.commands.<name>. `usage` is the default.
+COMMANDS: dict[str, str] = {
+    "usage": "show the card(s) (default): codexbar -p or",
+    "config": "read and edit the config file",
+    "cache": "cache clear: forget cached snapshots",
+    "diagnose": "versions, config, key source (masked), reachability",
+    "history": "spend per day or model from local history; prune",
+    "watch": "live card(s), refreshed every N s; r refreshes, q quits",
+    "guard": "exit 1 when a spending limit is crossed (for scripts)",
+    "keys": "every key of the account (management key), by spend",
+    "serve": "Prometheus /metrics, JSON API and web card (serve extra)",
+    "tray": "menu-bar/tray icon and card with alerts (extra: tray)",
+    "alerts": "alerts check: new limit/balance/budget/expiry alerts",
 }
 
 EPILOG_TAIL = """\
@@ -47,14 +47,14 @@ exit codes:
 
 def epilog() -> str:
     width = max(len(name) for name in COMMANDS) + 2
-    lines = [f"  {name:<{width}}{summary}" for name, (_, summary) in COMMANDS.items()]
+    lines = [f"  {name:<{width}}{summary}" for name, summary in COMMANDS.items()]
     return "commands (codexbar COMMAND --help):\n" + "\n".join(lines) + "\n\n" + EPILOG_TAIL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    from codexbar.cliutil import error
+    from codexbar.commands._common import error
 
     try:
         return dispatch(args)
@@ -81,7 +81,7 @@ def dispatch(args: list[str]) -> int:
         prog = f"codexbar {name}"
     else:
         prog = "codexbar"
-    module = importlib.import_module(COMMANDS[name][0])
+    module = importlib.import_module(f"codexbar.commands.{name}")
     parser = module.build_parser(prog, epilog()) if name == "usage" else module.build_parser(prog)
     code: int = module.run(parser.parse_args(args))
     return code

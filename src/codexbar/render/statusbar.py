@@ -9,7 +9,7 @@ the config is `textsafe.clean` (no escapes, controls or line breaks) before it i
 each output line is cleaned once more at the end, so i3blocks and `line` get exactly their
 lines and waybar one JSON line whose text and tooltip are valid Pango markup. Where standard
 output cannot encode the glyphs, the text ones use ASCII look-alikes and waybar's JSON escapes
-non-ASCII (as `ensure_ascii` does); `cliutil.write` escapes whatever else is left.
+non-ASCII (as `ensure_ascii` does); `commands._common.write` escapes whatever else is left.
 """
 
 from __future__ import annotations

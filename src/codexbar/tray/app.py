@@ -40,7 +40,7 @@ REOPEN_GUARD = 0.3  # s: the click that closed the popup must not reopen it
 
 def log(message: str) -> None:
     """One line on stderr: the message may quote a server, so it is cleaned, then the key
-    scrubbed, then fit to what stderr can encode (see cliutil.error)."""
+    scrubbed, then fit to what stderr can encode (see commands._common.error)."""
     line = fit(redact(f"codexbar tray: {clean(message)}"), sys.stderr)
     sys.stderr.write(line + "\n")
     sys.stderr.flush()

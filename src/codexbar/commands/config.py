@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from codexbar.cliutil import Parser, write
+from codexbar.commands._common import Parser, write
 from codexbar.config import MANAGEMENT_SECRET, ConfigFile
 from codexbar.credentials import check_config_url, mask, remember_secret
 from codexbar.errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageError

@@ -6,11 +6,11 @@ import argparse
 from collections.abc import Sequence
 
 from codexbar import __version__
-from codexbar.cliutil import (
+from codexbar.commands._common import (
     Parser,
     add_fetch_flags,
     add_selection_flags,
-    error,
+    report_failures,
     selection,
     use_color,
     write,
@@ -177,19 +177,3 @@ def load_histories(results: list[Result]) -> list[History | None]:
         r.history if r.history is not None else load_history(r.snapshot) if r.snapshot.ok else None
         for r in results
     ]
-
-
-def report_failures(results: list[Result], *, strict: bool) -> int:
-    """One `Error:` line per failed account; the exit code of the first failure."""
-    from codexbar.providers import display_name
-
-    code = EXIT_OK
-    for result in results:
-        result_code = result.exit_code(strict=strict)
-        if result_code != EXIT_OK and result.error is not None:
-            who = display_name(result.snapshot.provider)
-            if result.snapshot.account:
-                who += f" ({result.snapshot.account})"
-            error(f"{who}: {result.error.one_line()}")
-            code = code or result_code
-    return code

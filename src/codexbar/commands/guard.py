@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal, InvalidOperation
 
-from codexbar.cliutil import (
+from codexbar.commands._common import (
     Parser,
     add_selection_flags,
     add_timeout_flag,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, date, datetime, timedelta
 
-from codexbar.cliutil import Parser, add_selection_flags, selection, write
+from codexbar.commands._common import Parser, add_selection_flags, selection, write
 from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 
 TYPE_CHECKING = False

@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 
 from codexbar import __version__
-from codexbar.cliutil import Parser, add_selection_flags, add_timeout_flag, write
+from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, write
 from codexbar.config import ConfigFile
 from codexbar.credentials import Overrides, mask
 from codexbar.errors import EXIT_OK, CodexbarError

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codexbar.errors import UsageError
+from codexbar.errors import EXIT_OK, UsageError
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import IO
 
     from _typeshed import SupportsWrite
 
     from codexbar.config import ConfigFile
     from codexbar.credentials import Account
+    from codexbar.pipeline import Result
 
 
 class Parser(argparse.ArgumentParser):
@@ -144,3 +146,19 @@ def selection(opts: argparse.Namespace) -> tuple[list[Account], ConfigFile]:
         for account in accounts_for(provider_id, config, overrides)
     ]
     return accounts, config
+
+
+def report_failures(results: Sequence[Result], *, strict: bool) -> int:
+    """One `Error:` line per failed account; the exit code of the first failure."""
+    from codexbar.providers import display_name
+
+    code = EXIT_OK
+    for result in results:
+        result_code = result.exit_code(strict=strict)
+        if result_code != EXIT_OK and result.error is not None:
+            who = display_name(result.snapshot.provider)
+            if result.snapshot.account:
+                who += f" ({result.snapshot.account})"
+            error(f"{who}: {result.error.one_line()}")
+            code = code or result_code
+    return code

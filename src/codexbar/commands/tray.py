@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from codexbar.cliutil import Parser, add_selection_flags, add_timeout_flag, error, write
+from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, error, write
 from codexbar.errors import EXIT_FAILURE, EXIT_OK
 
 INSTALL_HINT = (

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from codexbar.cliutil import (
+from codexbar.commands._common import (
     Parser,
     add_selection_flags,
     add_timeout_flag,

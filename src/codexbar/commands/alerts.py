@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import argparse
 
-from codexbar.cliutil import Parser, add_fetch_flags, add_selection_flags, selection, write
+from codexbar.commands._common import (
+    Parser,
+    add_fetch_flags,
+    add_selection_flags,
+    report_failures,
+    selection,
+    write,
+)
 from codexbar.errors import EXIT_FAILURE, EXIT_OK
 
 EPILOG = """\
@@ -91,7 +98,6 @@ def show() -> int:
 
 def check(opts: argparse.Namespace) -> int:
     from codexbar.alerts import AlertSettings, check
-    from codexbar.cmd_usage import report_failures
     from codexbar.pipeline import collect
 
     accounts, config = selection(opts)

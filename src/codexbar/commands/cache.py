@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from codexbar.cliutil import Parser, write
+from codexbar.commands._common import Parser, write
 from codexbar.errors import EXIT_OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codexbar.cliutil import Parser, add_selection_flags, add_timeout_flag, write
+from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, write
 from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 
 TYPE_CHECKING = False
@@ -145,7 +145,7 @@ def build(
 
 def configured_accounts(opts: argparse.Namespace) -> list[Account]:
     """Every enabled provider's accounts, unless --account or --account-index narrows it."""
-    from codexbar.cliutil import selection
+    from codexbar.commands._common import selection
     from codexbar.credentials import missing_key_error
 
     if opts.account is None and opts.account_index is None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from codexbar.cliutil import (
+from codexbar.commands._common import (
     Parser,
     add_selection_flags,
     add_timeout_flag,
