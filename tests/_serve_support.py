@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from codexbar.commands import serve as cmd_serve
 from codexbar.serve.app import Exporter
+from codexbar.serve.server import Limits
 from codexbar.testing.fake_openrouter import FakeOpenRouter
 
 LOOPBACK = "127.0.0.1"
@@ -101,17 +102,18 @@ def wait_until(check: Callable[[], bool], timeout: float = 8.0, step: float = 0.
         time.sleep(step)
 
 
-def exporter_for(*args: str) -> Exporter:
-    """The exporter `codexbar serve ARGS` would run, on a free loopback port, not started."""
+def exporter_for(*args: str, limits: Limits | None = None) -> Exporter:
+    """The exporter `codexbar serve ARGS` would run, on a free loopback port, not started;
+    `limits`: the HTTP server's, when not the defaults."""
     opts = cmd_serve.build_parser("codexbar serve").parse_args(["--port", "0", *args])
     cmd_serve.check_options(opts)
-    return cmd_serve.build(opts, cmd_serve.configured_accounts(opts))
+    return cmd_serve.build(opts, cmd_serve.configured_accounts(opts), limits=limits)
 
 
 @contextmanager
-def running(*args: str, wait: bool = True) -> Iterator[Exporter]:
+def running(*args: str, wait: bool = True, limits: Limits | None = None) -> Iterator[Exporter]:
     """`codexbar serve ARGS` in this process; by default after its first round."""
-    exporter = exporter_for(*args).start()
+    exporter = exporter_for(*args, limits=limits).start()
     try:
         if wait:
             assert exporter.refresher.state.wait_for_round(1, 15), "no first round"

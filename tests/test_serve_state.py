@@ -149,11 +149,16 @@ def test_labels_never_carry_a_key_and_series_stay_unique() -> None:
     }
     assert budgets == {("monthly", 9.0), ("daily", 4.0)}  # first layer of a scope+interval
     month = {
-        dict(labels)["key_name"]: v
+        (dict(labels)["key_name"], dict(labels)["key_hash"]): v
         for (name, labels), v in samples.items()
         if name == "codexbar_keys_spend_usd" and dict(labels)["window"] == "month"
     }
-    assert month == {"CI": 3.0, "CI (bbbbbbbb)": 2.0, "Bot": 1.0}
+    # Two keys named alike: told apart by OpenRouter's hash, the names left as they are.
+    assert month == {
+        ("CI", "aaaaaaaa11"): 3.0,
+        ("CI", "bbbbbbbb22"): 2.0,
+        ("Bot", "cccccccc33"): 1.0,
+    }
 
 
 def test_nothing_but_error_counters_before_figures() -> None:

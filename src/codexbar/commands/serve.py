@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from codexbar.credentials import Account
     from codexbar.serve.app import Exporter
+    from codexbar.serve.server import Limits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9876
@@ -115,10 +116,15 @@ def log_line(message: str) -> None:
 
 
 def build(
-    opts: argparse.Namespace, accounts: list[Account], *, demo_history: Path | None = None
+    opts: argparse.Namespace,
+    accounts: list[Account],
+    *,
+    demo_history: Path | None = None,
+    limits: Limits | None = None,
 ) -> Exporter:
     """The exporter for these accounts, bound but not yet serving. `demo_history`: the
-    demo's private history file (it never touches the user's cache or history)."""
+    demo's private history file (it never touches the user's cache or history); `limits`:
+    the HTTP server's, when not the defaults (tests)."""
     from codexbar.serve.app import Exporter
     from codexbar.serve.refresher import Refresher
 
@@ -140,6 +146,8 @@ def build(
         port=opts.port,
         allow_hosts=opts.allow_host,
         access_log=log_line if opts.verbose else None,
+        error_log=log_line,
+        limits=limits,
     )
 
 
@@ -162,6 +170,9 @@ def run(opts: argparse.Namespace) -> int:
     except ImportError:
         raise missing_extra_error() from None
     check_options(opts)
+    from codexbar.serve.server import raise_open_file_limit
+
+    raise_open_file_limit()  # before binding: the connection cap follows the limit
     if opts.demo:
         import tempfile
         from pathlib import Path
@@ -175,18 +186,14 @@ def run(opts: argparse.Namespace) -> int:
     return serve(build(opts, configured_accounts(opts)), opts)
 
 
-class _Stop(Exception):
-    """Raised by the SIGTERM handler to leave serve_forever like Ctrl-C does."""
-
-
 def serve(exporter: Exporter, opts: argparse.Namespace) -> int:
     import signal
     import threading
 
     from codexbar.serve.app import is_loopback
 
-    def on_term(_signum: int, _frame: object) -> None:
-        raise _Stop
+    def on_signal(_signum: int, _frame: object) -> None:
+        exporter.stop()  # serve_forever returns soon and cleans up
 
     count = len(exporter.refresher.accounts)
     write(
@@ -200,13 +207,16 @@ def serve(exporter: Exporter, opts: argparse.Namespace) -> int:
             "(there is no authentication)"
         )
     # Signal handlers can only be set from the main thread (not so when embedded or tested).
+    # An exception raised from a handler could land inside one of the event loop's callbacks,
+    # which asyncio would log and go on: so the handlers ask the loop to stop instead.
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, on_term) if main else None
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {s: signal.signal(s, on_signal) for s in stops} if main else {}
     try:
         exporter.serve_forever()
-    except (KeyboardInterrupt, _Stop):
-        pass  # the normal way to stop a server
+    except KeyboardInterrupt:
+        pass  # embedded without our handlers: Ctrl-C is the normal way to stop
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
     return EXIT_OK

@@ -5,7 +5,8 @@
   metrics.py    the Prometheus collector over that view (a scrape never calls OpenRouter)
   chart.py      the SVG spend chart from the history store's SpendHistory
   page.py       the server-rendered HTML page
-  app.py        the WSGI app (routing, Host check, headers) and the threaded server
+  app.py        the WSGI app (routing, Host check, headers) and the Exporter
+  server.py     the HTTP server: one event loop for the sockets, a fixed pool of workers
 
 Nothing here is imported unless `codexbar serve` runs.
 """

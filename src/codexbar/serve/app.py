@@ -1,4 +1,4 @@
-"""The HTTP side: a WSGI app (routing, Host check, headers) on a threaded stdlib server.
+"""The HTTP side: a WSGI app (routing, Host check, headers) on our event-loop server.
 
   /metrics        Prometheus exposition (prometheus_client; OpenMetrics and gzip negotiated)
   /api/v1/usage   the same JSON as `codexbar --format json`
@@ -8,24 +8,25 @@
 Our own server rather than prometheus_client.start_http_server, which binds every interface
 by default: we bind exactly the --host given (127.0.0.1 unless told otherwise). While bound
 to loopback, requests must name a loopback Host (or one allowed with --allow-host), so a web
-page cannot read the figures through DNS rebinding.
+page cannot read the figures through DNS rebinding. The server itself (server.py) keeps
+connections on one event loop and answers from a small fixed pool of threads.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from socketserver import TCPServer, ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from codexbar import __version__
 from codexbar.credentials import redact
 from codexbar.errors import UsageError
 from codexbar.serve.refresher import Log, Refresher
+from codexbar.serve.server import BACKLOG, HttpServer, Limits
 from codexbar.serve.state import View
 from codexbar.windows import iso
 
@@ -66,6 +67,36 @@ def host_name(header: str) -> str:
     return name if sep and port.isdigit() else value
 
 
+class PerView:
+    """Answers that depend on the view alone (and the page on the second it is drawn at),
+    kept until the refresher publishes the next view: however many scrapes or page loads
+    come, each is rendered once per round (the page once a second) and variant. The MAX
+    used last are kept: the headers that choose a variant are the client's to vary."""
+
+    MAX = 16
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._view: View | None = None
+        self._answers: dict[tuple[str | None, ...], Reply] = {}
+
+    def get(self, view: View, key: tuple[str | None, ...], build: Callable[[], Reply]) -> Reply:
+        with self._lock:
+            if self._view is not view:
+                self._view, self._answers = view, {}
+            answer = self._answers.pop(key, None)
+            if answer is not None:
+                self._answers[key] = answer  # used last: kept longest
+        if answer is None:
+            answer = build()  # outside the lock: two builds of one answer at worst
+            with self._lock:
+                if self._view is view:
+                    if len(self._answers) >= self.MAX:
+                        del self._answers[next(iter(self._answers))]
+                    self._answers[key] = answer
+        return answer
+
+
 class App:
     """The WSGI application; holds no figures itself, only the refresher's state."""
 
@@ -82,6 +113,8 @@ class App:
         self.refresher = refresher
         self.allowed_hosts = allowed_hosts
         self.metrics_app = make_wsgi_app(build_registry(refresher.state))
+        # One cache each: variants of one route never push another's answers out.
+        self.metrics_cache, self.usage_cache, self.page_cache = PerView(), PerView(), PerView()
 
     @property
     def view(self) -> View:
@@ -128,20 +161,44 @@ class App:
     def _metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # prometheus_client negotiates the format and compression; labels are scrubbed at
         # the collector, since the body may be gzipped here.
-        def with_headers(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
-            return start_response(status, [*headers, *SECURITY_HEADERS], *rest)
+        def exposition() -> Reply:
+            answered: list[tuple[str, list[tuple[str, str]]]] = []
 
-        result: Iterable[bytes] = self.metrics_app(environ, with_headers)
-        return result
+            def keep(status: str, headers: list[tuple[str, str]], *_rest: Any) -> Any:
+                answered.append((status, headers))
+
+            body = b"".join(self.metrics_app(environ, keep))
+            (status, headers), *_ = answered
+            return status, "", body, headers
+
+        if environ.get("REQUEST_METHOD") == "GET":
+            variant = tuple(
+                environ.get(name)
+                for name in ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "QUERY_STRING")
+            )
+            status, _type, body, headers = self.metrics_cache.get(self.view, variant, exposition)
+        else:
+            status, _type, body, headers = exposition()
+        start_response(status, [*headers, ("Content-Length", str(len(body))), *SECURITY_HEADERS])
+        return [body]
 
     def _page(self, environ: Environ) -> Reply:
+        from codexbar.serve.chart import RANGES
         from codexbar.serve.page import render_page
 
         query = parse_qs(environ.get("QUERY_STRING", ""))
         chart_range = (query.get("chart") or ["day"])[0]
-        html = render_page(self.view, datetime.now(UTC), chart_range=chart_range)
-        extra = [("Content-Security-Policy", PAGE_CSP), ("X-Frame-Options", "DENY")]
-        return "200 OK", "text/html; charset=utf-8", redact(html).encode(), extra
+        chart_range = chart_range if chart_range in RANGES else "day"
+        view = self.view
+        # Ages and countdowns show whole seconds at most: the page of this second will do.
+        now = datetime.now(UTC).replace(microsecond=0)
+
+        def page() -> Reply:
+            html = render_page(view, now, chart_range=chart_range)
+            extra = [("Content-Security-Policy", PAGE_CSP), ("X-Frame-Options", "DENY")]
+            return "200 OK", "text/html; charset=utf-8", redact(html).encode(), extra
+
+        return self.page_cache.get(view, (chart_range, now.isoformat()), page)
 
     def _usage(self, environ: Environ) -> Reply:
         from codexbar.render.json_payload import render
@@ -152,9 +209,14 @@ class App:
         if view.rounds == 0:
             body = '{"error": "starting: the first refresh has not finished yet"}\n'
             return "503 Service Unavailable", "application/json", body.encode(), []
-        shown = [a for a in view.accounts if a.snapshot is not None]
-        text = render(view.snapshots, pretty=pretty, histories=[a.history for a in shown]) + "\n"
-        return "200 OK", "application/json", redact(text).encode(), []
+
+        def usage() -> Reply:
+            shown = [a for a in view.accounts if a.snapshot is not None]
+            histories = [a.history for a in shown]
+            text = render(view.snapshots, pretty=pretty, histories=histories) + "\n"
+            return "200 OK", "application/json", redact(text).encode(), []
+
+        return self.usage_cache.get(view, (str(pretty),), usage)
 
     def _health(self, _environ: Environ) -> Reply:
         from codexbar.jsonnum import dumps
@@ -208,48 +270,43 @@ class App:
         return [body]
 
 
-class _Handler(WSGIRequestHandler):
-    server_version = f"codexbar/{__version__}"
-    sys_version = ""
-    access_log: Log | None = None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.access_log is not None:
-            self.access_log(f"{self.address_string()} {format % args}")
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a slow client never holds up shutdown
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind asks getfqdn(), a reverse DNS lookup that can stall startup.
-        TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-        self.setup_environ()
-
-
-def make_server(app: App, host: str, port: int, *, access_log: Log | None = None) -> WSGIServer:
-    """Bind exactly host:port (IPv4 or IPv6), or raise UsageError saying why not."""
+def make_server(
+    app: App,
+    host: str,
+    port: int,
+    *,
+    limits: Limits | None = None,
+    access_log: Log | None = None,
+    error_log: Log | None = None,
+) -> HttpServer:
+    """Bind exactly host:port (IPv4 or IPv6) and listen, or raise UsageError saying why not."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise UsageError(f"cannot listen on {host}: {exc.strerror}") from None
-    handler = type(
-        "Handler", (_Handler,), {"access_log": staticmethod(access_log) if access_log else None}
-    )
     failure: OSError | None = None
     # `localhost` may resolve to ::1 first on a machine without IPv6: try each address.
     for family, *_rest, address in infos:
-        server_class = type("Server", (_Server,), {"address_family": family})
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            server: WSGIServer = server_class(address[:2], handler)
+            if os.name == "posix":  # elsewhere it would let another process share the port
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address[:2])
+            # Listening from here on: connections wait in the backlog until serving starts.
+            sock.listen(BACKLOG)
         except OSError as exc:
+            sock.close()
             failure = failure or exc
             continue
-        server.set_app(app)
-        return server
+        return HttpServer(
+            app,
+            sock,
+            limits=limits,
+            base_headers=SECURITY_HEADERS,
+            server_header=f"codexbar/{__version__}",
+            access_log=access_log,
+            error_log=error_log,
+        )
     detail = (failure.strerror or str(failure)) if failure else "no address"
     raise UsageError(
         f"cannot listen on {format_address(host, port)}: {detail}",
@@ -272,6 +329,8 @@ class Exporter:
         port: int,
         allow_hosts: Iterable[str] = (),
         access_log: Log | None = None,
+        error_log: Log | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.refresher = refresher
         self.host = host
@@ -281,7 +340,9 @@ class Exporter:
                 LOOPBACK_NAMES | {host.strip("[]").lower()} | {host_name(h) for h in allow_hosts}
             )
         self.app = App(refresher, allowed_hosts=allowed)
-        self.server = make_server(self.app, host, port, access_log=access_log)
+        self.server = make_server(
+            self.app, host, port, limits=limits, access_log=access_log, error_log=error_log
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -296,7 +357,7 @@ class Exporter:
         """Refresh in the background and answer requests until shutdown()."""
         self.refresher.start()
         try:
-            self.server.serve_forever(poll_interval=0.2)
+            self.server.serve_forever()
         finally:
             self.refresher.stop()
             self.server.server_close()
@@ -309,8 +370,12 @@ class Exporter:
         self._thread.start()
         return self
 
+    def stop(self) -> None:
+        """Ask serve_forever to return soon; from any thread or a signal handler."""
+        self.server.shutdown()
+
     def shutdown(self) -> None:
-        """Stop answering and refreshing; safe from any thread but the serving one."""
+        """Stop answering and refreshing, and wait for start()'s thread to end."""
         self.server.shutdown()
         if self._thread is not None:
             self._thread.join(5)

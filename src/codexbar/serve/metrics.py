@@ -4,12 +4,24 @@ A scrape reads memory only; OpenRouter is called by the refresher alone. Names c
 unit (`_usd`, `_ratio`, `_timestamp_seconds`). Account metrics are labelled `provider`,
 `account` (the config label, `default` for the unlabeled account) and `key` (the label
 OpenRouter gives the key, never the key); per-key metrics from `GET /keys` carry `key_name`
-instead of `account`. Every label value is scrubbed of anything shaped like a key.
+instead of `account`, and `key_hash`. Every label value is scrubbed of anything shaped like a key.
+
+Every series is unique, whatever the names hold (a repeated series makes OpenMetrics parsers
+reject the whole scrape):
+- per-key series carry `key_hash`, the start of OpenRouter's own identifier of the key (as
+  `codexbar keys` shows it): a key keeps its series when another key takes the same name,
+  and the same key listed twice is one series;
+- two configured accounts that would share provider, account and key labels: the later one's
+  `account` becomes `Work (2)` (config order); the very same key configured twice is one;
+- anything else that would repeat a series (two budget layers with one scope and interval)
+  keeps the first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,8 +33,10 @@ from codexbar.serve.state import AccountState, KeysState, ServeState
 from codexbar.snapshot import Snapshot, SpendWindows
 
 ACCOUNT = ("provider", "account", "key")
-PER_KEY = ("provider", "key_name", "key")
+PER_KEY = ("provider", "key_name", "key", "key_hash")
 DEFAULT_ACCOUNT = "default"
+KEY_HASH_DIGITS = 12  # as `codexbar keys` abbreviates the hash; more only where two share them
+HEX = re.compile(r"[0-9a-f]+")
 WINDOWS = (("day", "daily"), ("week", "weekly"), ("month", "monthly"), ("total", "total"))
 
 # name -> (type, help, labels). The order is the exposition order.
@@ -147,12 +161,18 @@ def _label(value: str | None) -> str:
 
 
 class Families:
-    """One family per metric name, filled by the add_* helpers below."""
+    """One family per metric name, filled by the add_* helpers below. A series that is
+    already there is not added again: the first one stays (the last line of defence for
+    unique series; the labels chosen below already tell keys and accounts apart)."""
 
     def __init__(self) -> None:
         self.by_name = {name: _family(name) for name in SPECS}
+        self.seen: set[tuple[str, tuple[str, ...]]] = set()
 
     def add(self, name: str, labels: tuple[str, ...], value: float) -> None:
+        if (name, labels) in self.seen:
+            return
+        self.seen.add((name, labels))
         self.by_name[name].add_metric(list(labels), value)
 
     def windows(self, name: str, labels: tuple[str, ...], windows: SpendWindows) -> None:
@@ -162,12 +182,48 @@ class Families:
                 self.add(name, (*labels, window), _usd(value))
 
 
-def add_account(families: Families, state: AccountState) -> None:
-    labels = (
-        state.provider,
-        _label(state.account) or DEFAULT_ACCOUNT,
-        _label(state.key_label),
-    )
+def account_labels(accounts: Sequence[AccountState]) -> list[tuple[str, str, str] | None]:
+    """(provider, account, key) of each account, in order, all different: an account whose
+    labels an earlier one has is called `NAME (2)`, `NAME (3)`...; None for an account
+    configured twice (same identity: the same key at the same place), exported once."""
+    taken: set[tuple[str, str, str]] = set()
+    identities: set[str] = set()
+    chosen: list[tuple[str, str, str] | None] = []
+    for state in accounts:
+        if state.identity in identities:
+            chosen.append(None)
+            continue
+        identities.add(state.identity)
+        name = _label(state.account) or DEFAULT_ACCOUNT
+        key = _label(state.key_label)
+        labels, n = (state.provider, name, key), 2
+        while labels in taken:
+            labels, n = (state.provider, f"{name} ({n})", key), n + 1
+        taken.add(labels)
+        chosen.append(labels)
+    return chosen
+
+
+def key_hash_ids(hashes: Iterable[str]) -> dict[str, str]:
+    """A short id for each key hash: its first KEY_HASH_DIGITS hex digits, or as many more
+    as tell it from every other hash (as git abbreviates commits). A hash that is not plain
+    lower-case hex (a server's oddity, or one that held a secret and was masked) is shown as
+    a SHA-256 of itself instead, so nothing but hex digits ever reaches the label."""
+    full: dict[str, str] = {}
+    for key_hash in hashes:
+        shown = _label(key_hash)
+        full[key_hash] = (
+            shown if HEX.fullmatch(shown) else hashlib.sha256(shown.encode()).hexdigest()
+        )
+    digits = KEY_HASH_DIGITS
+    longest = max((len(h) for h in full.values()), default=0)
+    # Distinct hex strings differ within their longest length: this ends by then.
+    while digits < longest and len({h[:digits] for h in full.values()}) < len(set(full.values())):
+        digits += 1
+    return {key_hash: h[:digits] for key_hash, h in full.items()}
+
+
+def add_account(families: Families, state: AccountState, labels: tuple[str, str, str]) -> None:
     for kind, count in sorted(state.errors.items()):
         families.add("codexbar_fetch_errors", (*labels, kind), float(count))
     if state.last_success is not None:
@@ -198,18 +254,17 @@ def add_snapshot(families: Families, labels: tuple[str, ...], s: Snapshot) -> No
             families.add("codexbar_free_model_requests", (*labels, "used"), float(free.used))
         if free.limit is not None:
             families.add("codexbar_free_model_requests", (*labels, "limit"), float(free.limit))
-    seen: set[tuple[str, str]] = set()
     for budget in s.budgets:
-        key = (_label(budget.scope), budget.reset_interval or "lifetime")
-        if budget.remaining is None or key in seen:
-            continue  # two layers with one scope and interval would be one series: first wins
-        seen.add(key)
-        families.add("codexbar_budget_remaining_usd", (*labels, *key), _usd(budget.remaining))
+        if budget.remaining is not None:
+            # Two layers with one scope and interval would be one series: the first stays.
+            layer = (_label(budget.scope), budget.reset_interval or "lifetime")
+            families.add("codexbar_budget_remaining_usd", (*labels, *layer), _usd(budget.remaining))
     if s.expires_at is not None:
         families.add("codexbar_key_expires_timestamp_seconds", labels, _ts(s.expires_at))
 
 
-def add_keys(families: Families, state: KeysState) -> None:
+def add_keys(families: Families, state: KeysState, ids: dict[str, str]) -> None:
+    """The listing's series; `ids`: key_hash_ids over every listing of the view."""
     provider = state.provider
     for kind, count in sorted(state.errors.items()):
         families.add("codexbar_keys_fetch_errors", (provider, kind), float(count))
@@ -217,13 +272,8 @@ def add_keys(families: Families, state: KeysState) -> None:
         families.add(
             "codexbar_keys_last_success_timestamp_seconds", (provider,), _ts(state.last_success)
         )
-    seen: set[tuple[str, str]] = set()
     for row in state.rows:
-        name, key = _label(row.display_name), _label(row.label)
-        if (name, key) in seen:
-            name = f"{name} ({row.hash[:8]})"  # same name and label twice: keep both series
-        seen.add((name, key))
-        labels = (provider, name, key)
+        labels = (provider, _label(row.display_name), _label(row.label), ids[row.hash])
         if row.limit is not None:
             families.add("codexbar_keys_limit_usd", labels, _usd(row.limit))
             remaining = row.limit_remaining if row.limit_remaining is not None else row.remaining
@@ -253,10 +303,12 @@ class UsageCollector:
     def collect(self) -> Iterator[Metric]:
         view = self.state.view
         families = Families()
-        for account in view.accounts:
-            add_account(families, account)
+        for account, labels in zip(view.accounts, account_labels(view.accounts), strict=True):
+            if labels is not None:
+                add_account(families, account, labels)
+        ids = key_hash_ids(row.hash for keys in view.keys for row in keys.rows)
         for keys in view.keys:
-            add_keys(families, keys)
+            add_keys(families, keys, ids)
         yield from families.by_name.values()
 
 
