@@ -105,13 +105,16 @@ def check_options(opts: argparse.Namespace) -> None:
 
 
 def log_line(message: str) -> None:
-    """One timestamped line on stderr, keys scrubbed."""
+    """One timestamped line on stderr: server strings cleaned, keys scrubbed, and fitted to
+    what stderr can encode."""
     from datetime import UTC, datetime
 
     from codexbar.credentials import redact
+    from codexbar.textsafe import clean, fit
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    sys.stderr.write(redact(f"{stamp} codexbar serve: {message}") + "\n")
+    line = redact(f"{stamp} codexbar serve: {clean(message)}")
+    sys.stderr.write(fit(line, sys.stderr) + "\n")
     sys.stderr.flush()
 
 

@@ -19,6 +19,7 @@ from codexbar.providers import display_name
 from codexbar.serve.chart import RANGES, forecast_lines, series_for, spend_svg
 from codexbar.serve.state import AccountState, KeysState, View
 from codexbar.snapshot import Meter, Snapshot
+from codexbar.textsafe import clean
 from codexbar.windows import age, countdown
 
 WARN_PERCENT = Decimal(80)  # same thresholds as the terminal card
@@ -89,7 +90,8 @@ def level_class(used_percent: Decimal) -> str:
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    # Cleaned first: bidi overrides and controls from a server survive HTML escaping.
+    return escape(clean(str(text)), quote=True)
 
 
 def _figure(label: str, value: str, small: str = "") -> str:

@@ -7,7 +7,7 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from codexbar.alerts import AlertSettings
 from codexbar.config import MANAGEMENT_SECRET, ConfigFile
 from codexbar.credentials import mask
 from codexbar.errors import ConfigError
+from codexbar.textsafe import clean
 from codexbar.tray.prefs import (
     SettingsChange,
     TrayPrefs,
@@ -54,6 +55,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         layout.addLayout(form)
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote server text
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #cf222e;")
         self.problem.hide()
@@ -62,7 +64,7 @@ class SettingsDialog(QDialog):
             config = ConfigFile.load(config_path)
         except ConfigError as exc:
             config = None
-            self.problem.setText(exc.one_line())
+            self.problem.setText(clean(exc.one_line()))
             self.problem.show()
         api_key, management = _stored(config) if config else (None, None)
         try:
@@ -149,7 +151,7 @@ class SettingsDialog(QDialog):
         try:
             apply_change(self.change(), self.config_path)
         except ConfigError as exc:
-            self.problem.setText(exc.one_line())
+            self.problem.setText(clean(exc.one_line()))
             self.problem.show()
             return
         except OSError as exc:
