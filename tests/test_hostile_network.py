@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from codexbar.errors import EXIT_NETWORK, EXIT_PARSE, NetworkError, ParseError
-from codexbar.http_client import HttpClient, RetryPolicy
+from codexbar.http.client import HttpClient, RetryPolicy
 from tests._serve_support import names, request, running, scrape, value, wait_until
 from tests.conftest import TEST_KEY, CliRun, CliRunner, derived_key, run_cli
 from tests.fakes.hostile import TRICKLED_TLS, HostileServer, Reply

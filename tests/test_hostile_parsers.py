@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from codexbar import jsonsafe
 from codexbar.errors import ParseError
-from codexbar.http_client import _decode
+from codexbar.http.client import _decode
 from codexbar.providers.openrouter import parse_activity, parse_credits, parse_key
 
 # Characters that have broken things: lone surrogates, C0/C1 controls, ESC, bidi overrides,
@@ -162,7 +162,7 @@ def test_the_openrouter_parsers_give_clean_strings_or_parse_errors(
 @settings(max_examples=200, deadline=None)
 @given(body=values, status=st.sampled_from([400, 402, 429, 500, 503]))
 def test_an_error_message_from_the_server_is_one_encodable_line(body: Any, status: int) -> None:
-    from codexbar.http_client import HttpStatusError
+    from codexbar.http.client import HttpStatusError
 
     answer = {"error": {"message": body}} if not isinstance(body, dict) else body
     try:

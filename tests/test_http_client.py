@@ -10,12 +10,12 @@ import pytest
 from codexbar import __version__
 from codexbar.credentials import Overrides, openrouter_accounts
 from codexbar.errors import NetworkError, ParseError, ProviderError
-from codexbar.http_client import (
-    MAX_BODY_BYTES,
+from codexbar.http.client import (
     HttpClient,
     HttpStatusError,
     RetryPolicy,
 )
+from codexbar.http.transport import MAX_BODY_BYTES
 from codexbar.pipeline import collect
 from codexbar.testing.fake_openrouter import DEMO_KEY, FakeOpenRouter
 from tests.conftest import TEST_KEY, Home

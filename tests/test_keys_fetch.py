@@ -10,7 +10,7 @@ import pytest
 
 from codexbar.credentials import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
-from codexbar.http_client import HttpClient
+from codexbar.http.client import HttpClient
 from codexbar.providers.openrouter_keys import KeyRow, fetch_keys, parse_key_row
 from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 

@@ -13,7 +13,7 @@ import pytest
 
 from codexbar.credentials import Account
 from codexbar.errors import ParseError
-from codexbar.http_client import HttpClient
+from codexbar.http.client import HttpClient
 from codexbar.jsonnum import dumps
 from codexbar.providers.openrouter import (
     Credits,

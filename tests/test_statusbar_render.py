@@ -113,7 +113,7 @@ def test_cached_bar_answer_imports_neither_rich_nor_urllib3(
             if line.startswith("import time:")
         }
         assert "codexbar.render.statusbar" in imported
-        heavy = {"rich", "urllib3", "dataclasses", "codexbar.snapshot", "codexbar.http_client"}
+        heavy = {"rich", "urllib3", "dataclasses", "codexbar.snapshot", "codexbar.http.client"}
         assert not heavy & imported, heavy & imported
     assert server.requests == []
     again = json.loads(run_cli(["--format", "waybar"]).stdout)

@@ -9,6 +9,8 @@ plain ValueError, so callers handle all of it as "not valid JSON" or show it cle
 
 from __future__ import annotations
 
+import _thread
+import gc
 import json
 import re
 
@@ -69,14 +71,44 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+_pause_lock = _thread.allocate_lock()  # _thread, not threading: this sits on the cached path
+_pauses = 0
+_was_enabled = False
+
+
+def _pause_collector() -> None:
+    """No garbage collection while parsing. Absurd nesting takes the parser to the edge of
+    the recursion limit; a collection that runs a finalizer (a temporary folder's cleanup,
+    say) down there fails with its own RecursionError, which Python can only print as an
+    "Exception ignored" traceback on stderr. Re-entrant across threads: the collector is
+    switched back on when the last parse ends, and only if it was on before the first."""
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+
+
+def _resume_collector() -> None:
+    global _pauses
+    with _pause_lock:
+        _pauses -= 1
+        if _pauses == 0 and _was_enabled:
+            gc.enable()
+
+
 def loads(raw: bytes | str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
     """`json.loads` that never hands back a lone surrogate and never raises anything but
     ValueError (JsonTooDeep for absurd nesting) on hostile input."""
     text = decode_bytes(raw) if isinstance(raw, bytes | bytearray) else clean_text(raw)
+    _pause_collector()
     try:
         value = json.loads(text, parse_float=parse_float)
     except RecursionError:
         raise JsonTooDeep("JSON nested too deeply") from None
+    finally:
+        _resume_collector()
     if _SURROGATE_ESCAPE.search(text):
         value = _scrub(value)
     return value

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from codexbar.history.model import Forecast, SpendHistory
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
     from codexbar.snapshot import Snapshot
 
 
@@ -82,7 +82,7 @@ class Result:
 
 def serves_stale(error: CodexbarError) -> bool:
     """Failures where last known figures beat an error: the network or the server, not us."""
-    from codexbar.http_client import HttpStatusError
+    from codexbar.http.client import HttpStatusError
 
     if isinstance(error, NetworkError):
         return True
@@ -192,7 +192,7 @@ def collect(
     client: HttpClient | None = None,
 ) -> list[Result]:
     """Every account fetched independently and concurrently, results in input order."""
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
     from codexbar.parallel import run_all
 
     own_client = client is None

@@ -56,7 +56,7 @@ def run(opts: argparse.Namespace) -> int:
         all_accounts=opts.all_accounts,
     )
     code = EXIT_OK
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
 
     client = HttpClient(timeout=opts.timeout)
     for provider_id in select_providers(opts.provider, config):

@@ -91,7 +91,7 @@ def _account(opts: argparse.Namespace) -> Account:
 
 
 def run(opts: argparse.Namespace) -> int:
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
     from codexbar.providers.openrouter_keys import fetch_keys
 
     fmt = "json" if opts.json else opts.format

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from codexbar.credentials import Account
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
     from codexbar.pipeline import Result
     from codexbar.snapshot import Snapshot
 
@@ -249,7 +249,7 @@ class Keys:
 def run(opts: argparse.Namespace) -> int:
     if opts.interval < MIN_INTERVAL:
         raise UsageError(f"--interval must be at least {MIN_INTERVAL:g} second")
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
     from codexbar.render.text import make_console
 
     accounts, _config = selection(opts)

@@ -19,8 +19,9 @@ from codexbar.errors import (
     CodexbarError,
     NetworkError,
     ParseError,
+    ProviderError,
 )
-from codexbar.http_client import HttpClient, HttpStatusError
+from codexbar.http.client import HttpClient, HttpStatusError
 from codexbar.money import ZERO, plain, to_decimal, usd
 from codexbar.parallel import run_all
 from codexbar.snapshot import (
@@ -579,4 +580,6 @@ def _with_hint(error: CodexbarError, account: Account) -> CodexbarError:
         )
     elif isinstance(error, HttpStatusError) and error.status == 403:
         error.hint = "The key may not be allowed to read this, or a budget is spent."
+    elif isinstance(error, ProviderError) and error.status and 300 <= error.status < 400:
+        error.hint = "Check OPENROUTER_API_URL."
     return error

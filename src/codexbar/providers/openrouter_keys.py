@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from codexbar.credentials import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
-from codexbar.http_client import HttpClient, HttpStatusError
+from codexbar.http.client import HttpClient, HttpStatusError
 from codexbar.money import ZERO, to_decimal
 from codexbar.snapshot import SpendWindows
 from codexbar.windows import WINDOWS, next_reset, parse_instant

@@ -28,7 +28,7 @@ from codexbar.serve.state import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
     from codexbar.pipeline import Result
 
 Log = Callable[[str], None]
@@ -97,7 +97,7 @@ class Refresher:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        from codexbar.http_client import HttpClient
+        from codexbar.http.client import HttpClient
 
         client = HttpClient(timeout=self.timeout)
         try:

@@ -19,7 +19,7 @@ from codexbar.tray.prefs import TrayPrefs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from codexbar.http_client import HttpClient
+    from codexbar.http.client import HttpClient
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class Refresher:
 
     def client(self) -> HttpClient:
         if self._client is None:
-            from codexbar.http_client import HttpClient
+            from codexbar.http.client import HttpClient
 
             self._client = HttpClient(timeout=self.timeout)
         return self._client

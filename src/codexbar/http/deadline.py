@@ -8,11 +8,9 @@ line. So every socket a fetch uses is registered with the fetch's `Deadline`; wh
 deadline passes, a timer shuts those sockets down, which ends any read blocked on them at
 once. The fetch then reports "timed out", whatever the interrupted read raised.
 
-The registration happens in small urllib3 connection subclasses, when the request is sent
-and the answer is about to be read (new or reused connection alike); the fetch's deadline
-reaches them through a thread-local, since urllib3 runs a request on the calling thread.
-Connecting needs no help: the connect timeout is at most what is left, and CPython bounds a
-whole TLS handshake by the socket's timeout, not each read of it.
+The network transport registers its sockets (`current()` gives the fetch's deadline on
+the calling thread, since urllib3 runs a request there); an in-process transport has no
+socket and only checks `remaining()`.
 """
 
 from __future__ import annotations
@@ -20,11 +18,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any
-
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.response import HTTPResponse
 
 _current = threading.local()
 
@@ -101,33 +94,7 @@ def _shut(sock: socket.socket) -> None:
         pass  # already closed
 
 
-def _watch(sock: Any) -> None:
-    deadline: Deadline | None = getattr(_current, "deadline", None)
-    if deadline is not None and isinstance(sock, socket.socket):
-        deadline.watch(sock)
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 itself
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 itself
-        _watch(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {
-    "http": _WatchedHTTPPool,
-    "https": _WatchedHTTPSPool,
-}
+def current() -> Deadline | None:
+    """The deadline of the fetch running on this thread, if any."""
+    found: Deadline | None = getattr(_current, "deadline", None)
+    return found

@@ -1,0 +1,48 @@
+"""What the client hands a transport and gets back: one request, one response, raw bytes.
+
+A transport moves bytes and reports failures as our own errors (`NetworkError`, `ParseError`);
+everything about meaning (status codes, JSON, retries) stays in the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from codexbar.http.deadline import Deadline
+
+MAX_BODY_BYTES = 5 * 1024 * 1024  # a real answer is a few kB; 5 MiB allows 250 keys and more
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class Transport(Protocol):
+    def send(self, request: Request, deadline: Deadline) -> Response:
+        """The server's answer, read whole before `deadline`; raises NetworkError (timeout,
+        refused, unresolvable, TLS...) or ParseError (a broken HTTP answer, too large)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def body_too_large() -> Exception:
+    from codexbar.errors import ParseError
+
+    return ParseError(f"response larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
