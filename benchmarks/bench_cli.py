@@ -12,8 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.fakes.openrouter_server import DEMO_KEY, FakeOpenRouter
+
 from _timing import codexbar_command, isolated_env, medians
-from codexbar.testing.fake_openrouter import DEMO_KEY, FakeOpenRouter
 
 BASELINE_FETCH = """
 import json, sys, threading, urllib.request

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 def get(port: int, path: str) -> float:

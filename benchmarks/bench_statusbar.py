@@ -13,8 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+
 from _timing import codexbar_command, isolated_env, medians, timed
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 def main() -> int:

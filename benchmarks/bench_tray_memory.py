@@ -69,8 +69,8 @@ def main() -> int:
     )
 
     from PySide6.QtWidgets import QApplication
+    from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
-    from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
     from codexbar.tray.app import TrayApp
     from codexbar.tray.main import application
     from codexbar.tray.refresher import Refresher, config_source

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from codexbar.commands import serve as cmd_serve
 from codexbar.serve.app import Exporter
 from codexbar.serve.server import Limits
-from codexbar.testing.fake_openrouter import FakeOpenRouter
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 LOOPBACK = "127.0.0.1"
 

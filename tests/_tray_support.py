@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
 from codexbar.pipeline import collect
 from codexbar.snapshot import FetchFailure, Snapshot
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 # Offscreen before any QApplication exists: no display is needed or used.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -56,9 +56,9 @@ def account(
         api_key=key,
         key_source="test",
         base_url=server.base_url,
-        management_key=DEMO_MANAGEMENT_KEY if management else None,
-        management_source="test" if management else None,
-        management_url=server.base_url,
+        admin_key=DEMO_MANAGEMENT_KEY if management else None,
+        admin_source="test" if management else None,
+        admin_url=server.base_url,
     )
 
 

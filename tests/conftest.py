@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import pytest
 
 from codexbar.cli import main
-from codexbar.testing.fake_openrouter import FakeOpenRouter
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def derived_key(seed: str) -> str:

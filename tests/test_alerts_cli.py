@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.conftest import TEST_KEY, UNKNOWN_KEY, CliRunner, Home, run_cli
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from codexbar.alerts import Alert, AlertSettings, AlertStore, MemoryStore, check
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
 from codexbar.snapshot import Snapshot
-from codexbar.testing.fake_openrouter import DEMO_KEY, REMOVE, FakeOpenRouter
 from tests._tray_support import NOW, account, failed, fetch, fetched
+from tests.fakes.openrouter_server import DEMO_KEY, REMOVE, FakeOpenRouter
 
 DEFAULTS = AlertSettings()
 

@@ -15,8 +15,8 @@ import pytest
 from codexbar import cache
 from codexbar.alerts import AlertStore
 from codexbar.snapshot import Snapshot
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from tests.conftest import CliRunner, Home, run_cli
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def _snapshot_file(home: Home) -> Path:

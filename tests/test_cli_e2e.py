@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from codexbar.windows import next_reset
 from tests.conftest import (
     HOME_KEY,
@@ -29,6 +28,7 @@ from tests.conftest import (
     Home,
     run_cli,
 )
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from codexbar.accounts import Overrides
 from codexbar.config import ConfigFile
-from codexbar.credentials import Overrides, openrouter_accounts
 from codexbar.pipeline import collect
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter, RecordedRequest
+from codexbar.providers.openrouter.accounts import accounts as openrouter_accounts
 from tests.conftest import HOME_KEY, TEST_KEY, WORK_KEY, CliRunner, Home, run_cli
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter, RecordedRequest
 
 LATENCY = 0.4
 

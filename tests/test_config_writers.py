@@ -85,7 +85,7 @@ def test_cli_and_tray_writers_keep_each_others_changes(home: Home) -> None:
 
     def tray() -> None:
         try:
-            apply_change(SettingsChange(management_key=tray_key, refresh_minutes=7))
+            apply_change(SettingsChange(admin_key=tray_key, refresh_minutes=7))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -7,19 +7,12 @@ from typing import Any
 
 import pytest
 
+from codexbar.accounts import Account, Overrides, normalize_api_url
 from codexbar.config import ConfigFile
-from codexbar.credentials import (
-    DEFAULT_API_URL,
-    Account,
-    Overrides,
-    mask,
-    normalize_api_url,
-    openrouter_accounts,
-    redact,
-    remember_secret,
-)
 from codexbar.errors import EXIT_USAGE, UsageError
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+from codexbar.providers.openrouter.accounts import DEFAULT_API_URL
+from codexbar.providers.openrouter.accounts import accounts as openrouter_accounts
+from codexbar.secrets import mask, redact, remember_secret
 from tests.conftest import (
     HOME_KEY,
     TEST_KEY,
@@ -28,6 +21,7 @@ from tests.conftest import (
     Home,
     derived_key,
 )
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 STORED_KEY = derived_key("codexbar tests: stored apiKey")
 STORED_MANAGEMENT = derived_key("codexbar tests: stored management key")
@@ -86,7 +80,7 @@ def test_no_key_anywhere() -> None:
     assert acct.api_key is None
     assert acct.key_source == "none"
     assert acct.base_url == DEFAULT_API_URL
-    assert acct.management_key is None
+    assert acct.admin_key is None
 
 
 def test_no_key_run_says_how_to_set_one(cli: CliRunner) -> None:
@@ -242,17 +236,17 @@ def test_management_key_goes_only_to_the_official_origin_by_default() -> None:
     )
     acct = one(config, {"OPENROUTER_API_URL": "http://127.0.0.1:9/api/v1"})
     assert acct.base_url == "http://127.0.0.1:9/api/v1"
-    assert acct.management_key == STORED_MANAGEMENT
-    assert acct.management_source == "config pluginSecrets.OPENROUTER_MANAGEMENT_API_KEY"
-    assert acct.management_url == "https://openrouter.ai/api/v1"
+    assert acct.admin_key == STORED_MANAGEMENT
+    assert acct.admin_source == "config pluginSecrets.OPENROUTER_MANAGEMENT_API_KEY"
+    assert acct.admin_url == "https://openrouter.ai/api/v1"
     acct = one(config)
-    assert acct.management_url == "https://openrouter.ai/api/v1"
+    assert acct.admin_url == "https://openrouter.ai/api/v1"
 
 
 def test_management_url_only_when_set_explicitly() -> None:
     env = {"OPENROUTER_MANAGEMENT_API_URL": "http://127.0.0.1:9/api/v1/"}
     acct = one(config_with(), {**env, "OPENROUTER_MANAGEMENT_API_KEY": ENV_MANAGEMENT})
-    assert acct.management_url == "http://127.0.0.1:9/api/v1"
+    assert acct.admin_url == "http://127.0.0.1:9/api/v1"
     with pytest.raises(UsageError, match="OPENROUTER_MANAGEMENT_API_URL"):
         one(config_with(), {"OPENROUTER_MANAGEMENT_API_URL": "http://mgmt.example.com"})
 
@@ -260,15 +254,15 @@ def test_management_url_only_when_set_explicitly() -> None:
 def test_management_key_environment_beats_config() -> None:
     config = config_with(pluginSecrets={"OPENROUTER_MANAGEMENT_API_KEY": STORED_MANAGEMENT})
     acct = one(config, {"OPENROUTER_MANAGEMENT_API_KEY": f" {ENV_MANAGEMENT} "})
-    assert acct.management_key == ENV_MANAGEMENT
-    assert acct.management_source == "OPENROUTER_MANAGEMENT_API_KEY"
+    assert acct.admin_key == ENV_MANAGEMENT
+    assert acct.admin_source == "OPENROUTER_MANAGEMENT_API_KEY"
     # Every labeled account shares the management key.
     config = config_with(
         tokenAccounts=TOKEN_ACCOUNTS,
         pluginSecrets={"OPENROUTER_MANAGEMENT_API_KEY": STORED_MANAGEMENT},
     )
     every = openrouter_accounts(config, Overrides(all_accounts=True), {})
-    assert {a.management_key for a in every} == {STORED_MANAGEMENT}
+    assert {a.admin_key for a in every} == {STORED_MANAGEMENT}
 
 
 def test_management_key_is_sent_to_its_own_host_only(
@@ -315,15 +309,15 @@ def test_management_key_alone_reads_key_from_the_management_host(
 
 
 def test_attribution_headers() -> None:
-    assert one().attribution_headers() == {"X-Title": "CodexBar"}
+    assert one().headers == {"X-Title": "CodexBar"}
     acct = one(
         env={"OPENROUTER_HTTP_REFERER": "https://example.com/app", "OPENROUTER_X_TITLE": "Mine"}
     )
-    assert acct.attribution_headers() == {
+    assert acct.headers == {
         "X-Title": "Mine",
         "HTTP-Referer": "https://example.com/app",
     }
-    assert one(env={"OPENROUTER_HTTP_REFERER": ""}).attribution_headers() == {"X-Title": "CodexBar"}
+    assert one(env={"OPENROUTER_HTTP_REFERER": ""}).headers == {"X-Title": "CodexBar"}
 
 
 # --- masking -------------------------------------------------------------------------------------

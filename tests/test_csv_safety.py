@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codexbar import history
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.csvsafe import csv_text, safe_cell
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests._history_support import act, snap
 from tests.conftest import TEST_KEY, CliRunner
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 HOSTILE = {
     "\r=1+1": "'\r=1+1",

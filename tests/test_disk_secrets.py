@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from codexbar.credentials import mask
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
+from codexbar.secrets import mask
 from tests.conftest import CliRun, Home, run_cli
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 def _secret(seed: str) -> str:
@@ -167,7 +167,7 @@ def test_a_labeled_account_whose_label_holds_its_own_key(
 
 
 def test_redact_masks_the_longer_of_two_overlapping_secrets_whole() -> None:
-    from codexbar.credentials import redact, remember_secret
+    from codexbar.secrets import redact, remember_secret
 
     short = _secret("overlap")
     longer = short + "-and-more"

@@ -19,21 +19,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from codexbar.accounts import Account
 from codexbar.alerts import MemoryStore, check, refused_until
 from codexbar.apart import percent_apart, usd_apart
-from codexbar.credentials import Account
 from codexbar.errors import ParseError
-from codexbar.providers.openrouter import (
+from codexbar.providers.openrouter.fetch import build_snapshot
+from codexbar.providers.openrouter.keys import parse_key_row
+from codexbar.providers.openrouter.parse import (
     ImpossibleValue,
-    build_snapshot,
     parse_activity,
     parse_credits,
     parse_key,
 )
-from codexbar.providers.openrouter_keys import parse_key_row
 from codexbar.snapshot import Budget
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.conftest import CliRunner
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)
 ACCOUNT = Account(

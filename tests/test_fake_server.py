@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from codexbar.testing.fake_openrouter import (
+from tests.fakes.openrouter_server import (
     DEMO_KEY,
     DEMO_MANAGEMENT_KEY,
     REMOVE,

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from codexbar.money import percent, usd
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.conftest import CliRunner, Home, run_cli
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from codexbar import history
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.history.store import SCHEMA_VERSION
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests._history_support import act, snap
 from tests.conftest import TEST_KEY, CliRunner
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 TEST_ACCOUNT = Account(
     provider="openrouter", label=None, api_key=TEST_KEY, key_source="test", base_url="x"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from codexbar import jsonsafe
 from codexbar.errors import ParseError
 from codexbar.http.client import _decode
-from codexbar.providers.openrouter import parse_activity, parse_credits, parse_key
+from codexbar.providers.openrouter.parse import parse_activity, parse_credits, parse_key
 
 # Characters that have broken things: lone surrogates, C0/C1 controls, ESC, bidi overrides,
 # BOM, U+FFFF, and ordinary text around them.

@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.conftest import TEST_KEY, CliRunner, Home
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.test_textsafe import inert
 
 HOSTILE = {

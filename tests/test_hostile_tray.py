@@ -14,11 +14,11 @@ from PySide6.QtCore import Qt
 
 from codexbar.alerts import Alert
 from codexbar.snapshot import Budget, Note
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from codexbar.tray.card import AccountCard
 from codexbar.tray.refresher import AccountView
 from codexbar.tray.view import tooltip
 from tests._tray_support import NOW, failed, fetched, qapp
+from tests.fakes.openrouter_server import FakeOpenRouter
 from tests.test_hostile_text import ALL, assert_inert
 
 HTML = "<b>bold</b><a href='https://evil.example/'>pay here</a>&amp;"

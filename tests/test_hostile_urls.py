@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from codexbar.credentials import normalize_api_url
+from codexbar.accounts import normalize_api_url
 from codexbar.errors import EXIT_USAGE, UsageError
 from tests.conftest import TEST_KEY, CliRunner, Home, run_cli
 from tests.fakes.hostile import HostileServer

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from codexbar import __version__
-from codexbar.credentials import Overrides, openrouter_accounts
+from codexbar.accounts import Overrides
 from codexbar.errors import NetworkError, ParseError, ProviderError
 from codexbar.http.client import (
     HttpClient,
@@ -17,8 +17,9 @@ from codexbar.http.client import (
 )
 from codexbar.http.transport import MAX_BODY_BYTES
 from codexbar.pipeline import collect
-from codexbar.testing.fake_openrouter import DEMO_KEY, FakeOpenRouter
+from codexbar.providers.openrouter.accounts import accounts as openrouter_accounts
 from tests.conftest import TEST_KEY, Home
+from tests.fakes.openrouter_server import DEMO_KEY, FakeOpenRouter
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, retry_after_cap=5.0)
 

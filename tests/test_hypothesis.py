@@ -10,21 +10,18 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codexbar.accounts import Account, Overrides
 from codexbar.config import ConfigFile
-from codexbar.credentials import Account, Overrides, openrouter_accounts
 from codexbar.errors import CodexbarError, ParseError
 from codexbar.jsonnum import dumps
 from codexbar.pipeline import collect
-from codexbar.providers.openrouter import (
-    build_snapshot,
-    parse_activity,
-    parse_credits,
-    parse_key,
-)
+from codexbar.providers.openrouter.accounts import accounts as openrouter_accounts
+from codexbar.providers.openrouter.fetch import build_snapshot
+from codexbar.providers.openrouter.parse import parse_activity, parse_credits, parse_key
 from codexbar.render.json_payload import payload
 from codexbar.render.text import render as render_text
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.conftest import TEST_KEY, reset_server
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 KEY_FIELDS = [
     "label",

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from codexbar.windows import parse_instant
 from tests.conftest import CliRunner, run_cli
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
 from codexbar.http.client import HttpClient
-from codexbar.providers.openrouter_keys import KeyRow, fetch_keys, parse_key_row
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+from codexbar.providers.openrouter.keys import KeyRow, fetch_keys, parse_key_row
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 NOW = datetime(2026, 3, 11, 15, 30, tzinfo=UTC)  # a Wednesday
 
@@ -45,8 +45,8 @@ def account(server: FakeOpenRouter, *, management: str | None = DEMO_MANAGEMENT_
         api_key=DEMO_KEY,
         key_source="test",
         base_url=server.base_url,
-        management_key=management,
-        management_url=server.base_url,
+        admin_key=management,
+        admin_url=server.base_url,
     )
 
 
@@ -112,8 +112,8 @@ def test_management_key_goes_only_to_the_management_url(client: HttpClient) -> N
             api_key=DEMO_KEY,
             key_source="test",
             base_url=api.base_url,
-            management_key=DEMO_MANAGEMENT_KEY,
-            management_url=management.base_url,
+            admin_key=DEMO_MANAGEMENT_KEY,
+            admin_url=management.base_url,
         )
         rows = fetch_keys(acct, client, include_disabled=True, include_expired=True)
         assert len(rows) == 5
@@ -151,7 +151,7 @@ def test_rejected_key_and_bad_answers(fake: FakeOpenRouter, client: HttpClient) 
 def test_a_server_that_ignores_offset_does_not_loop_forever(
     fake: FakeOpenRouter, client: HttpClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codexbar.testing import fake_openrouter
+    from codexbar.providers.openrouter import sample_data as fake_openrouter
 
     original = fake_openrouter._keys_page
 

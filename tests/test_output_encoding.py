@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from codexbar.textsafe import GLYPHS
 from tests.conftest import TEST_KEY, CliRunner, Home, run_cli
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.test_hostile_text import read_until
 
 ENCODINGS = pytest.mark.parametrize("encoding", ["ascii", "cp1252"])

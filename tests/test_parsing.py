@@ -11,15 +11,14 @@ from typing import Any
 
 import pytest
 
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.errors import ParseError
 from codexbar.http.client import HttpClient
 from codexbar.jsonnum import dumps
-from codexbar.providers.openrouter import (
+from codexbar.providers.openrouter.fetch import build_snapshot, fetch
+from codexbar.providers.openrouter.parse import (
     Credits,
     KeyInfo,
-    build_snapshot,
-    fetch,
     free_requests,
     key_meter,
     parse_activity,
@@ -28,7 +27,7 @@ from codexbar.providers.openrouter import (
 )
 from codexbar.render.json_payload import balance_text, payload
 from codexbar.snapshot import ActivityRow, Note, Snapshot
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # a Wednesday
 
@@ -696,8 +695,8 @@ def _fetch_dataset(server: FakeOpenRouter, dataset: str, *, management: bool) ->
     acct = account(
         api_key=DEMO_KEY,
         base_url=server.base_url,
-        management_key=DEMO_MANAGEMENT_KEY if management else None,
-        management_url=server.base_url,
+        admin_key=DEMO_MANAGEMENT_KEY if management else None,
+        admin_url=server.base_url,
     )
     client = HttpClient(timeout=5)
     try:

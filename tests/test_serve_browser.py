@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY
 from tests._serve_support import running
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

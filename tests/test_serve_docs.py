@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY
 from tests._serve_support import names, request, running, scrape
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 DASHBOARD = DOCS / "grafana-dashboard.json"

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests._serve_support import request, running
 from tests.conftest import CliRunner, Home
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from codexbar.windows import parse_instant
 from tests._serve_support import (
     fake_json,
@@ -20,6 +19,7 @@ from tests._serve_support import (
     wait_until,
 )
 from tests.conftest import HOME_KEY, TEST_KEY, WORK_KEY, Home
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 WINDOWS = {"day": "_daily", "week": "_weekly", "month": "_monthly", "total": ""}
 

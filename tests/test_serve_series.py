@@ -15,12 +15,12 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from codexbar.credentials import remember_secret
+from codexbar.providers.openrouter import sample_data as fake_openrouter
+from codexbar.secrets import remember_secret
 from codexbar.serve.metrics import KEY_HASH_DIGITS, key_hash_ids
-from codexbar.testing import fake_openrouter
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests._serve_support import fake_json, request, running
 from tests.conftest import HOME_KEY, WORK_KEY, Home
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 OPENMETRICS = {"Accept": "application/openmetrics-text; version=1.0.0"}
 Series = tuple[str, tuple[tuple[str, str], ...]]

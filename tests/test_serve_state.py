@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from prometheus_client import generate_latest
 
-from codexbar.providers.openrouter_keys import KeyRow
+from codexbar.providers.openrouter.keys import KeyRow
 from codexbar.serve.metrics import build_registry
 from codexbar.serve.state import (
     AccountOutcome,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from codexbar.money import usd
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from tests.conftest import TEST_KEY, WORK_KEY, CliRunner, Home
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 FORMATS = ("waybar", "i3blocks", "line")
 

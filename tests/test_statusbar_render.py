@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from codexbar.render import statusbar
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from tests.conftest import run_cli
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 NOW = datetime(2026, 3, 11, 15, 30, tzinfo=UTC)
 

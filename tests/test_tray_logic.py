@@ -15,7 +15,6 @@ import pytest
 
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from codexbar.tray import autostart
 from codexbar.tray.prefs import SettingsChange, TrayPrefs, apply_change, interval_choices
 from codexbar.tray.schedule import Backoff, WakeDetector
@@ -29,6 +28,7 @@ from codexbar.tray.view import (
 )
 from tests._tray_support import NOW, failed, fetched, forecast
 from tests.conftest import Home
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 # --- icon state and tooltip ------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ def test_settings_save_keeps_everything_else(home: Home) -> None:
     apply_change(
         SettingsChange(
             api_key=f"  {KEY}\n",
-            management_key=MGMT,
+            admin_key=MGMT,
             refresh_minutes=15,
             alerts_enabled=False,
             balance_below=Decimal("12.50"),

@@ -17,12 +17,12 @@ from PySide6.QtCore import QPoint, QRect, QSize, QTimer
 from PySide6.QtNetwork import QNetworkInformation
 
 from codexbar.history.model import SpendHistory
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from codexbar.tray.loop import RefreshLoop
 from codexbar.tray.refresher import Outcome, Refresher, config_source
 from codexbar.tray.schedule import WakeDetector
 from tests._tray_support import qapp, wait_until
 from tests.conftest import Home
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 class Recorder:
@@ -305,7 +305,7 @@ def test_settings_dialog_saves_and_refreshes(tray: Any, home: Home) -> None:
 def test_settings_never_show_a_stored_key(tray: Any, home: Home) -> None:
     from PySide6.QtWidgets import QLineEdit
 
-    from codexbar.credentials import mask
+    from codexbar.secrets import mask
     from codexbar.tray.settings import SettingsDialog
 
     stored = "sk-or-v1-" + "5e" * 32

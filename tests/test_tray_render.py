@@ -15,7 +15,6 @@ pytest.importorskip("PySide6.QtWidgets", reason="the tray extra (PySide6) is not
 
 from PySide6.QtGui import QColor, QImage
 
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from codexbar.tray.card import NO_KEY, AccountCard, CardPanel
 from codexbar.tray.chart import NOT_ENOUGH, SpendChart, nice_ceiling
 from codexbar.tray.icon import badge_rect, geometry, render_icon
@@ -31,6 +30,7 @@ from codexbar.tray.theme import (
 )
 from codexbar.tray.view import IconState
 from tests._tray_support import NOW, failed, fetched, forecast, history, qapp
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from codexbar.commands.tray import INSTALL_HINT, qt_problem
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from tests.conftest import Home, run_cli
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def test_without_the_extra_it_says_what_to_install(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from codexbar.commands.watch import duration
-from codexbar.testing.fake_openrouter import FakeOpenRouter
 from tests.conftest import TEST_KEY, CliRunner
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codexbar.testing.fake_openrouter import FakeOpenRouter
+from tests.fakes.openrouter_server import FakeOpenRouter
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from codexbar.apart import percent_apart, usd_apart
-from codexbar.credentials import redact
 from codexbar.errors import ConfigError
 from codexbar.money import to_decimal, usd
 from codexbar.paths import exclusive_lock, state_dir, write_private_atomic
+from codexbar.secrets import redact
 from codexbar.snapshot import Budget, Snapshot
 from codexbar.windows import countdown, iso
 
@@ -405,7 +405,7 @@ class AlertStore:
         return data
 
     def save(self, state: dict[str, Any]) -> None:
-        from codexbar.credentials import redact_all
+        from codexbar.secrets import redact_all
 
         text = json.dumps(redact_all(state), indent=1, sort_keys=True) + "\n"
         write_private_atomic(self.path, text.encode("utf-8"))

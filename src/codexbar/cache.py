@@ -157,9 +157,9 @@ def save(snapshot: Snapshot, identity: str, history: History | None = None) -> N
     """Store the snapshot and its payload (with history, so a cached JSON answer is the
     same document a fresh one would be). Every string is scrubbed of keys first: a server
     may echo a key back in a label, a budget scope or a model name."""
-    from codexbar.credentials import redact_all
     from codexbar.jsonnum import dumps
     from codexbar.render.json_payload import payload
+    from codexbar.secrets import redact_all
 
     document = {
         "format": FORMAT,
@@ -179,7 +179,7 @@ def save(snapshot: Snapshot, identity: str, history: History | None = None) -> N
 def save_failure(provider: str, identity: str, error: CodexbarError) -> None:
     """Remember that a fetch just failed on the network or the server (not why in detail:
     the message, kind and exit code, never anything secret)."""
-    from codexbar.credentials import redact
+    from codexbar.secrets import redact
 
     document = {
         "at": round(time.time(), 3),

@@ -22,7 +22,6 @@ TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the bl
 if TYPE_CHECKING:
     from typing import Any
 
-MANAGEMENT_SECRET = "OPENROUTER_MANAGEMENT_API_KEY"
 MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a config is a few KiB; far more is not a config
 
 
@@ -116,12 +115,18 @@ class ConfigFile:
     def set_api_key(self, provider_id: str, key: str) -> None:
         self.ensure_provider(provider_id)["apiKey"] = key
 
-    def set_management_key(self, provider_id: str, key: str) -> None:
+    def set_plugin_secret(self, provider_id: str, name: str, value: str) -> None:
+        """One of CodexBar's `pluginSecrets` (e.g. a provider's management key)."""
         entry = self.ensure_provider(provider_id)
         secrets = entry.get("pluginSecrets")
         if not isinstance(secrets, dict):
             secrets = entry["pluginSecrets"] = {}
-        secrets[MANAGEMENT_SECRET] = key
+        secrets[name] = value
+
+    def plugin_secret(self, provider_id: str, name: str) -> str | None:
+        secrets = (self.provider(provider_id) or {}).get("pluginSecrets")
+        value = secrets.get(name) if isinstance(secrets, dict) else None
+        return value if isinstance(value, str) and value else None
 
     def set_account(self, provider_id: str, label: str, key: str) -> None:
         """Add or replace the labeled account (CodexBar's `tokenAccounts`)."""
@@ -146,16 +151,16 @@ class ConfigFile:
         )
 
     def remove_api_key(
-        self, provider_id: str, *, account: str | None = None, management: bool = False
+        self, provider_id: str, *, account: str | None = None, secret: str | None = None
     ) -> bool:
         """Remove one stored secret; True when something was removed."""
         entry = self.provider(provider_id)
         if entry is None:
             return False
-        if management:
+        if secret is not None:
             secrets = entry.get("pluginSecrets")
-            if isinstance(secrets, dict) and MANAGEMENT_SECRET in secrets:
-                del secrets[MANAGEMENT_SECRET]
+            if isinstance(secrets, dict) and secret in secrets:
+                del secrets[secret]
                 return True
             return False
         if account is not None:

@@ -1,48 +1,87 @@
-"""`--demo`: the real pipeline against the built-in simulated OpenRouter, with no key.
+"""`--demo`: the real pipeline against every provider's simulated API, with no key and no
+socket: each provider's sample data answers through the in-process transport.
 
-Shared by `codexbar --demo`, `codexbar serve --demo` and `codexbar tray --demo`.
+Shared by `codexbar --demo`, `serve --demo` and `tray --demo`. The demo never touches the
+user's cache or history: results are recorded into a throwaway history file, which still
+gives the card its chart from the simulated activity.
 """
 
 from __future__ import annotations
 
-from codexbar.credentials import Account, remember_secret
-from codexbar.pipeline import Result, collect
+from codexbar.accounts import Account
+from codexbar.clock import SYSTEM, Clock
+from codexbar.providers import PROVIDERS, load
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from codexbar.testing.fake_openrouter import FakeOpenRouter
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from codexbar.http.client import HttpClient
+    from codexbar.http.memory import Handler, MemoryTransport
+    from codexbar.pipeline import AccountResult
 
 
-def demo_account(server: FakeOpenRouter) -> Account:
-    """The demo account: an ordinary and a management key, both sent only to the fake."""
-    from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY
-
-    remember_secret(DEMO_KEY)
-    remember_secret(DEMO_MANAGEMENT_KEY)
-    return Account(
-        provider="openrouter",
-        label="Demo",
-        api_key=DEMO_KEY,
-        key_source="demo",
-        base_url=server.base_url,
-        management_key=DEMO_MANAGEMENT_KEY,
-        management_source="demo",
-        management_url=server.base_url,
-    )
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-def demo_results(*, timeout: float) -> list[Result]:
+def demo_setup(
+    provider_ids: Sequence[str] | None = None, *, clock: Clock = SYSTEM, latency: float = 0.0
+) -> tuple[list[Account], MemoryTransport]:
+    """The demo accounts of these providers (all by default) and one in-process transport
+    that routes each request to its provider's simulated API by origin."""
+    from codexbar.http.memory import MemoryTransport
+    from codexbar.http.transport import Request, Response
+
+    accounts: list[Account] = []
+    routes: dict[str, Handler] = {}
+    for provider_id in provider_ids or list(PROVIDERS):
+        provider = load(provider_id)
+        handler = provider.demo_handler(clock)
+        for account in provider.demo_accounts():
+            accounts.append(account)
+            routes[_origin(account.base_url)] = handler
+            routes[_origin(account.admin_url)] = handler
+
+    def route(request: Request) -> Response:
+        handler = routes.get(_origin(request.url))
+        if handler is None:  # nothing leaves the process in the demo
+            return Response(status=404, body=b'{"error":{"message":"not in the demo"}}')
+        return handler(request)
+
+    return accounts, MemoryTransport(route, latency=latency)
+
+
+def demo_client(
+    provider_ids: Sequence[str] | None = None, *, timeout: float, clock: Clock = SYSTEM
+) -> tuple[list[Account], HttpClient]:
+    from codexbar.http.client import HttpClient
+
+    accounts, transport = demo_setup(provider_ids, clock=clock)
+    return accounts, HttpClient(timeout=timeout, transport=transport)
+
+
+def demo_results(
+    provider_ids: Sequence[str] | None = None,
+    *,
+    timeout: float,
+    clock: Clock = SYSTEM,
+    history_path: Path | None = None,
+) -> list[AccountResult]:
     import tempfile
     from pathlib import Path
 
-    from codexbar.testing.fake_openrouter import FakeOpenRouter
+    from codexbar.pipeline import collect
 
-    with FakeOpenRouter(dataset="full") as server, tempfile.TemporaryDirectory() as tmp:
-        # The demo never touches the user's cache or history: it records into a throwaway
-        # file, which still gives the card its chart from the simulated 30-day activity.
+    accounts, client = demo_client(provider_ids, timeout=timeout, clock=clock)
+    with tempfile.TemporaryDirectory() as tmp:
         return collect(
-            [demo_account(server)],
+            accounts,
             timeout=timeout,
+            clock=clock,
             persist=False,
-            history_path=Path(tmp) / "history.sqlite3",
+            history_path=history_path or Path(tmp) / "history.sqlite3",
+            client=client,
         )

@@ -1,7 +1,9 @@
-"""From command-line choices to snapshots: which providers, which accounts, cache or fetch.
+"""From command-line choices to results: which providers, which accounts, cache or fetch.
 
-Shared by every front end (CLI, watch, status bars, tray, exporter) so they agree on the
-figures, the cache and the stale rules.
+Shared by every front end (CLI, watch, status bars, tray, exporter), which all receive the
+same `AccountResult` per account: the snapshot, the error behind it (also when stale figures
+stand in), and the history series and forecast, loaded once here. No front end re-wraps a
+result or reads the history store again.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from codexbar.accounts import Account, Overrides
+from codexbar.clock import SYSTEM, Clock
 from codexbar.config import ConfigFile
-from codexbar.credentials import Account, Overrides, openrouter_accounts
 from codexbar.errors import EXIT_OK, CodexbarError, NetworkError
-from codexbar.providers import PROVIDERS, resolve
+from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, load, resolve
 
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
@@ -23,12 +26,58 @@ if TYPE_CHECKING:
     from codexbar.snapshot import Snapshot
 
 
+class AccountResult:
+    """One account's outcome, for every front end.
+
+    `error` is set whenever the fetch failed, even when cached figures are shown (then the
+    snapshot is marked stale). `history` and `forecast` are None when there is no history
+    (no store, no account id, a failed fetch with nothing cached, or not asked for).
+    A plain class: it sits on paths that must not import dataclasses."""
+
+    __slots__ = ("account", "error", "forecast", "history", "snapshot")
+
+    def __init__(
+        self,
+        account: Account,
+        snapshot: Snapshot,
+        error: CodexbarError | None = None,
+        history: SpendHistory | None = None,
+        forecast: Forecast | None = None,
+    ) -> None:
+        self.account = account
+        self.snapshot = snapshot
+        self.error = error
+        self.history = history
+        self.forecast = forecast
+
+    @property
+    def ok(self) -> bool:
+        """Figures to show: fresh, or stale from the cache."""
+        return self.snapshot.failure is None
+
+    @property
+    def series(self) -> tuple[SpendHistory, Forecast] | None:
+        """History and forecast together, when both are known."""
+        if self.history is None or self.forecast is None:
+            return None
+        return self.history, self.forecast
+
+    def exit_code(self, *, strict: bool) -> int:
+        if self.error is None:
+            return EXIT_OK
+        if self.snapshot.stale and not strict:
+            return EXIT_OK
+        return self.error.exit_code
+
+
+# --- which providers, which accounts ------------------------------------------------------
+
+
 def select_providers(
     names: list[str] | None, config: ConfigFile, env: dict[str, str] | None = None
 ) -> list[str]:
     """Explicit names (aliases, `all`); else the config's enabled ones in config order; else
-    openrouter when its key is in the environment (or nothing is configured at all)."""
-    env = dict(os.environ) if env is None else env
+    the default provider (with no key anywhere, fetching says how to set one)."""
     chosen: list[str] = []
     if names:
         for name in names:
@@ -39,10 +88,7 @@ def select_providers(
                 ids = [info.id] if info else _enabled(config) or list(PROVIDERS)
                 chosen.extend(i for i in ids if i not in chosen)
         return chosen
-    enabled = _enabled(config)
-    if enabled:
-        return enabled
-    return ["openrouter"]  # with no key anywhere, fetching says how to set one
+    return _enabled(config) or [DEFAULT_PROVIDER]
 
 
 def _enabled(config: ConfigFile) -> list[str]:
@@ -52,32 +98,10 @@ def _enabled(config: ConfigFile) -> list[str]:
 def accounts_for(
     provider_id: str, config: ConfigFile, overrides: Overrides, env: dict[str, str] | None = None
 ) -> list[Account]:
-    if provider_id == "openrouter":
-        return openrouter_accounts(config, overrides, env)
-    raise CodexbarError(f"provider {provider_id} has no fetcher")  # registry and here disagree
+    return load(provider_id).accounts(config, overrides, dict(os.environ) if env is None else env)
 
 
-class Result:
-    """A snapshot and, when the fetch failed, the error behind it (even if stale data shows)."""
-
-    __slots__ = ("error", "history", "snapshot")
-
-    def __init__(
-        self,
-        snapshot: Snapshot,
-        error: CodexbarError | None = None,
-        history: tuple[SpendHistory, Forecast] | None = None,
-    ) -> None:
-        self.snapshot = snapshot
-        self.error = error
-        self.history = history  # loaded once after a fresh fetch; None = not loaded
-
-    def exit_code(self, *, strict: bool) -> int:
-        if self.error is None:
-            return EXIT_OK
-        if self.snapshot.stale and not strict:
-            return EXIT_OK
-        return self.error.exit_code
+# --- one account: cache or fetch ----------------------------------------------------------
 
 
 def serves_stale(error: CodexbarError) -> bool:
@@ -95,18 +119,18 @@ def fetch_one(
     account: Account,
     client: HttpClient,
     *,
+    clock: Clock = SYSTEM,
     max_age: float | None = None,
     refresh: bool = False,
     persist: bool = True,
     history_path: Path | None = None,
-) -> Result:
+    with_history: bool = True,
+) -> AccountResult:
     """One account: the cache when fresh enough, else a fetch. `persist` writes the cache
     and the user's history; `history_path` records into (and reads from) that file instead
-    of the user's, which is how the demos get a chart without touching anything of yours."""
-    from datetime import UTC, datetime
-
+    of the user's, which is how the demos get a chart without touching anything of yours.
+    `with_history` loads the series and forecast (a guard does not need them)."""
     from codexbar import cache
-    from codexbar.providers.openrouter import fetch
     from codexbar.snapshot import FetchFailure, Snapshot
 
     identity = account.cache_identity
@@ -114,47 +138,59 @@ def fetch_one(
     if persist and max_age is not None and not refresh:
         cached = cache.load(account.provider, identity)
         if cached is not None:
-            if 0 <= cached.age_seconds(datetime.now(UTC)) <= max_age:
-                return Result(cached)
+            if 0 <= cached.age_seconds(clock.now()) <= max_age:
+                return _with_history(
+                    AccountResult(account, cached), with_history, history_path, clock
+                )
             # A fetch failed within max_age: a status bar polling every few seconds must not
             # hit a failing API (and wait out its timeout) on every poll.
             recent = cache.recent_failure(account.provider, identity, max_age)
             if recent is not None:
-                return Result(_stale(cached, recent), recent)
+                stale = AccountResult(account, _stale(cached, recent, clock), recent)
+                return _with_history(stale, with_history, history_path, clock)
     try:
-        snapshot = fetch(account, client)
+        snapshot = load(account.provider).fetch(account, client, clock)
     except CodexbarError as exc:
         if persist and serves_stale(exc):
             cached = cached or cache.load(account.provider, identity)
             if cached is not None:
                 cache.save_failure(account.provider, identity, exc)
-                return Result(_stale(cached, exc), exc)
+                stale = AccountResult(account, _stale(cached, exc, clock), exc)
+                return _with_history(stale, with_history, history_path, clock)
         failure = FetchFailure(code=exc.exit_code, message=exc.one_line(), kind=exc.kind)
-        return Result(
-            Snapshot(
-                provider=account.provider,
-                fetched_at=datetime.now(UTC),
-                account=account.label,
-                account_id=account.history_id,
-                failure=failure,
-            ),
-            exc,
+        failed = Snapshot(
+            provider=account.provider,
+            fetched_at=clock.now(),
+            account=account.label,
+            account_id=account.history_id,
+            failure=failure,
         )
+        return AccountResult(account, failed, exc)
     if not persist and history_path is None:
-        return Result(snapshot)
+        return AccountResult(account, snapshot)
     record_history(snapshot, history_path)
-    series = load_history(snapshot, history_path)
+    series = load_history(snapshot, history_path, clock) if with_history or persist else None
     if persist:
         cache.save(snapshot, identity, series)
-    return Result(snapshot, history=series)
+    if not with_history:
+        return AccountResult(account, snapshot)
+    return AccountResult(account, snapshot, None, *(series or (None, None)))
 
 
-def _stale(cached: Snapshot, error: CodexbarError) -> Snapshot:
-    from datetime import UTC, datetime
+def _with_history(
+    result: AccountResult, wanted: bool, path: Path | None, clock: Clock
+) -> AccountResult:
+    if wanted and result.ok:
+        series = load_history(result.snapshot, path, clock)
+        if series is not None:
+            result.history, result.forecast = series
+    return result
 
+
+def _stale(cached: Snapshot, error: CodexbarError, clock: Clock) -> Snapshot:
     from codexbar.windows import age
 
-    seconds = cached.age_seconds(datetime.now(UTC))
+    seconds = cached.age_seconds(clock.now())
     return cached.marked_stale(f"Showing data from {age(seconds)} ago: {error.message}")
 
 
@@ -170,27 +206,32 @@ def record_history(snapshot: Snapshot, path: Path | None = None) -> None:
 
 
 def load_history(
-    snapshot: Snapshot, path: Path | None = None
+    snapshot: Snapshot, path: Path | None = None, clock: Clock = SYSTEM
 ) -> tuple[SpendHistory, Forecast] | None:
     """The account's series and forecast, or None when there is none or it cannot be read."""
     try:
         from codexbar import history
 
-        return history.load_for(snapshot, path=path)
+        return history.load_for(snapshot, path=path, now=clock.now())
     except Exception:
         return None
+
+
+# --- every account --------------------------------------------------------------------------
 
 
 def collect(
     accounts: list[Account],
     *,
     timeout: float,
+    clock: Clock = SYSTEM,
     max_age: float | None = None,
     refresh: bool = False,
     persist: bool = True,
     history_path: Path | None = None,
     client: HttpClient | None = None,
-) -> list[Result]:
+    with_history: bool = True,
+) -> list[AccountResult]:
     """Every account fetched independently and concurrently, results in input order."""
     from codexbar.http.client import HttpClient
     from codexbar.parallel import run_all
@@ -200,21 +241,23 @@ def collect(
     try:
         shared = client
 
-        def task(account: Account) -> Callable[[], Result]:
+        def task(account: Account) -> Callable[[], AccountResult]:
             return lambda: fetch_one(
                 account,
                 shared,
+                clock=clock,
                 max_age=max_age,
                 refresh=refresh,
                 persist=persist,
                 history_path=history_path,
+                with_history=with_history,
             )
 
         outcomes = run_all([task(a) for a in accounts])
     finally:
         if own_client:
             client.close()
-    results: list[Result] = []
+    results: list[AccountResult] = []
     for outcome in outcomes:
         if outcome.error is not None:
             raise outcome.error

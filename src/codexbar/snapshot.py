@@ -6,6 +6,7 @@ cache a lossless, cheap round trip (money as decimal strings).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -256,3 +257,9 @@ def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
         stale=bool(d.get("stale")),
         failure=None if failure is None else FetchFailure(**failure),
     )
+
+
+def impossible_text(provider_name: str, items: Sequence[str]) -> str:
+    """The one wording for a value dropped as impossible (a negative spend, a limit <= 0),
+    on the card, in JSON notes and in errors."""
+    return f"{provider_name} reported an impossible value ({', '.join(items)})"

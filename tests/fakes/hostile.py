@@ -1,6 +1,6 @@
 """A hostile HTTP server on 127.0.0.1: transport-level faults the polite fake cannot produce.
 
-`codexbar.testing.fake_openrouter.FakeOpenRouter` speaks correct HTTP and plays OpenRouter's
+`tests.fakes.openrouter_server.FakeOpenRouter` speaks correct HTTP and plays OpenRouter's
 figures; bad *strings* are best put there (`key_overrides`). This server writes exactly the
 bytes it is told to, over a raw socket, so it can break HTTP itself:
 

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
     from _typeshed import SupportsWrite
 
+    from codexbar.accounts import Account
     from codexbar.config import ConfigFile
-    from codexbar.credentials import Account
-    from codexbar.pipeline import Result
+    from codexbar.pipeline import AccountResult
 
 
 class Parser(argparse.ArgumentParser):
@@ -104,7 +104,7 @@ def write(text: str) -> None:
     """Standard output, with any key scrubbed on the way out. Characters the output cannot
     encode are written as JSON escapes (`textsafe.escape`), which keeps JSON exact; text
     meant for people was already `fit` by its renderer, so none are left there."""
-    from codexbar.credentials import redact
+    from codexbar.secrets import redact
     from codexbar.textsafe import escape
 
     sys.stdout.write(escape(redact(text)))
@@ -115,7 +115,7 @@ def error(message: str) -> None:
     """One `Error:` line on stderr. The message may quote a server or the config: it is
     cleaned of escapes and line breaks before the key is scrubbed (so an escape cannot split
     a key past the scrubber), then fit to what stderr can encode."""
-    from codexbar.credentials import redact
+    from codexbar.secrets import redact
     from codexbar.textsafe import clean, fit
 
     sys.stderr.write(fit(redact(f"Error: {clean(message)}"), sys.stderr) + "\n")
@@ -129,8 +129,8 @@ def use_color(no_color_flag: bool) -> bool:
 
 def selection(opts: argparse.Namespace) -> tuple[list[Account], ConfigFile]:
     """The accounts chosen by the selection flags, and the loaded config."""
+    from codexbar.accounts import Overrides
     from codexbar.config import ConfigFile
-    from codexbar.credentials import Overrides
     from codexbar.pipeline import accounts_for, select_providers
 
     config = ConfigFile.load()
@@ -148,7 +148,7 @@ def selection(opts: argparse.Namespace) -> tuple[list[Account], ConfigFile]:
     return accounts, config
 
 
-def report_failures(results: Sequence[Result], *, strict: bool) -> int:
+def report_failures(results: Sequence[AccountResult], *, strict: bool) -> int:
     """One `Error:` line per failed account; the exit code of the first failure."""
     from codexbar.providers import display_name
 

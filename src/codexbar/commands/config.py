@@ -9,12 +9,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from codexbar.accounts import check_config_url
 from codexbar.commands._common import Parser, write
-from codexbar.config import MANAGEMENT_SECRET, ConfigFile
-from codexbar.credentials import check_config_url, mask, remember_secret
+from codexbar.config import ConfigFile
 from codexbar.errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageError
 from codexbar.paths import config_path
 from codexbar.providers import PROVIDERS, display_name, resolve
+from codexbar.secrets import mask, remember_secret
 
 Writer = Callable[[str], None]
 SECRET_WORDS = ("key", "token", "secret", "password", "cookie")
@@ -80,6 +81,16 @@ def _provider_id(name: str) -> str:
     return info.id
 
 
+def _admin_secret(provider_id: str) -> str:
+    """The `pluginSecrets` name of the provider's second key (OpenRouter's management key)."""
+    from codexbar.providers import load
+
+    name: str | None = getattr(load(provider_id), "admin_secret", None)
+    if name is None:
+        raise UsageError(f"{display_name(provider_id)} has no management key")
+    return name
+
+
 def read_key(opts: argparse.Namespace) -> str:
     if opts.stdin and opts.api_key is not None:
         raise UsageError("give the key with --stdin or --api-key, not both")
@@ -117,7 +128,7 @@ def set_api_key(opts: argparse.Namespace, write: Writer) -> int:
     key = read_key(opts)  # before the lock: never hold it while waiting on stdin
     with ConfigFile.edit() as config:
         if opts.management:
-            config.set_management_key(provider, key)
+            config.set_plugin_secret(provider, _admin_secret(provider), key)
             what = "management key"
         elif opts.account is not None:
             config.set_account(provider, opts.account.strip(), key)
@@ -135,7 +146,11 @@ def set_api_key(opts: argparse.Namespace, write: Writer) -> int:
 def remove_api_key(opts: argparse.Namespace, write: Writer) -> int:
     provider = _provider_id(opts.provider)
     with ConfigFile.edit() as config:
-        removed = config.remove_api_key(provider, account=opts.account, management=opts.management)
+        removed = config.remove_api_key(
+            provider,
+            account=opts.account,
+            secret=_admin_secret(provider) if opts.management else None,
+        )
     if not removed:
         write("Nothing to remove.\n")
         return EXIT_OK
@@ -251,21 +266,21 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
         elif isinstance(secrets, dict):
             _check_key(
                 add,
-                f"{where}.pluginSecrets.{MANAGEMENT_SECRET}",
-                secrets.get(MANAGEMENT_SECRET),
+                f"{where}.pluginSecrets.{_admin_secret(pid)}",
+                secrets.get(_admin_secret(pid)),
                 "invalid_management_key",
             )
         _check_accounts(add, where, entry.get("tokenAccounts"))
         if (
             entry.get("enabled") is True
             and not _has_any_key(entry)
-            and not os.environ.get(PROVIDERS[pid].env_key)
+            and not any(os.environ.get(name) for name in PROVIDERS[pid].key_env)
         ):
             add(
                 "warning",
                 "missing_api_key",
                 where,
-                f"{pid} is enabled but has no key (set {PROVIDERS[pid].env_key})",
+                f"{pid} is enabled but has no key (set {PROVIDERS[pid].key_env[0]})",
             )
     # Our own sections (tray, alerts): the same parsers the tray and `alerts check` use.
     from codexbar.alerts import AlertSettings

@@ -8,13 +8,14 @@ import sys
 from importlib import metadata
 
 from codexbar import __version__
+from codexbar.accounts import Overrides
 from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, write
 from codexbar.config import ConfigFile
-from codexbar.credentials import Overrides, mask
 from codexbar.errors import EXIT_OK, CodexbarError
 from codexbar.paths import cache_dir, config_path, data_dir
 from codexbar.pipeline import accounts_for, select_providers
 from codexbar.providers import display_name
+from codexbar.secrets import mask
 from codexbar.textsafe import display
 
 
@@ -65,20 +66,18 @@ def run(opts: argparse.Namespace) -> int:
             write(f"\n[{display(name)}]\n")
             write(f"key           {mask(account.api_key)} from {display(account.key_source)}\n")
             write(f"base URL      {account.base_url}\n")
-            if account.management_key:
-                source = account.management_source
-                write(f"management    {mask(account.management_key)} from {source}\n")
-                write(f"mgmt URL      {account.management_url}\n")
-            token = account.api_key or account.management_key
-            url = account.base_url if account.api_key else account.management_url
+            if account.admin_key:
+                source = account.admin_source
+                write(f"management    {mask(account.admin_key)} from {source}\n")
+                write(f"mgmt URL      {account.admin_url}\n")
+            token = account.api_key or account.admin_key
+            url = account.base_url if account.api_key else account.admin_url
             if not token:
                 write("reachability  skipped: no key\n")
                 code = code or 1
                 continue
             try:
-                response = client.get_json(
-                    f"{url}/key", token=token, headers=account.attribution_headers()
-                )
+                response = client.get_json(f"{url}/key", token=token, headers=account.headers)
             except CodexbarError as exc:
                 write(f"reachability  FAILED: {display(exc.one_line())}\n")
                 code = code or exc.exit_code

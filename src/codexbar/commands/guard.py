@@ -23,7 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from codexbar.pipeline import Result
+    from codexbar.pipeline import AccountResult
     from codexbar.snapshot import Snapshot
 
 EXIT_CROSSED = 1
@@ -122,7 +122,8 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
     it, so a message never reads "spent $5.00, above $5.00"."""
     from codexbar.apart import percent_apart, usd_apart
     from codexbar.money import plain
-    from codexbar.providers.openrouter import impossible_text
+    from codexbar.providers import display_name
+    from codexbar.snapshot import impossible_text
 
     meter = snapshot.primary
     checks: list[Check] = []
@@ -133,7 +134,8 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 dropped = [f for f in snapshot.impossible if f in ("limit", "limit_remaining")]
                 if dropped:
                     # Not "no limit": the server sent one we cannot believe.
-                    why = f"key limit unknown: {impossible_text(dropped)}"
+                    what = impossible_text(display_name(snapshot.provider), dropped)
+                    why = f"key limit unknown: {what}"
                     checks.append(Check(flag, threshold, None, "unknown", why))
                 elif snapshot.key_limit is None and snapshot.key_label is not None:
                     checks.append(Check(flag, threshold, None, "n/a", "the key has no limit"))
@@ -206,7 +208,9 @@ def run(opts: argparse.Namespace) -> int:
     return report(results, limits, opts)
 
 
-def report(results: list[Result], limits: dict[str, Decimal], opts: argparse.Namespace) -> int:
+def report(
+    results: list[AccountResult], limits: dict[str, Decimal], opts: argparse.Namespace
+) -> int:
     fmt = "json" if opts.json else opts.format
     crossed = unavailable = False
     entries: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from codexbar.credentials import Account
+    from codexbar.accounts import Account
     from codexbar.history.model import ModelTotal, SeriesPoint
 
 DEFAULT_DAYS = 30
@@ -146,10 +146,10 @@ class Report:
 
 def report(account: Account, since: date, until: date, by: str) -> Report | None:
     from codexbar import history
-    from codexbar.credentials import missing_key_error
+    from codexbar.providers import load
 
-    if not account.api_key and not account.management_key:
-        raise missing_key_error()
+    if not account.has_key:
+        raise load(account.provider).missing_key_error()
     ident = (account.provider, account.history_id, since, until)
     days: list[SeriesPoint] = []
     models: list[ModelTotal] = []

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
     from rich.table import Table
 
-    from codexbar.credentials import Account
-    from codexbar.providers.openrouter_keys import KeyRow
+    from codexbar.accounts import Account
+    from codexbar.providers.openrouter.keys import KeyRow
 
 SCHEMA_VERSION = 1
 CSV_COLUMNS = (
@@ -92,7 +92,7 @@ def _account(opts: argparse.Namespace) -> Account:
 
 def run(opts: argparse.Namespace) -> int:
     from codexbar.http.client import HttpClient
-    from codexbar.providers.openrouter_keys import fetch_keys
+    from codexbar.providers.openrouter.keys import fetch_keys
 
     fmt = "json" if opts.json else opts.format
     if opts.top is not None and opts.top < 1:

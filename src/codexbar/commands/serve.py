@@ -12,7 +12,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from codexbar.credentials import Account
+    from codexbar.accounts import Account
+    from codexbar.http.transport import Transport
     from codexbar.serve.app import Exporter
     from codexbar.serve.server import Limits
 
@@ -109,7 +110,7 @@ def log_line(message: str) -> None:
     what stderr can encode."""
     from datetime import UTC, datetime
 
-    from codexbar.credentials import redact
+    from codexbar.secrets import redact
     from codexbar.textsafe import clean, fit
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -123,6 +124,7 @@ def build(
     accounts: list[Account],
     *,
     demo_history: Path | None = None,
+    transport: Transport | None = None,
     limits: Limits | None = None,
 ) -> Exporter:
     """The exporter for these accounts, bound but not yet serving. `demo_history`: the
@@ -142,6 +144,7 @@ def build(
         include_expired=opts.include_expired,
         log=log_line,
         verbose=opts.verbose,
+        transport=transport,
     )
     return Exporter(
         refresher,
@@ -157,13 +160,14 @@ def build(
 def configured_accounts(opts: argparse.Namespace) -> list[Account]:
     """Every enabled provider's accounts, unless --account or --account-index narrows it."""
     from codexbar.commands._common import selection
-    from codexbar.credentials import missing_key_error
+    from codexbar.providers import DEFAULT_PROVIDER, load
 
     if opts.account is None and opts.account_index is None:
         opts.all_accounts = True
     accounts, _config = selection(opts)
-    if not accounts or any(not a.api_key and not a.management_key for a in accounts):
-        raise missing_key_error()
+    missing = next((a for a in accounts if not a.has_key), None)
+    if not accounts or missing is not None:
+        raise load(missing.provider if missing else DEFAULT_PROVIDER).missing_key_error()
     return accounts
 
 
@@ -180,11 +184,12 @@ def run(opts: argparse.Namespace) -> int:
         import tempfile
         from pathlib import Path
 
-        from codexbar.demo import demo_account
-        from codexbar.testing.fake_openrouter import FakeOpenRouter
+        from codexbar.demo import demo_setup
 
-        with FakeOpenRouter(dataset="full") as fake, tempfile.TemporaryDirectory() as tmp:
-            exporter = build(opts, [demo_account(fake)], demo_history=Path(tmp) / "history.sqlite3")
+        accounts, transport = demo_setup()
+        with tempfile.TemporaryDirectory() as tmp:
+            history = Path(tmp) / "history.sqlite3"
+            exporter = build(opts, accounts, demo_history=history, transport=transport)
             return serve(exporter, opts)
     return serve(build(opts, configured_accounts(opts)), opts)
 

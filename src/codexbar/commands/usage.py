@@ -19,9 +19,9 @@ from codexbar.errors import EXIT_OK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from codexbar.credentials import Account
+    from codexbar.accounts import Account
     from codexbar.history.model import Forecast, SpendHistory
-    from codexbar.pipeline import Result
+    from codexbar.pipeline import AccountResult
 
     History = tuple[SpendHistory, Forecast]
 
@@ -120,7 +120,7 @@ def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[str] | 
 
     payloads: list[str] = []
     for account in accounts:
-        if not account.api_key and not account.management_key:
+        if not account.api_key and not account.admin_key:
             return None
         payload = cache.load_payload_text(account.provider, account.cache_identity, max_age)
         if payload is None:
@@ -129,7 +129,7 @@ def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[str] | 
     return payloads
 
 
-def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
+def emit(results: list[AccountResult], fmt: str, opts: argparse.Namespace) -> int:
     """Print the results in the chosen format; the exit code of the first failure."""
     from datetime import UTC, datetime
 
@@ -137,7 +137,7 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
     if fmt == "json":
         from codexbar.render.json_payload import render
 
-        histories = load_histories(results)
+        histories = [r.series for r in results]
         write(render(snapshots, pretty=opts.pretty, histories=histories) + "\n")
     elif fmt in STATUSBAR_FORMATS:
         from codexbar.render.json_payload import payload
@@ -154,7 +154,7 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
         if all(not s.ok for s in snapshots):
             # Nothing to show: the one-line error on stderr says it all.
             return report_failures(results, strict=opts.strict)
-        histories = load_histories(results)
+        histories = [r.series for r in results]
         write(
             render_text(
                 snapshots,
@@ -165,15 +165,3 @@ def emit(results: list[Result], fmt: str, opts: argparse.Namespace) -> int:
             )
         )
     return report_failures(results, strict=opts.strict)
-
-
-def load_histories(results: list[Result]) -> list[History | None]:
-    """Series and forecast per result. The cached `--format json` path never comes here
-    (its payload already carries them), so it stays free of sqlite3."""
-    from codexbar.pipeline import load_history
-
-    # A fresh fetch already loaded its history; cached or stale results load it here.
-    return [
-        r.history if r.history is not None else load_history(r.snapshot) if r.snapshot.ok else None
-        for r in results
-    ]

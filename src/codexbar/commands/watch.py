@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 
     from rich.console import Console, RenderableType
 
-    from codexbar.credentials import Account
+    from codexbar.accounts import Account
     from codexbar.http.client import HttpClient
-    from codexbar.pipeline import Result
+    from codexbar.pipeline import AccountResult
     from codexbar.snapshot import Snapshot
 
 MIN_INTERVAL = 1.0
@@ -89,7 +89,7 @@ class Watch:
         self.again = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pending: list[Result] | BaseException | None = None
+        self._pending: list[AccountResult] | BaseException | None = None
         self.changed = threading.Event()
 
     def load_cached(self) -> None:
@@ -116,7 +116,7 @@ class Watch:
     def _fetch(self) -> None:
         from codexbar.pipeline import collect
 
-        outcome: list[Result] | BaseException
+        outcome: list[AccountResult] | BaseException
         try:
             outcome = collect(self.accounts, timeout=self.client.timeout, client=self.client)
         except Exception as exc:  # shown on screen; the loop keeps running

@@ -440,7 +440,7 @@ def scrubbed(snapshot: Snapshot) -> Snapshot:
     """The snapshot with every string masked against every known key (and anything shaped
     like one): a server may echo a key back in a label, a budget scope or a model name, and
     the history file keeps what it is given for years."""
-    from codexbar.credentials import redact_all
+    from codexbar.secrets import redact_all
     from codexbar.snapshot import Snapshot
 
     document = snapshot.to_dict()

@@ -1,34 +1,67 @@
-"""The provider registry: ids, display names and aliases. Fetch code is imported lazily."""
+"""The provider registry: one line per provider. Everything else about a provider lives in its
+own package under `providers/`, imported only when that provider is used (`load`).
+
+The registry lines are plain data so the cheap paths (`--help`, cached status-bar answers,
+redaction) can name providers and scrub their keys without importing any provider code.
+"""
 
 from __future__ import annotations
 
 from codexbar.errors import UsageError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from codexbar.providers.base import Provider
+
 
 class ProviderInfo:
-    """A plain class: this registry sits on the cached-answer path, dataclasses would not."""
+    """A registry line. A plain class: this sits on the cached-answer path."""
 
-    __slots__ = ("aliases", "env_key", "id", "module", "name")
+    __slots__ = ("aliases", "id", "key_env", "key_pattern", "name")
 
     def __init__(
-        self, *, id: str, name: str, aliases: tuple[str, ...], module: str, env_key: str
+        self,
+        id: str,
+        name: str,
+        *,
+        aliases: tuple[str, ...] = (),
+        key_env: tuple[str, ...] = (),
+        key_pattern: str,
     ) -> None:
-        self.id = id
+        self.id = id  # CodexBar's provider id, used in the config file and the JSON payload
         self.name = name
         self.aliases = aliases
-        self.module = module  # imported only when this provider is fetched
-        self.env_key = env_key
+        self.key_env = key_env  # environment variables that may hold its keys
+        self.key_pattern = key_pattern  # a regex for the provider's keys, to scrub from text
+
+    @property
+    def module(self) -> str:
+        return f"codexbar.providers.{self.id}"
 
 
+# --- the registry: add a provider here and as a package providers/<id>/ ------------------
 PROVIDERS: dict[str, ProviderInfo] = {
-    "openrouter": ProviderInfo(
-        id="openrouter",
-        name="OpenRouter",
-        aliases=("or",),
-        module="codexbar.providers.openrouter",
-        env_key="OPENROUTER_API_KEY",
-    ),
+    info.id: info
+    for info in (
+        ProviderInfo(
+            "openrouter",
+            "OpenRouter",
+            aliases=("or",),
+            key_env=("OPENROUTER_API_KEY", "OPENROUTER_MANAGEMENT_API_KEY"),
+            key_pattern=r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}",
+        ),
+    )
 }
+DEFAULT_PROVIDER = next(iter(PROVIDERS))  # shown when nothing is configured or enabled
+
+
+def load(provider_id: str) -> Provider:
+    """The provider's implementation (imports its package)."""
+    import importlib
+
+    module = importlib.import_module(PROVIDERS[provider_id].module)
+    provider: Provider = module.PROVIDER
+    return provider
 
 
 def known_names() -> str:
@@ -38,7 +71,7 @@ def known_names() -> str:
 
 
 def resolve(name: str) -> ProviderInfo | None:
-    """`openrouter`, `or`, any case; None for `all`."""
+    """A provider by id or alias, any case; None for `all`."""
     wanted = name.strip().lower()
     if wanted == "all":
         return None

@@ -23,8 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from codexbar import __version__
-from codexbar.credentials import redact
 from codexbar.errors import UsageError
+from codexbar.secrets import redact
 from codexbar.serve.refresher import Log, Refresher
 from codexbar.serve.server import BACKLOG, HttpServer, Limits
 from codexbar.serve.state import View

@@ -28,7 +28,7 @@ from decimal import Decimal
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import CollectorRegistry
 
-from codexbar.credentials import redact
+from codexbar.secrets import redact
 from codexbar.serve.state import AccountState, KeysState, ServeState
 from codexbar.snapshot import Snapshot, SpendWindows
 

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from codexbar.credentials import Account, redact
+from codexbar.accounts import Account
 from codexbar.errors import CodexbarError
-from codexbar.pipeline import load_history
+from codexbar.secrets import redact
 from codexbar.serve.state import (
     AccountOutcome,
-    History,
     KeysOutcome,
     ServeState,
     initial_view,
@@ -29,7 +28,8 @@ from codexbar.serve.state import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.http.client import HttpClient
-    from codexbar.pipeline import Result
+    from codexbar.http.transport import Transport
+    from codexbar.pipeline import AccountResult
 
 Log = Callable[[str], None]
 
@@ -37,9 +37,9 @@ Log = Callable[[str], None]
 def management_identity(account: Account) -> str | None:
     """One id per management key and URL (never the key): accounts that share it list the
     same keys, so the listing is fetched once."""
-    if not account.management_key:
+    if not account.admin_key:
         return None
-    material = f"{account.provider}\0{account.management_url}\0{account.management_key}"
+    material = f"{account.provider}\0{account.admin_url}\0{account.admin_key}"
     return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
@@ -68,8 +68,10 @@ class Refresher:
         include_expired: bool = False,
         log: Log | None = None,
         verbose: bool = False,
+        transport: Transport | None = None,
     ) -> None:
         self.accounts = list(accounts)
+        self.transport = transport  # None: the network; the demo answers in-process
         self.interval = interval
         self.timeout = timeout
         self.persist = persist
@@ -99,7 +101,7 @@ class Refresher:
     def _loop(self) -> None:
         from codexbar.http.client import HttpClient
 
-        client = HttpClient(timeout=self.timeout)
+        client = HttpClient(timeout=self.timeout, transport=self.transport)
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
@@ -121,7 +123,7 @@ class Refresher:
         from codexbar.pipeline import collect
         from codexbar.serve.state import advance
 
-        def accounts_call() -> list[Result]:
+        def accounts_call() -> list[AccountResult]:
             return collect(
                 self.accounts,
                 timeout=self.timeout,
@@ -137,7 +139,7 @@ class Refresher:
         )
         if collected.error is not None:
             raise collected.error
-        results = cast("list[Result]", collected.value)
+        results = cast("list[AccountResult]", collected.value)
         keys = [
             cast("KeysOutcome", outcome.value)
             if outcome.value is not None
@@ -157,27 +159,18 @@ class Refresher:
             ok = sum(1 for r in results if r.error is None)
             self.log(f"refreshed {ok}/{len(results)} accounts")
 
-    def _account_outcome(self, result: Result) -> AccountOutcome:
+    def _account_outcome(self, result: AccountResult) -> AccountOutcome:
         error = result.error
         return AccountOutcome(
             snapshot=result.snapshot,
             error_kind=error.kind if error is not None else None,
             error=redact(error.one_line()) if error is not None else None,
-            history=self._history(result),
+            history=result.series,
         )
-
-    def _history(self, result: Result) -> History | None:
-        if result.snapshot.failure is not None:
-            return None
-        if result.history is not None:
-            return result.history  # loaded right after the fetch (demo file included)
-        if not self.persist and self.history_path is None:
-            return None
-        return load_history(result.snapshot, self.history_path)  # stale figures, cached
 
     def _keys_call(self, owner: Account, client: HttpClient) -> Callable[[], KeysOutcome]:
         def call() -> KeysOutcome:
-            from codexbar.providers.openrouter_keys import fetch_keys
+            from codexbar.providers.openrouter.keys import fetch_keys
 
             try:
                 rows = fetch_keys(

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.history.model import Forecast, SpendHistory
-from codexbar.providers.openrouter_keys import KeyRow
+from codexbar.providers.openrouter.keys import KeyRow
 from codexbar.snapshot import Snapshot
 
 # Error kinds a fetch can end in (codexbar.errors); exported from 0 so rate() works at once.

@@ -18,8 +18,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDesktopServices, QGuiA
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
 
 from codexbar.alerts import Alert
-from codexbar.credentials import redact
 from codexbar.money import usd
+from codexbar.secrets import redact
 from codexbar.textsafe import clean, fit
 from codexbar.tray import autostart
 from codexbar.tray.card import CardPanel

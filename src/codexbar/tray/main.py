@@ -8,7 +8,6 @@ import signal
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -79,28 +78,24 @@ def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
             api_url=opts.api_url,
         )
         return Refresher(source, timeout=opts.timeout)
-    # The demo: the simulated OpenRouter in this process; no cache, history or alert state of
-    # the user's is touched, and the chart shows a sample history.
+    # The demo: every provider's simulated API in this process; no cache, history or alert
+    # state of the user's is touched (history goes to a throwaway file, which still charts
+    # the simulated 30-day activity).
+    import tempfile
+    from pathlib import Path
+
     from codexbar.alerts import MemoryStore
-    from codexbar.demo import demo_account
-    from codexbar.history.model import Forecast, SpendHistory
-    from codexbar.snapshot import Snapshot
-    from codexbar.testing.fake_openrouter import FakeOpenRouter
-    from codexbar.tray.renders import sample_forecast, sample_history
+    from codexbar.demo import demo_setup
 
-    server = stack.enter_context(FakeOpenRouter(dataset="full"))
-    account = demo_account(server)
-
-    def sample(_snapshot: Snapshot) -> tuple[SpendHistory | None, Forecast | None]:
-        today = datetime.now(UTC).date()
-        return sample_history(today), sample_forecast(today)
-
+    accounts, transport = demo_setup()
+    folder = stack.enter_context(tempfile.TemporaryDirectory())
     return Refresher(
-        lambda: Selection([account]),
+        lambda: Selection(accounts),
         timeout=opts.timeout,
         persist=False,
         store=MemoryStore(),
-        history=sample,
+        transport=transport,
+        history_path=Path(folder) / "history.sqlite3",
     )
 
 

@@ -77,7 +77,7 @@ class SettingsChange:
     """What the Settings dialog asks to store. Empty key fields keep the stored key."""
 
     api_key: str = ""
-    management_key: str = ""
+    admin_key: str = ""
     refresh_minutes: int | None = DEFAULT_MINUTES
     alerts_enabled: bool = True
     balance_below: Decimal | None = Decimal(5)
@@ -89,7 +89,7 @@ def check_key(value: str, what: str) -> str:
     if any(ch.isspace() for ch in key) or not key.isprintable():
         raise ConfigError(f"the {what} contains spaces or line breaks; paste the key alone")
     if key and len(key) < 20:
-        raise ConfigError(f"the {what} is too short to be an OpenRouter key")
+        raise ConfigError(f"the {what} is too short to be a key")
     return key
 
 
@@ -97,24 +97,27 @@ def apply_change(change: SettingsChange, path: Path | None = None) -> ConfigFile
     """Re-read the config under its lock (the CLI may be editing it right now), apply, and
     save atomically 0600 before the lock is released."""
     api_key = check_key(change.api_key, "API key")
-    management_key = check_key(change.management_key, "management key")
+    admin_key = check_key(change.admin_key, "management key")
     with ConfigFile.edit(path) as config:
-        _apply(change, config, api_key, management_key)
+        _apply(change, config, api_key, admin_key)
     return config
 
 
-def _apply(change: SettingsChange, config: ConfigFile, api_key: str, management_key: str) -> None:
+def _apply(change: SettingsChange, config: ConfigFile, api_key: str, admin_key: str) -> None:
     from codexbar.alerts import CONFIG_KEY as ALERTS_KEY
     from codexbar.alerts import AlertSettings
-    from codexbar.credentials import remember_secret
+    from codexbar.providers import DEFAULT_PROVIDER, load
+    from codexbar.secrets import remember_secret
 
+    provider = load(DEFAULT_PROVIDER)  # the tray's settings edit the first provider's keys
     if api_key:
         remember_secret(api_key)
-        config.set_api_key("openrouter", api_key)
-        config.set_enabled("openrouter", True)
-    if management_key:
-        remember_secret(management_key)
-        config.set_management_key("openrouter", management_key)
+        config.set_api_key(provider.id, api_key)
+        config.set_enabled(provider.id, True)
+    secret = getattr(provider, "admin_secret", None)
+    if admin_key and secret:
+        remember_secret(admin_key)
+        config.set_plugin_secret(provider.id, secret, admin_key)
     try:
         current = TrayPrefs.from_config(config)
     except ConfigError:

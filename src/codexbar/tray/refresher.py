@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from codexbar.accounts import Account, Overrides
 from codexbar.alerts import Alert, AlertSettings, AlertStore, MemoryStore
+from codexbar.clock import SYSTEM, Clock
 from codexbar.config import ConfigFile
-from codexbar.credentials import Account, Overrides
 from codexbar.errors import CodexbarError, ConfigError
 from codexbar.history.model import Forecast, SpendHistory
 from codexbar.snapshot import Snapshot
@@ -19,7 +20,10 @@ from codexbar.tray.prefs import TrayPrefs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from codexbar.http.client import HttpClient
+    from codexbar.http.transport import Transport
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,6 @@ class Outcome:
 
 
 Source = Callable[[], Selection]
-HistoryLookup = Callable[[Snapshot], tuple[SpendHistory | None, Forecast | None]]
 
 
 def config_source(
@@ -97,25 +100,6 @@ def config_source(
     return load
 
 
-def history_for(snapshot: Snapshot) -> tuple[SpendHistory | None, Forecast | None]:
-    """The chart and forecast from the history store, when it has them."""
-    if not snapshot.ok:
-        return None, None
-    from codexbar import history
-
-    load_for = getattr(history, "load_for", None)  # absent until the history store lands
-    if load_for is None:
-        return None, None
-    try:
-        found = load_for(snapshot)
-    except Exception:  # history is an extra: a broken store must not stop the card
-        return None, None
-    if found is None:
-        return None, None
-    spend, forecast = found
-    return spend, forecast
-
-
 class Refresher:
     """Callable run by the refresh loop's worker thread. One HTTP client (and its connection
     pool) lives across refreshes; runs never overlap (the loop guarantees it)."""
@@ -127,12 +111,16 @@ class Refresher:
         timeout: float = 10.0,
         persist: bool = True,
         store: AlertStore | MemoryStore | None = None,
-        history: HistoryLookup | None = None,
+        transport: Transport | None = None,
+        history_path: Path | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.source = source
-        self.history = history or history_for
         self.timeout = timeout
         self.persist = persist
+        self.transport = transport  # None: the network; the demo answers in-process
+        self.history_path = history_path  # the demo's private history file
+        self.clock = clock
         self.store = store
         self._client: HttpClient | None = None
         self._lock = threading.Lock()
@@ -141,7 +129,7 @@ class Refresher:
         if self._client is None:
             from codexbar.http.client import HttpClient
 
-            self._client = HttpClient(timeout=self.timeout)
+            self._client = HttpClient(timeout=self.timeout, transport=self.transport)
         return self._client
 
     def __call__(self) -> Outcome:
@@ -154,22 +142,23 @@ class Refresher:
                 results = collect(
                     selection.accounts,
                     timeout=self.timeout,
+                    clock=self.clock,
                     refresh=True,
                     persist=self.persist,
+                    history_path=self.history_path,
                     client=self.client(),
                 )
             except CodexbarError as exc:
                 return Outcome(views=(), failed=True, problem=exc.one_line())
             views = []
-            for account, result in zip(selection.accounts, results, strict=True):
-                spend, forecast = self.history(result.snapshot)
+            for result in results:
                 views.append(
                     AccountView(
                         snapshot=result.snapshot,
                         error=result.error.one_line() if result.error is not None else None,
-                        history=spend,
-                        forecast=forecast,
-                        needs_key=not account.api_key and not account.management_key,
+                        history=result.history,
+                        forecast=result.forecast,
+                        needs_key=not result.account.has_key,
                     )
                 )
             problems = list(selection.problems)

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from codexbar.alerts import AlertSettings
-from codexbar.config import MANAGEMENT_SECRET, ConfigFile
-from codexbar.credentials import mask
+from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.providers import DEFAULT_PROVIDER, load
+from codexbar.secrets import mask
 from codexbar.textsafe import clean
 from codexbar.tray.prefs import (
     SettingsChange,
@@ -36,11 +37,11 @@ from codexbar.tray.prefs import (
 
 
 def _stored(config: ConfigFile) -> tuple[str | None, str | None]:
-    entry = config.provider("openrouter") or {}
+    provider = load(DEFAULT_PROVIDER)
+    entry = config.provider(provider.id) or {}
     api_key = entry.get("apiKey") if isinstance(entry.get("apiKey"), str) else None
-    secrets = entry.get("pluginSecrets")
-    management = secrets.get(MANAGEMENT_SECRET) if isinstance(secrets, dict) else None
-    return api_key or None, management if isinstance(management, str) and management else None
+    secret = getattr(provider, "admin_secret", None)
+    return api_key or None, config.plugin_secret(provider.id, secret) if secret else None
 
 
 class SettingsDialog(QDialog):
@@ -80,8 +81,8 @@ class SettingsDialog(QDialog):
         form.addRow("API key", self.api_key)
         if os.environ.get("OPENROUTER_API_KEY", "").strip():
             form.addRow("", self._hint("OPENROUTER_API_KEY is set and wins over this key."))
-        self.management_key = self._secret_field(management, "Optional: paste a management key")
-        form.addRow("Management key", self.management_key)
+        self.admin_key = self._secret_field(management, "Optional: paste a management key")
+        form.addRow("Management key", self.admin_key)
         form.addRow("", self._hint("A management key adds the balance and the 30-day spend."))
         if os.environ.get("OPENROUTER_MANAGEMENT_API_KEY", "").strip():
             form.addRow("", self._hint("OPENROUTER_MANAGEMENT_API_KEY is set and wins."))
@@ -141,7 +142,7 @@ class SettingsDialog(QDialog):
         minutes = self.interval.currentData()
         return SettingsChange(
             api_key=self.api_key.text(),
-            management_key=self.management_key.text(),
+            admin_key=self.admin_key.text(),
             refresh_minutes=minutes if isinstance(minutes, int) else None,
             alerts_enabled=self.alerts.isChecked(),
             balance_below=floor if floor > 0 else None,
@@ -159,6 +160,6 @@ class SettingsDialog(QDialog):
             self.problem.show()
             return
         self.api_key.clear()
-        self.management_key.clear()
+        self.admin_key.clear()
         self.saved.emit()
         super().accept()

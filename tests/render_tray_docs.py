@@ -87,9 +87,9 @@ def sample_forecast(today: date) -> Forecast:
 
 def sample_views(dataset: str, *, labels: tuple[str | None, ...] = (None,)) -> list[AccountView]:
     """Views fetched from the fake OpenRouter for one of its datasets, as of NOW."""
-    from codexbar.credentials import Account
+    from codexbar.accounts import Account
     from codexbar.pipeline import collect
-    from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
+    from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
     keys: dict[str | None, str] = {None: DEMO_KEY}
     with FakeOpenRouter(dataset=dataset, now=NOW) as server:
@@ -104,9 +104,9 @@ def sample_views(dataset: str, *, labels: tuple[str | None, ...] = (None,)) -> l
                 api_key=keys[label],
                 key_source="sample",
                 base_url=server.base_url,
-                management_key=DEMO_MANAGEMENT_KEY,
-                management_source="sample",
-                management_url=server.base_url,
+                admin_key=DEMO_MANAGEMENT_KEY,
+                admin_source="sample",
+                admin_url=server.base_url,
             )
             for label in labels
         ]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from codexbar.credentials import Account
+from codexbar.accounts import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
 from codexbar.http.client import HttpClient, HttpStatusError
 from codexbar.money import ZERO, to_decimal
@@ -63,7 +63,7 @@ def _window(value: object) -> str | None:
 def parse_key_row(item: object, now: datetime) -> KeyRow | None:
     """One `/keys` item, or None when it is not a key at all (no hash). Values outside their
     domain become None, by the same rules as the card's `/key` (providers.openrouter)."""
-    from codexbar.providers.openrouter import OutOfDomain, limit_used, spend_windows
+    from codexbar.providers.openrouter.parse import OutOfDomain, limit_used, spend_windows
 
     if not isinstance(item, dict):
         return None
@@ -135,8 +135,8 @@ def fetch_keys(
 ) -> list[KeyRow]:
     """Every key of the account, all pages, largest monthly spend first.
 
-    The management key is sent only to `account.management_url`."""
-    token = account.management_key
+    The management key is sent only to `account.admin_url`."""
+    token = account.admin_key
     if not token:
         raise no_management_key_error()
     now = now or datetime.now(UTC)
@@ -145,12 +145,12 @@ def fetch_keys(
         flags["include_disabled"] = "true"
     if include_expired:
         flags["include_expired"] = "true"
-    headers = account.attribution_headers()
+    headers = account.headers
     rows: dict[str, KeyRow] = {}
     offset = 0
     page_size = 0
     for _ in range(MAX_PAGES):
-        url = f"{account.management_url}/keys?{urlencode({'offset': offset, **flags})}"
+        url = f"{account.admin_url}/keys?{urlencode({'offset': offset, **flags})}"
         try:
             body = client.get_json(url, token=token, headers=headers).body
         except HttpStatusError as exc:

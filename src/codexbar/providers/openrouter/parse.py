@@ -1,38 +1,26 @@
-"""OpenRouter: fetch /key, /credits (and /activity with a management key) concurrently and
-turn the answers into a Snapshot. Parsing is pure and lenient: every field beyond `usage` is
-optional, and a wrong-typed optional field is dropped rather than trusted."""
+"""OpenRouter's answers parsed: /key, /credits, /activity. Pure and lenient: every field
+beyond `usage` is optional, and a wrong-typed optional field is dropped rather than trusted."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from codexbar.credentials import Account, missing_key_error
 from codexbar.errors import (
-    EXIT_FAILURE,
-    EXIT_NETWORK,
-    EXIT_PARSE,
-    AuthError,
-    CodexbarError,
-    NetworkError,
     ParseError,
-    ProviderError,
 )
-from codexbar.http.client import HttpClient, HttpStatusError
-from codexbar.money import ZERO, plain, to_decimal, usd
-from codexbar.parallel import run_all
+from codexbar.money import ZERO, plain, to_decimal
 from codexbar.snapshot import (
     ActivityRow,
     Budget,
     FreeRequests,
     Meter,
-    Note,
-    Snapshot,
     SpendWindows,
 )
+from codexbar.snapshot import impossible_text as snapshot_impossible_text
 from codexbar.windows import WINDOWS, next_reset, parse_instant
 
 EXPIRY_WARNING = timedelta(days=7)
@@ -288,8 +276,7 @@ def parse_credits(body: Any) -> Credits:
 
 
 def impossible_text(items: Sequence[str]) -> str:
-    """The one wording for a dropped value, on the card, in JSON notes and in errors."""
-    return f"OpenRouter reported an impossible value ({', '.join(items)})"
+    return snapshot_impossible_text("OpenRouter", items)
 
 
 def parse_activity(body: Any) -> tuple[ActivityRow, ...]:
@@ -369,217 +356,3 @@ def free_requests(key: KeyInfo | None, credits: Credits | None) -> FreeRequests 
     else:
         return None
     return FreeRequests(limit=limit, used=None, remaining=None, inferred=True)
-
-
-def build_snapshot(
-    account: Account,
-    now: datetime,
-    key: KeyInfo | None,
-    credits: Credits | None,
-    activity: tuple[ActivityRow, ...] | None,
-    notes: list[Note],
-) -> Snapshot:
-    from codexbar.alerts import expires_in, refused_until
-
-    if key is not None and key.expires_at is not None:
-        left = key.expires_at - now
-        if left <= timedelta(0):
-            notes.append(Note("error", "API key has expired"))
-        elif left < EXPIRY_WARNING:
-            notes.append(
-                Note(
-                    "warning",
-                    f"API key {expires_in(key.expires_at, now)} "
-                    f"({key.expires_at:%Y-%m-%d %H:%M} UTC)",
-                )
-            )
-    if key is not None:
-        if key.impossible:
-            notes.append(Note("warning", f"API key: {impossible_text(key.impossible)}"))
-        for budget in (b for b in key.budgets if b.exhausted):
-            figures = (
-                f" ({usd(budget.spend)} of {usd(budget.limit)})"
-                if budget.spend is not None and budget.limit is not None
-                else ""
-            )
-            notes.append(
-                Note(
-                    "error",
-                    f"Budget {budget.scope} is spent{figures}: requests are refused "
-                    + refused_until(budget, now),
-                )
-            )
-    last30 = sum((row.usage for row in activity), ZERO) if activity is not None else None
-    return Snapshot(
-        provider="openrouter",
-        fetched_at=now,
-        account=account.label,
-        account_id=account.history_id,
-        key_label=key.label if key else None,
-        is_free_tier=key.is_free_tier if key else None,
-        is_management_key=key.is_management_key if key else None,
-        has_management_key=account.management_key is not None,
-        total_credits=credits.total_credits if credits else None,
-        total_usage=credits.total_usage if credits else None,
-        balance=credits.balance if credits else None,
-        key_limit=key.limit if key else None,
-        key_limit_remaining=key.limit_remaining if key else None,
-        limit_reset=key.limit_reset if key else None,
-        primary=key_meter(key, now) if key else None,
-        usage=key.usage if key else SpendWindows(),
-        byok_usage=key.byok if key else SpendWindows(),
-        free_requests=free_requests(key, credits),
-        budgets=key.budgets if key else (),
-        expires_at=key.expires_at if key else None,
-        last30_spend=last30,
-        activity=activity or (),
-        notes=tuple(notes),
-        impossible=key.impossible_fields if key else (),
-    )
-
-
-# --- fetching ------------------------------------------------------------------------------
-
-
-def describe(exc: BaseException) -> str:
-    """`HTTP 503`, `timed out`, `invalid response`: the short reason shown on the card."""
-    if isinstance(exc, HttpStatusError):
-        return f"HTTP {exc.status}"
-    if isinstance(exc, NetworkError):
-        return exc.message
-    if isinstance(exc, ImpossibleValue):
-        return exc.message
-    if isinstance(exc, ParseError):
-        return "invalid response"
-    if isinstance(exc, CodexbarError):
-        return exc.message
-    return "unexpected error"
-
-
-def fetch(account: Account, client: HttpClient, now: datetime | None = None) -> Snapshot:
-    """One account's snapshot. Raises only when no figure at all could be obtained or the
-    key was rejected; every other failure becomes a note on the card."""
-    if not account.api_key and not account.management_key:
-        raise missing_key_error()
-    headers = account.attribution_headers()
-    management = account.management_key
-    # The key for /key: the ordinary key, or the management key (sent only to its own host).
-    if account.api_key:
-        key_url, key_token = account.base_url, account.api_key
-    else:
-        key_url, key_token = account.management_url, management or ""
-    credits_url, credits_token = (
-        (account.management_url, management)
-        if management
-        else (account.base_url, account.api_key or "")
-    )
-
-    def get(url: str, token: str, path: str) -> Any:
-        return client.get_json(f"{url}{path}", token=token, headers=headers).body
-
-    calls = [
-        lambda: get(key_url, key_token, "/key"),
-        lambda: get(credits_url, credits_token, "/credits"),
-    ]
-    if management:
-        calls.append(lambda: get(account.management_url, management, "/activity"))
-    outcomes = run_all(calls)
-    now = now or datetime.now(UTC)
-
-    notes: list[Note] = []
-    errors: list[BaseException] = []
-    key: KeyInfo | None = None
-    credits: Credits | None = None
-    activity: tuple[ActivityRow, ...] | None = None
-
-    key_outcome, credits_outcome = outcomes[0], outcomes[1]
-    if key_outcome.error is None:
-        try:
-            key = parse_key(key_outcome.value)
-        except ParseError as exc:
-            key_outcome.error = exc
-    if key_outcome.error is not None:
-        err = key_outcome.error
-        if isinstance(err, HttpStatusError) and err.status == 401:
-            raise AuthError(
-                "OpenRouter rejected the API key (HTTP 401)",
-                status=401,
-                hint="Set a valid key: export OPENROUTER_API_KEY=… or printf '%s' \"$KEY\" | "
-                "codexbar config set-api-key --provider openrouter --stdin",
-            )
-        errors.append(err)
-        notes.append(Note("error", f"API key: unavailable right now · {describe(err)}"))
-
-    if credits_outcome.error is None:
-        try:
-            credits = parse_credits(credits_outcome.value)
-        except ParseError as exc:
-            credits_outcome.error = exc
-    if credits_outcome.error is not None:
-        err = credits_outcome.error
-        status = err.status if isinstance(err, HttpStatusError) else None
-        if status == 403 and not management:
-            notes.append(Note("info", "Balance needs a management key"))
-        elif status == 401 and management:
-            notes.append(Note("error", "Management key rejected (HTTP 401): balance unavailable"))
-        else:
-            errors.append(err)
-            notes.append(Note("warning", f"Balance: unavailable right now · {describe(err)}"))
-
-    if management:
-        activity_outcome = outcomes[2]
-        if activity_outcome.error is None:
-            try:
-                activity = parse_activity(activity_outcome.value)
-            except ParseError as exc:
-                activity_outcome.error = exc
-        if activity_outcome.error is not None:
-            notes.append(
-                Note(
-                    "warning",
-                    f"Activity: unavailable right now · {describe(activity_outcome.error)}",
-                )
-            )
-
-    if key is None and credits is None and activity is None:
-        raise _with_hint(_most_telling(errors), account)
-    return build_snapshot(account, now, key, credits, activity, notes)
-
-
-def _most_telling(errors: list[BaseException]) -> CodexbarError:
-    """When nothing could be fetched: the error whose exit code best explains why."""
-    for wanted in (EXIT_NETWORK, EXIT_PARSE, EXIT_FAILURE):
-        for err in errors:
-            if isinstance(err, CodexbarError) and err.exit_code == wanted:
-                return err
-    return CodexbarError("OpenRouter gave no usable figures")
-
-
-def _with_hint(error: CodexbarError, account: Account) -> CodexbarError:
-    """Say where we tried and what to do next, when the error does not already."""
-    if error.hint:
-        return error
-    from urllib.parse import urlsplit
-
-    host = urlsplit(account.base_url).netloc or account.base_url
-    if isinstance(error, NetworkError) and error.timed_out:
-        error.hint = (
-            f"{host} did not answer in time: check the network or OPENROUTER_API_URL, "
-            "or allow longer with --timeout."
-        )
-    elif isinstance(error, NetworkError):
-        # The message already names the host and what happened (refused, unresolvable...).
-        error.hint = "Check the network or OPENROUTER_API_URL."
-    elif isinstance(error, ParseError):
-        error.hint = f"{host} did not answer like the OpenRouter API; codexbar diagnose shows more."
-    elif isinstance(error, HttpStatusError) and error.status is not None and error.status >= 500:
-        error.hint = f"{host} is having trouble; try again shortly."
-    elif isinstance(error, HttpStatusError) and error.status == 402:
-        error.hint = (
-            "The account is out of credits: add credits at https://openrouter.ai/settings/credits."
-        )
-    elif isinstance(error, HttpStatusError) and error.status == 403:
-        error.hint = "The key may not be allowed to read this, or a budget is spent."
-    elif isinstance(error, ProviderError) and error.status and 300 <= error.status < 400:
-        error.hint = "Check OPENROUTER_API_URL."
-    return error

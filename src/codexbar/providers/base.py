@@ -1,0 +1,60 @@
+"""What a provider is. Every provider package under `providers/` exposes one object, `PROVIDER`,
+that satisfies this protocol; the rest of the program talks to providers only through it (and
+through the registry line in `providers/__init__.py`).
+
+A provider knows its accounts (variables, config keys, precedence), how to fetch and parse its
+API into a `Snapshot` (neutral figures, plus its own part in `snapshot.extra`), its links, the
+demo data its in-process transport answers from, and how its figures read in CodexBar's JSON
+and on the card. It never formats a whole card, never decides a level or an alert: those are
+render's and the rule book's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from codexbar.accounts import Account, Overrides
+from codexbar.clock import Clock
+from codexbar.config import ConfigFile
+from codexbar.errors import CodexbarError
+from codexbar.http.client import HttpClient
+from codexbar.http.memory import Handler
+from codexbar.snapshot import Snapshot
+
+
+class Provider(Protocol):
+    id: str
+    name: str
+    # (variable, meaning) for --help, `diagnose` and the docs.
+    environment: tuple[tuple[str, str], ...]
+    # Where a person goes next: "keys" (create a key), "credits", "activity"... (https URLs).
+    links: Mapping[str, str]
+
+    def accounts(
+        self, config: ConfigFile, overrides: Overrides, env: dict[str, str] | None = None
+    ) -> list[Account]:
+        """The accounts to fetch, in display order (flag > env > config > default)."""
+        ...
+
+    def missing_key_error(self) -> CodexbarError:
+        """What to say when no key is set anywhere: where to get one, how to store it."""
+        ...
+
+    def looks_like_key(self, value: str) -> bool:
+        """Whether a pasted value has the shape of this provider's keys (for a warning)."""
+        ...
+
+    def fetch(self, account: Account, client: HttpClient, clock: Clock) -> Snapshot:
+        """One account's snapshot. Raises a CodexbarError only when no figure at all could be
+        had (or the key was rejected); any other trouble is a note on the snapshot."""
+        ...
+
+    def demo_accounts(self) -> list[Account]:
+        """The accounts `--demo` shows, with keys only the demo handler knows."""
+        ...
+
+    def demo_handler(self, clock: Clock) -> Handler:
+        """An in-process API answering like the real one from the sample data, dated by
+        `clock` (one clock for the data and for whoever renders it)."""
+        ...

@@ -1,0 +1,93 @@
+"""OpenRouter: credit balance, the key's spending limit, spend per window, budgets, free-model
+requests, and with a management key the 30-day activity and every key of the account.
+
+`PROVIDER` is what the rest of the program sees (providers/base.py); the modules beside it
+hold the parts: accounts (variables and precedence), fetch and parse (the API), keys (GET
+/keys), sample_data (the simulated API of `--demo`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from codexbar.accounts import Account
+from codexbar.providers.openrouter import accounts as _accounts
+
+# This module is imported to pick accounts, also on the cached-answer path: everything heavy
+# (dataclasses, the HTTP client, the snapshot) is imported only where it is used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from codexbar.accounts import Overrides
+    from codexbar.clock import Clock
+    from codexbar.config import ConfigFile
+    from codexbar.errors import CodexbarError
+    from codexbar.http.client import HttpClient
+    from codexbar.http.memory import Handler
+    from codexbar.snapshot import Snapshot
+
+LINKS: Mapping[str, str] = {
+    "keys": "https://openrouter.ai/settings/keys",
+    "credits": "https://openrouter.ai/settings/credits",
+    "activity": "https://openrouter.ai/activity",
+    "management_keys": "https://openrouter.ai/settings/management-keys",
+}
+_KEY_SHAPE = re.compile(r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}")
+
+
+class OpenRouter:
+    id = _accounts.ID
+    name = _accounts.NAME
+    environment = _accounts.ENVIRONMENT
+    links = LINKS
+    admin_secret = _accounts.MANAGEMENT_SECRET  # the management key's name in pluginSecrets
+    admin_key_name = "management key"
+
+    def accounts(
+        self, config: ConfigFile, overrides: Overrides, env: dict[str, str] | None = None
+    ) -> list[Account]:
+        return _accounts.accounts(config, overrides, env)
+
+    def missing_key_error(self) -> CodexbarError:
+        return _accounts.missing_key_error()
+
+    def looks_like_key(self, value: str) -> bool:
+        return _KEY_SHAPE.fullmatch(value) is not None
+
+    def fetch(self, account: Account, client: HttpClient, clock: Clock) -> Snapshot:
+        from codexbar.providers.openrouter.fetch import fetch
+
+        return fetch(account, client, clock)
+
+    def demo_accounts(self) -> list[Account]:
+        from codexbar.providers.openrouter.sample_data import (
+            DEMO_BASE_URL,
+            DEMO_KEY,
+            DEMO_MANAGEMENT_KEY,
+        )
+        from codexbar.secrets import remember_secret
+
+        remember_secret(DEMO_KEY)
+        remember_secret(DEMO_MANAGEMENT_KEY)
+        return [
+            Account(
+                provider=self.id,
+                label="Demo",
+                api_key=DEMO_KEY,
+                key_source="demo",
+                base_url=DEMO_BASE_URL,
+                admin_key=DEMO_MANAGEMENT_KEY,
+                admin_source="demo",
+                admin_url=DEMO_BASE_URL,
+                headers={"X-Title": _accounts.DEFAULT_TITLE},
+            )
+        ]
+
+    def demo_handler(self, clock: Clock) -> Handler:
+        from codexbar.providers.openrouter.sample_data import SampleApi
+
+        return SampleApi(source=clock).handler()
+
+
+PROVIDER = OpenRouter()
