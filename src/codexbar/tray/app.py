@@ -1,7 +1,9 @@
 """The tray application: icon, menu, the card popup, settings, alerts, and the refresh loop.
 
 Where the desktop has no tray (GNOME without an AppIndicator extension, a bare compositor),
-the card opens as an ordinary window instead and closing it quits.
+the card opens as an ordinary window instead and closing it quits. A tray can also come
+later (autostart often runs before the panel) or go and come back (a panel restart): the app
+follows it, see `TrayApp.check_tray`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -36,6 +38,19 @@ LINKS = (
 )
 MAX_SEPARATE_NOTIFICATIONS = 3
 REOPEN_GUARD = 0.3  # s: the click that closed the popup must not reopen it
+# s: how long a tray must stay gone before the card comes back as a window. A panel restart
+# (or a session ending, the panel first) leaves no tray for a second or two; a window that
+# flashes up and away then would only steal the focus.
+TRAY_GONE_GRACE = 3.0
+# s: how often a tray that is there is asked whether it still is (a missing one: each second).
+# On X11 the answer costs nothing, but where Qt uses a StatusNotifier icon (D-Bus), each
+# question opens and closes a connection to the session bus (about 5 ms here).
+TRAY_PRESENT_CHECK = 5
+
+POPUP_FLAGS = (
+    Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+)
+WINDOW_FLAGS = Qt.WindowType.Window
 
 
 def log(message: str) -> None:
@@ -95,14 +110,7 @@ class CardWindow(QWidget):
     tray) a normal window whose closing quits."""
 
     def __init__(self, panel: CardPanel, *, popup: bool) -> None:
-        flags = (
-            Qt.WindowType.Tool
-            | Qt.WindowType.FramelessWindowHint
-            | Qt.WindowType.WindowStaysOnTopHint
-            if popup
-            else Qt.WindowType.Window
-        )
-        super().__init__(None, flags)
+        super().__init__(None, POPUP_FLAGS if popup else WINDOW_FLAGS)
         self.popup = popup
         self.hidden_at = 0.0
         self.setWindowTitle("CodexBar")
@@ -123,6 +131,16 @@ class CardWindow(QWidget):
                 app.quit()
         super().closeEvent(event)
 
+    def set_popup(self, popup: bool) -> None:
+        """Become the popup (a tray is there) or the ordinary window (none is). The window is
+        left hidden: hidden, not closed, since closing the ordinary window quits."""
+        if popup == self.popup:
+            return
+        self.hide()
+        # The flag changes after the hide, so that hiding is not taken for a deactivation.
+        self.setWindowFlags(POPUP_FLAGS if popup else WINDOW_FLAGS)
+        self.popup = popup
+
 
 class TrayApp(QObject):
     def __init__(
@@ -132,9 +150,11 @@ class TrayApp(QObject):
         *,
         panel_style: str | None = None,
         interval_locked: bool = False,
-        tray_available: bool | None = None,
+        tray_available: bool | Callable[[], bool] | None = None,
         watch_network: bool = True,
     ) -> None:
+        """`tray_available` stands in for asking Qt whether a tray is there (tests): a fixed
+        answer, or a function asked again on each check."""
         super().__init__()
         self.refresher = refresher
         self.views: tuple[AccountView, ...] = ()
@@ -142,9 +162,15 @@ class TrayApp(QObject):
         self.interval_locked = interval_locked  # --interval beats the config file
         self.panel_locked = panel_style is not None  # --panel beats the config file
         self.panel_style = panel_style or "auto"
-        self.has_tray = (
-            QSystemTrayIcon.isSystemTrayAvailable() if tray_available is None else tray_available
-        )
+        self.tray_probe: Callable[[], bool]
+        if tray_available is None:
+            self.tray_probe = QSystemTrayIcon.isSystemTrayAvailable
+        elif isinstance(tray_available, bool):
+            self.tray_probe = functools.partial(bool, tray_available)
+        else:
+            self.tray_probe = tray_available
+        self.has_tray = self.tray_probe()
+        self.tray_missing_since: float | None = None  # monotonic s; a tray gone, not yet given up
         self.theme: Theme = DARK if desktop_is_dark() else LIGHT
         self.panel = CardPanel(self.theme)
         self.window = CardWindow(self.panel, popup=self.has_tray)
@@ -172,12 +198,49 @@ class TrayApp(QObject):
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        # Shown even with no tray: Qt then docks the icon by itself when one appears (see
+        # check_tray), which it does only for an icon that is shown.
         self.tray.show()
         self.clock.start()
         if not self.has_tray:
-            log("no system tray on this desktop: showing the card as a window")
+            log("no system tray on this desktop (yet): showing the card as a window")
             self.show_card()
         self.loop.start()
+
+    def check_tray(self, now: float | None = None) -> None:
+        """Follow the tray as it comes and goes (the clock runs this, see TRAY_PRESENT_CHECK).
+
+        At login, autostart often runs before the panel, and panels restart. Qt copes on its
+        side: a shown QSystemTrayIcon docks again by itself when an XEmbed tray takes the
+        `_NET_SYSTEM_TRAY_S0` selection (a StatusNotifier icon re-registers with a restarted
+        watcher), as the same object, so its icon, tooltip, menu and `activated` connection
+        carry over. What Qt cannot change is what the app chose from its first answer: the
+        card as an ordinary window (closing it quits), where a click on the icon that docked
+        later only hid that window. So the question is asked again, and the card follows:
+        a tray that appears closes the window and makes the card a popup; a tray gone for
+        TRAY_GONE_GRACE brings the window back, so there is always a way to the card.
+
+        Qt picks StatusNotifier or XEmbed once per process: a StatusNotifier-only host (a
+        Wayland panel) that starts after the app is not seen until the app restarts.
+        """
+        if self.tray_probe():
+            self.tray_missing_since = None
+            if not self.has_tray:
+                self.has_tray = True
+                log("a system tray appeared: the card now opens from its icon")
+                self.window.set_popup(True)
+            return
+        if not self.has_tray:
+            return
+        now = time.monotonic() if now is None else now
+        if self.tray_missing_since is None:
+            self.tray_missing_since = now
+        elif now - self.tray_missing_since >= TRAY_GONE_GRACE:
+            self.tray_missing_since = None
+            self.has_tray = False
+            log("the system tray went away: showing the card as a window until it is back")
+            self.window.set_popup(False)
+            self.show_card()
 
     def shutdown(self) -> None:
         self.clock.stop()
@@ -247,6 +310,12 @@ class TrayApp(QObject):
         self.window.raise_()
         self.window.activateWindow()
 
+    def _fit_window(self) -> None:
+        """The ordinary window takes the card's new size, where the user has put it."""
+        if self.window.isVisible() and not self.window.popup:
+            self.panel.fit()
+            self.window.adjustSize()
+
     def copy_balance(self) -> None:
         text = self.balance_text()
         clipboard = QGuiApplication.clipboard()
@@ -312,6 +381,11 @@ class TrayApp(QObject):
             self.panel_style = outcome.prefs.panel
         self.panel.set_refreshing(False)
         self.panel.set_views(self.views, now, outcome.problem)
+        if self.window.isVisible() and not self.window.popup:
+            # Cards added to a shown window are shown on the next pass of the event loop, so
+            # the panel measured itself without them; the window would stay as small as the
+            # "Fetching…" card it opened with, and blank. Measure again after that pass.
+            QTimer.singleShot(0, self._fit_window)
         if outcome.problem:
             log(outcome.problem)
         snapshots = [v.snapshot for v in self.views]
@@ -361,6 +435,12 @@ class TrayApp(QObject):
 
     def _tick(self) -> None:
         self._ticks += 1
+        if (
+            not self.has_tray
+            or self.tray_missing_since is not None
+            or self._ticks % TRAY_PRESENT_CHECK == 0
+        ):
+            self.check_tray()
         now = datetime.now(UTC)
         if self.window.isVisible():
             self.panel.update_ages(now)
