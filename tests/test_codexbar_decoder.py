@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from codexbar.testing.fake_openrouter import DEMO_KEY, DEMO_MANAGEMENT_KEY
 from tests.codexbar_decoder import (
     KNOWN_PROVIDERS,
     Problem,
@@ -30,6 +29,7 @@ from tests.codexbar_decoder import (
     parse_json_strictly,
     swift_double,
 )
+from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "codexbar"
 GOLDEN = sorted(GOLDEN_DIR.glob("*.json"))

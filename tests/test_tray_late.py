@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets", reason="the tray extra (PySide6) is not installed")
 
-from codexbar.testing.fake_openrouter import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 from codexbar.tray.refresher import Refresher, config_source
 from tests._tray_support import qapp, wait_until
+from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 
 class Tray:

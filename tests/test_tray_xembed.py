@@ -18,7 +18,7 @@ if not sys.platform.startswith("linux"):
     pytest.skip("XEmbed trays are an X11 thing", allow_module_level=True)
 pytest.importorskip("PySide6.QtWidgets", reason="the tray extra (PySide6) is not installed")
 
-from codexbar.cmd_tray import qt_problem
+from codexbar.commands.tray import qt_problem
 from codexbar.tray.app import TRAY_GONE_GRACE, TRAY_PRESENT_CHECK
 from tests._x11_support import Display, Window, missing, wait_for
 

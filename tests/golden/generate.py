@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
-from codexbar.testing.fake_openrouter import (  # noqa: E402  (after the sys.path line above)
+from tests.fakes.openrouter_server import (  # noqa: E402  (after the sys.path line above)
     DATASETS,
     DEMO_KEY,
     DEMO_MANAGEMENT_KEY,
