@@ -28,6 +28,7 @@ from codexbar.money import to_decimal, usd
 from codexbar.paths import exclusive_lock, state_dir, write_private_atomic
 from codexbar.secrets import redact
 from codexbar.snapshot import Budget, Snapshot
+from codexbar.phrases import expires_in, refused_until
 from codexbar.windows import countdown, iso
 
 TYPE_CHECKING = False
@@ -314,26 +315,6 @@ def conditions(
                     )
                 )
     return found, known
-
-
-def expires_in(moment: datetime, now: datetime) -> str:
-    """`expires in 3d 2h`; `expires now` in its last second, never "expires in now"."""
-    left = countdown(moment, now)
-    return "expires now" if left == "now" else f"expires in {left}"
-
-
-def refused_until(budget: Budget, now: datetime) -> str:
-    """How long a spent budget blocks requests, in words that match what is known: the
-    countdown when the reset time is known, the interval when only that is, and "never"
-    only for a lifetime budget (for the card's note and the alert alike)."""
-    if budget.resets_at is not None and budget.resets_at > now:
-        left = countdown(budget.resets_at, now)
-        return f"until it resets in {left}" if left != "now" else "until its reset, due now"
-    if budget.resets_at is not None:
-        return "until its reset, which is overdue"
-    if budget.reset_interval is not None:
-        return f"until its {budget.reset_interval} reset"
-    return "for good: it never resets (raise its limit to continue)"
 
 
 def evaluate(

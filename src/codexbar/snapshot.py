@@ -1,4 +1,9 @@
-"""The provider-neutral snapshot every provider returns and every output reads.
+"""The snapshot every provider returns and every output reads.
+
+The neutral part is what any money provider can have: a balance, a spending limit (meter),
+spend per window, budgets, expiry, per-model activity, notes. What only one provider has
+lives in `extra`, an object of that provider's own type (providers/<id>/figures.py); outputs
+never read it directly, they ask the provider (card rows, CodexBar details, exact JSON).
 
 Money is exact `Decimal`; instants are aware UTC datetimes. `to_dict`/`from_dict` give the
 cache a lossless, cheap round trip (money as decimal strings).
@@ -6,11 +11,11 @@ cache a lossless, cheap round trip (money as decimal strings).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from codexbar.windows import iso, parse_instant
 
@@ -25,6 +30,7 @@ class Meter:
     used_percent: Decimal
     window: str | None  # daily / weekly / monthly / None (never resets)
     resets_at: datetime | None
+    label: str = "Key limit"  # what the provider calls it
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,6 @@ class SpendWindows:
 
     def is_zero_or_unknown(self) -> bool:
         return all(v is None or v == 0 for v in (self.total, self.daily, self.weekly, self.monthly))
-
-
-@dataclass(frozen=True)
-class FreeRequests:
-    limit: int | None
-    used: int | None
-    remaining: int | None
-    inferred: bool = False  # limit implied by credits purchased, not reported
 
 
 @dataclass(frozen=True)
@@ -89,12 +87,36 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Line:
+    """A labelled figure a provider shows on the card beyond the neutral ones (credits bought
+    and used, BYOK spend, free requests...). `key` is stable, for templates and tests."""
+
+    key: str
+    label: str
+    value: str
+    detail: str = ""
+    level: str = ""  # "" / info / warning / critical
+
+
+@dataclass(frozen=True)
 class FetchFailure:
     """Why a provider/account produced no figures at all."""
 
     code: int  # the exit code this failure maps to
     message: str
     kind: str
+
+
+class ProviderFigures(Protocol):
+    """A provider's own part of the snapshot (`Snapshot.extra`)."""
+
+    def lines(self) -> Sequence[Line]:
+        """The card rows only this provider has, in display order."""
+        ...
+
+    def history_values(self) -> Mapping[str, Decimal | int | str | None]:
+        """Figures the history store keeps beside the neutral ones, by its column names."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -104,39 +126,39 @@ class Snapshot:
     account: str | None = None
     account_id: str | None = None  # one-way hash of the key (history, alerts); never the key
     source: str = "api"
-    key_label: str | None = None
-    is_free_tier: bool | None = None
-    is_management_key: bool | None = None
-    has_management_key: bool = False
-    total_credits: Decimal | None = None
-    total_usage: Decimal | None = None
-    balance: Decimal | None = None
-    key_limit: Decimal | None = None
-    key_limit_remaining: Decimal | None = None  # as reported; may be negative
-    limit_reset: str | None = None
-    primary: Meter | None = None
-    usage: SpendWindows = field(default_factory=SpendWindows)
-    byok_usage: SpendWindows = field(default_factory=SpendWindows)
-    free_requests: FreeRequests | None = None
+    key_label: str | None = None  # the key's own label as the API reports it
+    balance: Decimal | None = None  # money left to spend
+    currency: str = "USD"  # of every money figure of this snapshot
+    primary: Meter | None = None  # the spending limit that applies
+    no_limit: bool = False  # the provider says the key has no spending limit
+    usage: SpendWindows = field(default_factory=SpendWindows)  # this key's spend
     budgets: tuple[Budget, ...] = ()
     expires_at: datetime | None = None
-    last30_spend: Decimal | None = None
-    activity: tuple[ActivityRow, ...] = ()
+    last30_spend: Decimal | None = None  # the 30 completed UTC days of `activity`
+    activity: tuple[ActivityRow, ...] = ()  # spend per UTC day and model
     notes: tuple[Note, ...] = ()
-    # API fields reported outside their domain and dropped as unknown (e.g. "limit"), so a
-    # missing figure is not mistaken for an absent one (no limit).
-    impossible: tuple[str, ...] = ()
     stale: bool = False
     failure: FetchFailure | None = None
+    # Fields reported outside their domain (a negative spend, a limit <= 0), as `name value`;
+    # each was dropped to None ("unknown") rather than shown.
+    impossible: tuple[str, ...] = ()
+    extra: Any = None  # the provider's own figures (a ProviderFigures), or None
 
     @property
     def effective_budget(self) -> Budget | None:
         return next((b for b in self.budgets if b.effective), None)
 
-    def latest_day_by_model(self) -> tuple[str | None, list[tuple[str, Decimal]]]:
-        """The most recent UTC day in /activity and its spend per model, largest first.
+    def activity_span(self) -> tuple[str, str] | None:
+        """The first and last UTC day `activity` covers (YYYY-MM-DD), if any."""
+        if not self.activity:
+            return None
+        days = [row.date for row in self.activity]
+        return min(days), max(days)
 
-        /activity covers completed days only, so this is yesterday at the latest."""
+    def latest_day_by_model(self) -> tuple[str | None, list[tuple[str, Decimal]]]:
+        """The most recent UTC day in `activity` and its spend per model, largest first.
+
+        Activity covers completed days only, so this is yesterday at the latest."""
         if not self.activity:
             return None, []
         latest = max(row.date for row in self.activity)
@@ -149,6 +171,9 @@ class Snapshot:
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    def lines(self) -> Sequence[Line]:
+        return self.extra.lines() if self.extra is not None else ()
 
     def age_seconds(self, now: datetime) -> float:
         return (now - self.fetched_at).total_seconds()
@@ -181,26 +206,39 @@ def _encode(value: object) -> object:
     return value
 
 
-def _dec(value: Any) -> Decimal | None:
+def dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _dt(value: Any) -> datetime | None:
-    return parse_instant(value)
-
-
-def _windows(data: dict[str, Any] | None) -> SpendWindows:
+def windows_from(data: dict[str, Any] | None) -> SpendWindows:
     data = data or {}
-    return SpendWindows(*(_dec(data.get(k)) for k in ("total", "daily", "weekly", "monthly")))
+    return SpendWindows(*(dec(data.get(k)) for k in ("total", "daily", "weekly", "monthly")))
+
+
+def _meter(data: dict[str, Any] | None) -> Meter | None:
+    if data is None:
+        return None
+    return Meter(
+        limit=Decimal(data["limit"]),
+        used=Decimal(data["used"]),
+        remaining=Decimal(data["remaining"]),
+        used_percent=Decimal(data["used_percent"]),
+        window=data.get("window"),
+        resets_at=parse_instant(data.get("resets_at")),
+        label=data.get("label") or "Key limit",
+    )
 
 
 def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
-    primary = d.get("primary")
-    free = d.get("free_requests")
     failure = d.get("failure")
-    fetched_at = _dt(d["fetched_at"])
+    fetched_at = parse_instant(d["fetched_at"])
     if fetched_at is None:
         raise ValueError("snapshot without fetched_at")
+    extra = d.get("extra")
+    if extra is not None:
+        from codexbar.providers import load
+
+        extra = load(d["provider"]).decode_extra(extra)
     return Snapshot(
         provider=d["provider"],
         fetched_at=fetched_at,
@@ -208,54 +246,38 @@ def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
         account_id=d.get("account_id"),
         source=d.get("source", "api"),
         key_label=d.get("key_label"),
-        is_free_tier=d.get("is_free_tier"),
-        is_management_key=d.get("is_management_key"),
-        has_management_key=bool(d.get("has_management_key")),
-        total_credits=_dec(d.get("total_credits")),
-        total_usage=_dec(d.get("total_usage")),
-        balance=_dec(d.get("balance")),
-        key_limit=_dec(d.get("key_limit")),
-        key_limit_remaining=_dec(d.get("key_limit_remaining")),
-        limit_reset=d.get("limit_reset"),
-        primary=None
-        if primary is None
-        else Meter(
-            limit=Decimal(primary["limit"]),
-            used=Decimal(primary["used"]),
-            remaining=Decimal(primary["remaining"]),
-            used_percent=Decimal(primary["used_percent"]),
-            window=primary.get("window"),
-            resets_at=_dt(primary.get("resets_at")),
-        ),
-        usage=_windows(d.get("usage")),
-        byok_usage=_windows(d.get("byok_usage")),
-        free_requests=None if free is None else FreeRequests(**free),
+        balance=dec(d.get("balance")),
+        currency=d.get("currency") or "USD",
+        primary=_meter(d.get("primary")),
+        no_limit=bool(d.get("no_limit")),
+        usage=windows_from(d.get("usage")),
         budgets=tuple(
             Budget(
                 scope=b["scope"],
-                limit=_dec(b.get("limit")),
-                spend=_dec(b.get("spend")),
-                remaining=_dec(b.get("remaining")),
+                limit=dec(b.get("limit")),
+                spend=dec(b.get("spend")),
+                remaining=dec(b.get("remaining")),
                 reset_interval=b.get("reset_interval"),
-                resets_at=_dt(b.get("resets_at")),
+                resets_at=parse_instant(b.get("resets_at")),
                 include_byok=b.get("include_byok"),
                 budget_id=b.get("budget_id"),
                 effective=bool(b.get("effective")),
             )
             for b in d.get("budgets", ())
         ),
-        expires_at=_dt(d.get("expires_at")),
-        last30_spend=_dec(d.get("last30_spend")),
+        expires_at=parse_instant(d.get("expires_at")),
+        last30_spend=dec(d.get("last30_spend")),
         activity=tuple(
             ActivityRow(
-                **{**a, "usage": Decimal(a["usage"]), "byok_usage": _dec(a.get("byok_usage"))}
+                **{**a, "usage": Decimal(a["usage"]), "byok_usage": dec(a.get("byok_usage"))}
             )
             for a in d.get("activity", ())
         ),
         notes=tuple(Note(**n) for n in d.get("notes", ())),
-        impossible=tuple(d.get("impossible", ())),
         stale=bool(d.get("stale")),
         failure=None if failure is None else FetchFailure(**failure),
+        impossible=tuple(d.get("impossible", ())),
+        extra=extra,
     )
 
 

@@ -12,12 +12,13 @@ render's and the rule book's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from codexbar.accounts import Account, Overrides
 from codexbar.clock import Clock
 from codexbar.config import ConfigFile
 from codexbar.errors import CodexbarError
+from codexbar.history.model import Forecast, SpendHistory
 from codexbar.http.client import HttpClient
 from codexbar.http.memory import Handler
 from codexbar.snapshot import Snapshot
@@ -57,4 +58,24 @@ class Provider(Protocol):
     def demo_handler(self, clock: Clock) -> Handler:
         """An in-process API answering like the real one from the sample data, dated by
         `clock` (one clock for the data and for whoever renders it)."""
+        ...
+
+    def decode_extra(self, data: dict[str, Any]) -> Any:
+        """The provider's part of a snapshot (`Snapshot.extra`) from its cached form."""
+        ...
+
+    def codexbar_details(self, snapshot: Snapshot) -> list[dict[str, Any]]:
+        """CodexBar's `usage.details` sections for this provider, exactly as CodexBar's own
+        mapping writes them (titles, row labels, order)."""
+        ...
+
+    def login_method(self, snapshot: Snapshot) -> str | None:
+        """CodexBar's `identity.loginMethod` (OpenRouter: `Balance: $X.XX`)."""
+        ...
+
+    def exact_block(
+        self, snapshot: Snapshot, history: SpendHistory | None, forecast: Forecast | None
+    ) -> dict[str, Any]:
+        """Our exact block (the payload's `<provider id>` key): every figure as an exact
+        number, documented and versioned in docs/json.md."""
         ...

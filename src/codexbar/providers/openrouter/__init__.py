@@ -18,11 +18,13 @@ from codexbar.providers.openrouter import accounts as _accounts
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from codexbar.accounts import Overrides
     from codexbar.clock import Clock
     from codexbar.config import ConfigFile
     from codexbar.errors import CodexbarError
+    from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
     from codexbar.http.memory import Handler
     from codexbar.snapshot import Snapshot
@@ -88,6 +90,28 @@ class OpenRouter:
         from codexbar.providers.openrouter.sample_data import SampleApi
 
         return SampleApi(source=clock).handler()
+
+    def decode_extra(self, data: dict[str, Any]) -> Any:
+        from codexbar.providers.openrouter.figures import decode
+
+        return decode(data)
+
+    def codexbar_details(self, snapshot: Snapshot) -> list[dict[str, Any]]:
+        from codexbar.providers.openrouter.payload import codexbar_details
+
+        return codexbar_details(snapshot)
+
+    def login_method(self, snapshot: Snapshot) -> str | None:
+        from codexbar.providers.openrouter.payload import login_method
+
+        return login_method(snapshot)
+
+    def exact_block(
+        self, snapshot: Snapshot, history: SpendHistory | None, forecast: Forecast | None
+    ) -> dict[str, Any]:
+        from codexbar.providers.openrouter.payload import exact_block
+
+        return exact_block(snapshot, history, forecast)
 
 
 PROVIDER = OpenRouter()

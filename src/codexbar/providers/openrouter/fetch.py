@@ -22,7 +22,8 @@ from codexbar.errors import (
 from codexbar.http.client import HttpClient, HttpStatusError
 from codexbar.money import ZERO, usd
 from codexbar.parallel import run_all
-from codexbar.providers.openrouter.accounts import missing_key_error
+from codexbar.providers.openrouter.accounts import ID, missing_key_error
+from codexbar.providers.openrouter.figures import OpenRouterFigures
 from codexbar.providers.openrouter.parse import (
     Credits,
     ImpossibleValue,
@@ -46,8 +47,11 @@ def build_snapshot(
     credits: Credits | None,
     activity: tuple[ActivityRow, ...] | None,
     notes: list[Note],
+    *,
+    key_error: str | None = None,
+    activity_error: str | None = None,
 ) -> Snapshot:
-    from codexbar.alerts import expires_in, refused_until
+    from codexbar.phrases import expires_in, refused_until
 
     if key is not None and key.expires_at is not None:
         left = key.expires_at - now
@@ -78,32 +82,56 @@ def build_snapshot(
                 )
             )
     last30 = sum((row.usage for row in activity), ZERO) if activity is not None else None
+    extra = OpenRouterFigures(
+        total_credits=credits.total_credits if credits else None,
+        total_usage=credits.total_usage if credits else None,
+        key_limit=key.limit if key else None,
+        key_limit_remaining=key.limit_remaining if key else None,
+        limit_reset=key.limit_reset if key else None,
+        is_free_tier=key.is_free_tier if key else None,
+        is_management_key=key.is_management_key if key else None,
+        has_management_key=account.admin_key is not None,
+        byok_usage=key.byok if key else SpendWindows(),
+        free_requests=free_requests(key, credits),
+        rate_limit=key.rate_limit if key else None,
+        key_read=key is not None,
+        key_error=key_error,
+        activity_error=activity_error,
+    )
+    impossible = key.impossible_fields if key else ()
+    # "No limit" only when the key says so, not when the limit it sent was impossible.
+    no_limit = key is not None and key.limit is None and "limit" not in impossible
     return Snapshot(
-        provider="openrouter",
+        provider=ID,
         fetched_at=now,
         account=account.label,
         account_id=account.history_id,
         key_label=key.label if key else None,
-        is_free_tier=key.is_free_tier if key else None,
-        is_management_key=key.is_management_key if key else None,
-        has_management_key=account.admin_key is not None,
-        total_credits=credits.total_credits if credits else None,
-        total_usage=credits.total_usage if credits else None,
         balance=credits.balance if credits else None,
-        key_limit=key.limit if key else None,
-        key_limit_remaining=key.limit_remaining if key else None,
-        limit_reset=key.limit_reset if key else None,
         primary=key_meter(key, now) if key else None,
+        no_limit=no_limit,
         usage=key.usage if key else SpendWindows(),
-        byok_usage=key.byok if key else SpendWindows(),
-        free_requests=free_requests(key, credits),
         budgets=key.budgets if key else (),
         expires_at=key.expires_at if key else None,
         last30_spend=last30,
         activity=activity or (),
         notes=tuple(notes),
-        impossible=key.impossible_fields if key else (),
+        impossible=impossible,
+        extra=extra,
     )
+
+
+def codexbar_reason(exc: BaseException, *, activity: bool = False) -> str:
+    """Why an optional endpoint gave nothing, in the words of CodexBar's own details."""
+    if isinstance(exc, HttpStatusError):
+        if activity and exc.status == 403:
+            return "Management API key required"
+        return f"Request returned HTTP {exc.status}"
+    if isinstance(exc, NetworkError) and exc.timed_out:
+        return "Request timed out"
+    if isinstance(exc, ParseError):
+        return "Response was invalid"
+    return "Request failed"
 
 
 # --- fetching ------------------------------------------------------------------------------
@@ -154,6 +182,8 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
 
     notes: list[Note] = []
     errors: list[BaseException] = []
+    key_error: str | None = None
+    activity_error = None if management else "Management API key not configured"
     key: KeyInfo | None = None
     credits: Credits | None = None
     activity: tuple[ActivityRow, ...] | None = None
@@ -174,6 +204,7 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
                 "codexbar config set-api-key --provider openrouter --stdin",
             )
         errors.append(err)
+        key_error = codexbar_reason(err)
         notes.append(Note("error", f"API key: unavailable right now · {describe(err)}"))
 
     if credits_outcome.error is None:
@@ -200,6 +231,7 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
             except ParseError as exc:
                 activity_outcome.error = exc
         if activity_outcome.error is not None:
+            activity_error = codexbar_reason(activity_outcome.error, activity=True)
             notes.append(
                 Note(
                     "warning",
@@ -209,7 +241,16 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
 
     if key is None and credits is None and activity is None:
         raise _with_hint(_most_telling(errors), account)
-    return build_snapshot(account, now, key, credits, activity, notes)
+    return build_snapshot(
+        account,
+        now,
+        key,
+        credits,
+        activity,
+        notes,
+        key_error=key_error,
+        activity_error=activity_error,
+    )
 
 
 def _most_telling(errors: list[BaseException]) -> CodexbarError:

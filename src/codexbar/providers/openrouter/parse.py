@@ -13,10 +13,10 @@ from codexbar.errors import (
     ParseError,
 )
 from codexbar.money import ZERO, plain, to_decimal
+from codexbar.providers.openrouter.figures import FreeRequests, RateLimit
 from codexbar.snapshot import (
     ActivityRow,
     Budget,
-    FreeRequests,
     Meter,
     SpendWindows,
 )
@@ -40,6 +40,7 @@ class KeyInfo:
     free_requests: FreeRequests | None
     budgets: tuple[Budget, ...]
     expires_at: datetime | None
+    rate_limit: RateLimit | None = None
     # Fields reported outside their domain (a negative spend, a limit <= 0...), as
     # `name value`; each was dropped to None ("unknown") rather than shown.
     impossible: tuple[str, ...] = ()
@@ -175,8 +176,18 @@ def parse_key(body: Any) -> KeyInfo:
         free_requests=_parse_free(data.get("free_model_daily_requests"), found),
         budgets=_parse_budgets(data.get("budgets"), data.get("effective_budget"), found),
         expires_at=parse_instant(data.get("expires_at")),
+        rate_limit=_rate_limit(data.get("rate_limit")),
         impossible=tuple(found.items),
     )
+
+
+def _rate_limit(value: object) -> RateLimit | None:
+    if not isinstance(value, dict):
+        return None
+    requests, interval = value.get("requests"), value.get("interval")
+    if isinstance(requests, int) and not isinstance(requests, bool) and isinstance(interval, str):
+        return RateLimit(requests=requests, interval=interval)
+    return None
 
 
 def spend_windows(found: OutOfDomain, data: dict[str, Any], prefix: str) -> SpendWindows:
