@@ -13,18 +13,19 @@ from typing import Any
 
 import pytest
 
-from codexbar.alerts import Alert, AlertSettings, AlertStore, MemoryStore, check
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.rules.alerts import Alert, AlertStore, MemoryStore, check
+from codexbar.rules.settings import RuleSettings
 from codexbar.snapshot import Snapshot
 from tests._tray_support import NOW, account, failed, fetch, fetched
 from tests.fakes.openrouter_server import DEMO_KEY, REMOVE, FakeOpenRouter
 
-DEFAULTS = AlertSettings()
+DEFAULTS = RuleSettings()
 
 
 def run(
-    snapshots: list[Snapshot], store: MemoryStore, settings: AlertSettings = DEFAULTS, **kw: Any
+    snapshots: list[Snapshot], store: MemoryStore, settings: RuleSettings = DEFAULTS, **kw: Any
 ) -> list[Alert]:
     return check(snapshots, settings, store=store, now=kw.pop("now", NOW), **kw)
 
@@ -95,7 +96,7 @@ def test_balance_under_threshold(server: FakeOpenRouter) -> None:
     assert fired[0].message.startswith("Balance: $3.20")
     assert [a for a in run([low], store) if a.rule == "balance"] == []
     # A lower threshold is not crossed; a threshold of null turns the rule off.
-    for settings in (AlertSettings(balance_below=Decimal(2)), AlertSettings(balance_below=None)):
+    for settings in (RuleSettings(balance_below=Decimal(2)), RuleSettings(balance_below=None)):
         fresh = MemoryStore()
         assert [a for a in run([low], fresh, settings) if a.rule == "balance"] == []
 
@@ -121,7 +122,7 @@ def test_spent_budget_fires_once_per_window(server: FakeOpenRouter) -> None:
     assert [a.title for a in fired] == ["Budget key_limit spent (daily)"]
     assert "requests are refused until it resets in " in fired[0].message
     assert [a for a in run([snapshot], store) if a.rule == "budget"] == []
-    off = AlertSettings(budget_spent=False)
+    off = RuleSettings(budget_spent=False)
     assert [a for a in run([snapshot], MemoryStore(), off) if a.rule == "budget"] == []
 
 
@@ -170,7 +171,7 @@ def test_accounts_are_tracked_separately(server: FakeOpenRouter) -> None:
 
 def test_disabled_alerts_say_nothing_and_keep_state(server: FakeOpenRouter) -> None:
     store = MemoryStore()
-    assert run([at_percent(server, 3.0)], store, AlertSettings(enabled=False)) == []
+    assert run([at_percent(server, 3.0)], store, RuleSettings(enabled=False)) == []
     assert store.state.get("accounts") in (None, {})
 
 
@@ -199,7 +200,7 @@ def test_record_false_leaves_no_trace(server: FakeOpenRouter) -> None:
 
 
 def test_settings_from_the_config_file(home: Any) -> None:
-    assert AlertSettings.from_config(ConfigFile.load()) == DEFAULTS
+    assert RuleSettings.from_config(ConfigFile.load()) == DEFAULTS
     home.write_config(
         {
             "version": 1,
@@ -212,11 +213,11 @@ def test_settings_from_the_config_file(home: Any) -> None:
             },
         }
     )
-    settings = AlertSettings.from_config(ConfigFile.load())
+    settings = RuleSettings.from_config(ConfigFile.load())
     assert settings.key_limit_percents == (Decimal(50), Decimal(90))
     assert settings.balance_below == Decimal("12.5")
     assert not settings.budget_spent and settings.expiry_days is None
-    assert AlertSettings.from_mapping(settings.to_mapping()) == settings
+    assert RuleSettings.from_mapping(settings.to_mapping()) == settings
 
 
 @pytest.mark.parametrize(
@@ -234,4 +235,4 @@ def test_settings_from_the_config_file(home: Any) -> None:
 )
 def test_bad_settings_name_the_field(raw: object, field: str) -> None:
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
-        AlertSettings.from_mapping(raw)
+        RuleSettings.from_mapping(raw)

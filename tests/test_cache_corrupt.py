@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from codexbar import cache
-from codexbar.alerts import AlertStore
+from codexbar.rules.alerts import AlertStore
 from codexbar.snapshot import Snapshot
 from tests.conftest import CliRunner, Home, run_cli
 from tests.fakes.openrouter_server import FakeOpenRouter

@@ -20,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codexbar.accounts import Account
-from codexbar.alerts import MemoryStore, check, refused_until
 from codexbar.apart import percent_apart, usd_apart
 from codexbar.errors import ParseError
 from codexbar.providers.openrouter.fetch import build_snapshot
@@ -31,6 +30,7 @@ from codexbar.providers.openrouter.parse import (
     parse_credits,
     parse_key,
 )
+from codexbar.rules.alerts import MemoryStore, check, refused_until
 from codexbar.snapshot import Budget
 from tests.conftest import CliRunner
 from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
@@ -229,7 +229,7 @@ def test_guard_says_unknown_not_no_limit_for_an_impossible_limit(
 
 
 def test_expiry_in_its_last_second_says_now() -> None:
-    from codexbar.alerts import expires_in
+    from codexbar.rules.alerts import expires_in
 
     assert expires_in(NOW + timedelta(milliseconds=400), NOW) == "expires now"
     assert expires_in(NOW + timedelta(hours=5), NOW) == "expires in 5h 0m"
@@ -332,9 +332,9 @@ def test_a_spent_budget_says_how_long_in_words_that_fit(budget: Budget, words: s
 
 
 def _settings() -> Any:
-    from codexbar.alerts import AlertSettings
+    from codexbar.rules.settings import RuleSettings
 
-    return AlertSettings(key_limit_percents=(Decimal(80),), balance_below=Decimal(5))
+    return RuleSettings(key_limit_percents=(Decimal(80),), balance_below=Decimal(5))
 
 
 def test_alerts_never_say_100_percent_with_money_left(cli: CliRunner, odd: FakeOpenRouter) -> None:

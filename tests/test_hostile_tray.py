@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from codexbar.alerts import Alert
+from codexbar.rules.alerts import Alert
 from codexbar.snapshot import Budget, Note
 from codexbar.tray.card import AccountCard
 from codexbar.tray.refresher import AccountView

@@ -330,7 +330,7 @@ def test_settings_never_show_a_stored_key(tray: Any, home: Home) -> None:
 def test_popup_mode_toggles_and_notifies(
     server: FakeOpenRouter, api_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codexbar.alerts import Alert
+    from codexbar.rules.alerts import Alert
     from codexbar.tray.app import TrayApp
 
     qapp()

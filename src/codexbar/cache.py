@@ -1,9 +1,9 @@
 """The last good snapshot per provider/account, so status bars can poll without a request.
 
-Each file holds the snapshot and its ready-made JSON payload as text, so a cached
-`--format json` answer is a string copy: no snapshot classes, no renderer, no Decimal
-parsing. Files are named by a one-way hash of the account (never the key) and written 0600
-atomically.
+Each file holds the snapshot, its ready-made JSON payload as text and the card's view
+(render/view.py), so a cached `--format json` answer is a string copy and a cached status-bar
+answer draws the stored view: no snapshot classes, no renderer, no rich. Files are named by
+a one-way hash of the account (never the key) and written 0600 atomically.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from codexbar.errors import CodexbarError
-    from codexbar.history.model import Forecast, SpendHistory
+    from codexbar.pipeline import AccountResult
+    from codexbar.render.view import CardView
     from codexbar.snapshot import Snapshot
 
-    History = tuple[SpendHistory, Forecast]
-
-FORMAT = 3
+FORMAT = 4  # 4: the card's view is kept beside the payload
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a cache file is a few KiB; anything far larger is not ours
 
 
@@ -53,6 +52,8 @@ def _read(provider: str, identity: str) -> dict[str, Any] | None:
     if not _is_number(fetched) or not isinstance(payload, str):
         return None
     if not isinstance(raw.get("snapshot"), dict) or not _is_payload(payload):
+        return None
+    if not isinstance(raw.get("view"), dict):
         return None
     return raw
 
@@ -105,7 +106,10 @@ def load(provider: str, identity: str) -> Snapshot | None:
 def well_typed(value: object) -> bool:
     """Every field of a decoded snapshot (and of what it holds) has its declared type, so a
     hand-edited or damaged cache file cannot hand a number where a label belongs."""
-    return all(check(getattr(value, name)) for name, check in _checks(type(value)))
+    if not all(check(getattr(value, name)) for name, check in _checks(type(value))):
+        return False
+    extra = getattr(value, "extra", None)  # a provider's own part: checked the same way
+    return extra is None or not hasattr(extra, "__dataclass_fields__") or well_typed(extra)
 
 
 _CHECKS: dict[type, list[tuple[str, Callable[[object], bool]]]] = {}
@@ -153,20 +157,35 @@ def load_payload_text(provider: str, identity: str, max_age: float) -> str | Non
     return payload if 0 <= age <= max_age else None
 
 
-def save(snapshot: Snapshot, identity: str, history: History | None = None) -> None:
-    """Store the snapshot and its payload (with history, so a cached JSON answer is the
-    same document a fresh one would be). Every string is scrubbed of keys first: a server
-    may echo a key back in a label, a budget scope or a model name."""
+def load_view(provider: str, identity: str, max_age: float) -> CardView | None:
+    """The cached card's view, when younger than max_age seconds (what a bar draws)."""
+    from codexbar.render.view import CardView
+
+    raw = _read(provider, identity)
+    if raw is None or not 0 <= time.time() - raw["fetchedAt"] <= max_age:
+        return None
+    try:
+        return CardView.from_dict(raw["view"])
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
+        return None
+
+
+def save(result: AccountResult, view: CardView, identity: str) -> None:
+    """Store the snapshot, its payload (with history, so a cached JSON answer is the same
+    document a fresh one would be) and its view. Every string is scrubbed of keys first: a
+    server may echo a key back in a label, a budget scope or a model name."""
     from codexbar.jsonnum import dumps
     from codexbar.render.json_payload import payload
     from codexbar.secrets import redact_all
 
+    snapshot = result.snapshot
     document = {
         "format": FORMAT,
         "fetchedAt": round(snapshot.fetched_at.timestamp(), 3),
         "snapshot": redact_all(snapshot.to_dict()),  # JSON-native: money as decimal strings
         # exact numbers, ready to print
-        "payload": dumps(redact_all(payload(snapshot, history))),
+        "payload": dumps(redact_all(payload(result, view))),
+        "view": redact_all(view.to_dict()),
     }
     try:
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
+    from codexbar.rules.settings import RuleSettings
     from codexbar.snapshot import Snapshot
 
 
@@ -125,6 +126,7 @@ def fetch_one(
     persist: bool = True,
     history_path: Path | None = None,
     with_history: bool = True,
+    settings: RuleSettings | None = None,
 ) -> AccountResult:
     """One account: the cache when fresh enough, else a fetch. `persist` writes the cache
     and the user's history; `history_path` records into (and reads from) that file instead
@@ -170,11 +172,26 @@ def fetch_one(
         return AccountResult(account, snapshot)
     record_history(snapshot, history_path)
     series = load_history(snapshot, history_path, clock) if with_history or persist else None
+    result = AccountResult(account, snapshot, None, *(series or (None, None)))
     if persist:
-        cache.save(snapshot, identity, series)
+        from codexbar.render.view import build
+
+        cache.save(result, build(result, clock.now(), settings or rule_settings()), identity)
     if not with_history:
         return AccountResult(account, snapshot)
-    return AccountResult(account, snapshot, None, *(series or (None, None)))
+    return result
+
+
+def rule_settings(config: ConfigFile | None = None) -> RuleSettings:
+    """The rule book's settings from the config (the defaults when it cannot be read: a
+    broken setting is reported by `config validate`, it must not stop the figures)."""
+    from codexbar.errors import ConfigError
+    from codexbar.rules.settings import RuleSettings
+
+    try:
+        return RuleSettings.from_config(config or ConfigFile.load())
+    except ConfigError:
+        return RuleSettings()
 
 
 def _with_history(
@@ -231,6 +248,7 @@ def collect(
     history_path: Path | None = None,
     client: HttpClient | None = None,
     with_history: bool = True,
+    settings: RuleSettings | None = None,
 ) -> list[AccountResult]:
     """Every account fetched independently and concurrently, results in input order."""
     from codexbar.http.client import HttpClient
@@ -238,6 +256,8 @@ def collect(
 
     own_client = client is None
     client = client or HttpClient(timeout=timeout)
+    if persist and settings is None:
+        settings = rule_settings()
     try:
         shared = client
 
@@ -251,6 +271,7 @@ def collect(
                 persist=persist,
                 history_path=history_path,
                 with_history=with_history,
+                settings=settings,
             )
 
         outcomes = run_all([task(a) for a in accounts])

@@ -96,6 +96,7 @@ class Line:
     value: str
     detail: str = ""
     level: str = ""  # "" / info / warning / critical
+    short: str = ""  # the compact form a status bar shows, e.g. `12/1000`
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,10 @@ class Snapshot:
     key_label: str | None = None  # the key's own label as the API reports it
     balance: Decimal | None = None  # money left to spend
     currency: str = "USD"  # of every money figure of this snapshot
+    # Money was put in up front (credits bought): a balance at zero means "spent it all",
+    # not "never paid" (a free tier), so only then is a low balance a finding.
+    prepaid: bool | None = None
+    balance_missing: str | None = None  # why the balance is unknown, e.g. "needs a management key"
     primary: Meter | None = None  # the spending limit that applies
     no_limit: bool = False  # the provider says the key has no spending limit
     usage: SpendWindows = field(default_factory=SpendWindows)  # this key's spend
@@ -248,6 +253,8 @@ def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
         key_label=d.get("key_label"),
         balance=dec(d.get("balance")),
         currency=d.get("currency") or "USD",
+        prepaid=d.get("prepaid"),
+        balance_missing=d.get("balance_missing"),
         primary=_meter(d.get("primary")),
         no_limit=bool(d.get("no_limit")),
         usage=windows_from(d.get("usage")),

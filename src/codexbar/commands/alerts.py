@@ -62,7 +62,7 @@ def build_parser(prog: str) -> Parser:
 
 
 def run(opts: argparse.Namespace) -> int:
-    from codexbar.alerts import AlertStore
+    from codexbar.rules.alerts import AlertStore
 
     if opts.action == "reset":
         store = AlertStore()
@@ -75,12 +75,13 @@ def run(opts: argparse.Namespace) -> int:
 
 
 def show() -> int:
-    from codexbar.alerts import AlertSettings, AlertStore
     from codexbar.config import ConfigFile
     from codexbar.money import usd
+    from codexbar.rules.alerts import AlertStore
+    from codexbar.rules.settings import RuleSettings
 
     config = ConfigFile.load()
-    settings = AlertSettings.from_config(config)
+    settings = RuleSettings.from_config(config)
     off = "off"
     percents = ", ".join(f"{p}%" for p in settings.key_limit_percents) or off
     floor = settings.balance_below
@@ -97,11 +98,12 @@ def show() -> int:
 
 
 def check(opts: argparse.Namespace) -> int:
-    from codexbar.alerts import AlertSettings, check
     from codexbar.pipeline import collect
+    from codexbar.rules.alerts import check
+    from codexbar.rules.settings import RuleSettings
 
     accounts, config = selection(opts)
-    settings = AlertSettings.from_config(config)  # a bad "alerts" object fails before fetching
+    settings = RuleSettings.from_config(config)  # a bad "alerts" object fails before fetching
     results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, refresh=opts.refresh)
     snapshots = [r.snapshot for r in results]
     fired = check(snapshots, settings, record=not opts.dry_run)

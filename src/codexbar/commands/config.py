@@ -283,11 +283,11 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
                 f"{pid} is enabled but has no key (set {PROVIDERS[pid].key_env[0]})",
             )
     # Our own sections (tray, alerts): the same parsers the tray and `alerts check` use.
-    from codexbar.alerts import AlertSettings
+    from codexbar.rules.settings import RuleSettings
     from codexbar.tray.prefs import TrayPrefs
 
     try:
-        AlertSettings.from_mapping(data.get("alerts"))
+        RuleSettings.from_mapping(data.get("alerts"))
     except ConfigError as exc:
         add("error", "invalid_alerts", "alerts", exc.message)
     try:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from codexbar.accounts import Account
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.pipeline import AccountResult
+    from codexbar.render.view import CardView
 
     History = tuple[SpendHistory, Forecast]
 
@@ -87,29 +88,38 @@ def run(opts: argparse.Namespace) -> int:
 
         return emit(demo_results(timeout=opts.timeout), fmt, opts)
 
-    from codexbar.pipeline import collect
-
-    accounts, _config = selection(opts)
+    accounts, config = selection(opts)
     if fmt != "text" and opts.max_age is not None and not opts.refresh:
-        cached = cached_payloads(accounts, opts.max_age)
-        if cached is not None and fmt == "json" and not opts.pretty:
-            write("[" + ",".join(cached) + "]\n")  # already exact, compact JSON
-            return EXIT_OK
-        if cached is not None:
-            import json
-            from decimal import Decimal
+        if fmt == "json" and all(a.has_key for a in accounts):
+            cached = cached_payloads(accounts, opts.max_age)
+            if cached is not None and not opts.pretty:
+                write("[" + ",".join(cached) + "]\n")  # already exact, compact JSON
+                return EXIT_OK
+            if cached is not None:
+                import json
+                from decimal import Decimal
 
-            from codexbar.jsonnum import dumps
+                from codexbar.jsonnum import dumps
 
-            payloads = [json.loads(text, parse_float=Decimal) for text in cached]
-            if fmt == "json":
+                payloads = [json.loads(text, parse_float=Decimal) for text in cached]
                 write(dumps(payloads, pretty=True) + "\n")
                 return EXIT_OK
-            from codexbar.render.statusbar import render as render_bar
+        elif fmt in STATUSBAR_FORMATS and all(a.has_key for a in accounts):
+            views = cached_views(accounts, opts.max_age)
+            if views is not None:
+                from codexbar.render.statusbar import render as render_bar
 
-            write(render_bar(fmt, payloads, template=opts.template))
-            return EXIT_OK
-    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, refresh=opts.refresh)
+                write(render_bar(fmt, views, template=opts.template))
+                return EXIT_OK
+    from codexbar.pipeline import collect, rule_settings
+
+    results = collect(
+        accounts,
+        timeout=opts.timeout,
+        max_age=opts.max_age,
+        refresh=opts.refresh,
+        settings=rule_settings(config),
+    )
     return emit(results, fmt, opts)
 
 
@@ -120,8 +130,6 @@ def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[str] | 
 
     payloads: list[str] = []
     for account in accounts:
-        if not account.api_key and not account.admin_key:
-            return None
         payload = cache.load_payload_text(account.provider, account.cache_identity, max_age)
         if payload is None:
             return None
@@ -129,39 +137,44 @@ def cached_payloads(accounts: Sequence[Account], max_age: float) -> list[str] | 
     return payloads
 
 
+def cached_views(accounts: Sequence[Account], max_age: float) -> list[CardView] | None:
+    """Every account's card view from the cache, or None if any is missing or old."""
+    from codexbar import cache
+
+    views: list[CardView] = []
+    for account in accounts:
+        view = cache.load_view(account.provider, account.cache_identity, max_age)
+        if view is None:
+            return None
+        views.append(view)
+    return views
+
+
 def emit(results: list[AccountResult], fmt: str, opts: argparse.Namespace) -> int:
     """Print the results in the chosen format; the exit code of the first failure."""
-    from datetime import UTC, datetime
+    from codexbar.clock import SYSTEM
+    from codexbar.pipeline import rule_settings
+    from codexbar.render.view import views as card_views
 
-    snapshots = [r.snapshot for r in results]
+    now = SYSTEM.now()
+    views = card_views(results, now, rule_settings())
     if fmt == "json":
         from codexbar.render.json_payload import render
 
-        histories = [r.series for r in results]
-        write(render(snapshots, pretty=opts.pretty, histories=histories) + "\n")
+        write(render(results, views, pretty=opts.pretty) + "\n")
     elif fmt in STATUSBAR_FORMATS:
-        from codexbar.render.json_payload import payload
         from codexbar.render.statusbar import render as render_bar
 
-        template = getattr(opts, "template", None)
-        write(render_bar(fmt, [payload(s) for s in snapshots], template=template))
+        write(render_bar(fmt, views, template=getattr(opts, "template", None), now=now))
         code = report_failures(results, strict=opts.strict)
         # The output shows the error state; a bar hides a block whose command fails.
         return code if opts.strict else EXIT_OK
     else:
         from codexbar.render.text import render as render_text
 
-        if all(not s.ok for s in snapshots):
+        if all(not r.ok for r in results):
             # Nothing to show: the one-line error on stderr says it all.
             return report_failures(results, strict=opts.strict)
-        histories = [r.series for r in results]
-        write(
-            render_text(
-                snapshots,
-                datetime.now(UTC),
-                color=use_color(opts.no_color),
-                histories=histories,
-                chart=getattr(opts, "chart", "day"),
-            )
-        )
+        chart = getattr(opts, "chart", "day")
+        write(render_text(views, now, color=use_color(opts.no_color), chart=chart))
     return report_failures(results, strict=opts.strict)

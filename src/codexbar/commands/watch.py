@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from codexbar.accounts import Account
     from codexbar.http.client import HttpClient
     from codexbar.pipeline import AccountResult
-    from codexbar.snapshot import Snapshot
+    from codexbar.rules.settings import RuleSettings
 
 MIN_INTERVAL = 1.0
 TICK = 0.2  # how often keys and a finished fetch are noticed; the clock redraws each second
@@ -59,6 +59,12 @@ def build_parser(prog: str) -> Parser:
         help="seconds between refreshes (default 60)",
     )
     add_timeout_flag(parser)
+    parser.add_argument(
+        "--chart",
+        choices=("day", "week", "month"),
+        default="day",
+        help="spend chart on the card: day (30 days, default), week or month (12 each)",
+    )
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
     return parser
@@ -77,12 +83,24 @@ def duration(seconds: float) -> str:
 class Watch:
     """What is on screen and the one fetch that may be running. Thread-safe where needed."""
 
-    def __init__(self, accounts: list[Account], client: HttpClient, interval: float) -> None:
+    def __init__(
+        self,
+        accounts: list[Account],
+        client: HttpClient,
+        interval: float,
+        *,
+        settings: RuleSettings | None = None,
+        chart: str = "day",
+    ) -> None:
+        from codexbar.rules.settings import RuleSettings
+
         self.accounts = accounts
         self.client = client
         self.interval = interval
-        self.shown: list[Snapshot | None] = [None] * len(accounts)
-        self.good: list[Snapshot | None] = [None] * len(accounts)  # last fresh figures
+        self.settings = settings or RuleSettings()
+        self.chart = chart
+        self.shown: list[AccountResult | None] = [None] * len(accounts)
+        self.good: list[AccountResult | None] = [None] * len(accounts)  # last fresh figures
         self.next_at = time.monotonic()
         self.last_failure: str | None = None
         self.last_ok: float | None = None  # monotonic time of the last complete refresh
@@ -95,9 +113,13 @@ class Watch:
     def load_cached(self) -> None:
         """Show the last cached figures at once, before the first fetch answers."""
         from codexbar import cache
+        from codexbar.pipeline import AccountResult, load_history
 
         for i, account in enumerate(self.accounts):
-            self.shown[i] = cache.load(account.provider, account.cache_identity)
+            cached = cache.load(account.provider, account.cache_identity)
+            if cached is not None:
+                history, forecast = load_history(cached) or (None, None)
+                self.shown[i] = AccountResult(account, cached, None, history, forecast)
 
     @property
     def fetching(self) -> bool:
@@ -142,28 +164,35 @@ class Watch:
         for i, result in enumerate(outcome):
             snapshot = result.snapshot
             if snapshot.ok and not snapshot.stale:
-                self.good[i] = self.shown[i] = snapshot
+                self.good[i] = self.shown[i] = result
                 continue
             reason = _reason(result.error) if result.error else "no figures"
             failures.append(reason)
             if self.good[i] is not None:
                 self._keep_stale([i], reason)
             else:
-                self.shown[i] = snapshot  # the pipeline's cached-stale card, or the error card
+                self.shown[i] = result  # the pipeline's cached-stale card, or the error card
         self.last_failure = failures[0] if failures else None
         if not failures:
             self.last_ok = done
         return True
 
     def _keep_stale(self, indexes: range | list[int], reason: str) -> None:
+        from codexbar.pipeline import AccountResult
         from codexbar.windows import age
 
         now = datetime.now(UTC)
         for i in indexes:
             good = self.good[i]
             if good is not None:
-                seconds = good.age_seconds(now)
-                self.shown[i] = good.marked_stale(f"Showing data from {age(seconds)} ago: {reason}")
+                seconds = good.snapshot.age_seconds(now)
+                stale = good.snapshot.marked_stale(
+                    f"Showing data from {age(seconds)} ago: {reason}"
+                )
+                # The chart and forecast stay: history does not vanish with the network.
+                self.shown[i] = AccountResult(
+                    good.account, stale, None, good.history, good.forecast
+                )
 
     def due(self) -> bool:
         return not self.fetching and time.monotonic() >= self.next_at
@@ -181,10 +210,15 @@ def frame(watch: Watch, now: datetime) -> RenderableType:
     from rich.text import Text
 
     from codexbar.render.text import card
+    from codexbar.render.view import build
     from codexbar.textsafe import display, unicode_output
 
     dots = "…" if unicode_output() else "..."
-    parts: list[RenderableType] = [card(s, now) for s in watch.shown if s is not None]
+    parts: list[RenderableType] = [
+        card(build(r, now, watch.settings), now, chart=watch.chart)
+        for r in watch.shown
+        if r is not None
+    ]
     if not parts:
         parts.append(Text(f"Fetching{dots}", style="cyan"))
     footer = Text()
@@ -192,8 +226,6 @@ def frame(watch: Watch, now: datetime) -> RenderableType:
         footer.append(f"refreshing{dots}", style="cyan")
     else:
         footer.append(f"next refresh in {duration(watch.next_at - time.monotonic())}")
-    if watch.last_ok is not None:
-        footer.append(f" · updated {duration(time.monotonic() - watch.last_ok)} ago")
     if watch.last_failure:
         # The reason may quote a server (an error message): one clean line.
         footer.append(f"\nlast refresh failed: {display(watch.last_failure)}", style="yellow")
@@ -250,11 +282,12 @@ def run(opts: argparse.Namespace) -> int:
     if opts.interval < MIN_INTERVAL:
         raise UsageError(f"--interval must be at least {MIN_INTERVAL:g} second")
     from codexbar.http.client import HttpClient
+    from codexbar.pipeline import rule_settings
     from codexbar.render.text import make_console
 
-    accounts, _config = selection(opts)
+    accounts, config = selection(opts)
     client = HttpClient(timeout=opts.timeout)
-    watch = Watch(accounts, client, opts.interval)
+    watch = Watch(accounts, client, opts.interval, settings=rule_settings(config), chart=opts.chart)
     watch.load_cached()
     console = make_console(color=use_color(opts.no_color))
     try:

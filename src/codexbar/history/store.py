@@ -274,24 +274,21 @@ def find_account(conn: sqlite3.Connection, provider: str, account_hash: str) -> 
 
 def snapshot_values(snapshot: Snapshot) -> tuple[str | int | None, ...]:
     """The figures of one fetch, in SNAPSHOT_COLUMNS order."""
-    u, b, f = snapshot.usage, snapshot.byok_usage, snapshot.free_requests
-    return (
-        _money(u.total),
-        _money(u.daily),
-        _money(u.weekly),
-        _money(u.monthly),
-        _money(b.total),
-        _money(b.daily),
-        _money(b.weekly),
-        _money(b.monthly),
-        _money(snapshot.total_credits),
-        _money(snapshot.total_usage),
-        _money(snapshot.key_limit),
-        _money(snapshot.key_limit_remaining),
-        snapshot.limit_reset,
-        None if f is None else f.used,
-        None if f is None else f.limit,
-    )
+    u = snapshot.usage
+    neutral: dict[str, Decimal | int | str | None] = {
+        "usage": u.total,
+        "usage_daily": u.daily,
+        "usage_weekly": u.weekly,
+        "usage_monthly": u.monthly,
+    }
+    # The provider's own figures, by the names of our columns (BYOK spend, credits...).
+    extra = snapshot.extra.history_values() if snapshot.extra is not None else {}
+    values = {**extra, **neutral}
+    return tuple(_column(values.get(name)) for name in SNAPSHOT_COLUMNS)
+
+
+def _column(value: Decimal | int | str | None) -> str | int | None:
+    return _money(value) if isinstance(value, Decimal) else value
 
 
 # Built from the fixed column names above, never from input.

@@ -12,6 +12,7 @@ render's and the rule book's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from codexbar.accounts import Account, Overrides
@@ -21,6 +22,7 @@ from codexbar.errors import CodexbarError
 from codexbar.history.model import Forecast, SpendHistory
 from codexbar.http.client import HttpClient
 from codexbar.http.memory import Handler
+from codexbar.keylist import KeyRow
 from codexbar.snapshot import Snapshot
 
 
@@ -79,3 +81,17 @@ class Provider(Protocol):
         """Our exact block (the payload's `<provider id>` key): every figure as an exact
         number, documented and versioned in docs/json.md."""
         ...
+
+
+class KeyLister(Provider, Protocol):
+    """A provider that can list every key of an account (`codexbar keys`, the exporter)."""
+
+    def list_keys(
+        self,
+        account: Account,
+        client: HttpClient,
+        *,
+        include_disabled: bool = False,
+        include_expired: bool = False,
+        now: datetime | None = None,
+    ) -> list[KeyRow]: ...

@@ -20,13 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from codexbar.money import plain
+from codexbar.render.view import ChartView, axis_money
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from codexbar.history.model import SeriesPoint, SpendHistory
-
-MODES = ("day", "week", "month")
 HEIGHT = 4  # rows of bars; each row has 8 levels (block eighths)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 GAP = "·"
@@ -45,45 +40,11 @@ class Glyphs:
 UNICODE = Glyphs(BLOCKS, GAP, "▲", "┤│└─")
 # Eight levels squeezed into four marks; a gap must not look like a low bar.
 ASCII = Glyphs(" ..::==##", "x", "^", "+|+-")
-NICE = tuple(Decimal(m) for m in ("1", "1.5", "2", "2.5", "3", "4", "5", "6", "8", "10"))
-
-# mode -> (title, current marker, bar width, pitch, label every n bars)
-LAYOUT = {
-    "day": ("Spend per day, last 30 days (UTC)", "today", 1, 2, 7),
-    "week": ("Spend per week, last 12 weeks (Mon-Sun, UTC)", "this week", 3, 5, 2),
-    "month": ("Spend per month, last 12 months (UTC)", "this month", 3, 5, 1),
-}
+# mode -> (bar width, pitch, label every n bars); titles and markers are the view's
+LAYOUT = {"day": (1, 2, 7), "week": (3, 5, 2), "month": (3, 5, 1)}
 
 Segment = tuple[str, str]  # (text, role): title legend axis bar current gap label
 Line = list[Segment]
-
-
-def points_for(history: SpendHistory, mode: str) -> tuple[SeriesPoint, ...]:
-    return {"day": history.daily, "week": history.weekly, "month": history.monthly}[mode]
-
-
-def nice_top(peak: Decimal) -> Decimal:
-    """The smallest 1 / 1.5 / 2 / 2.5 / 3 / 4 / 5 / 6 / 8 × 10^k at or above the peak."""
-    if peak <= 0:
-        return Decimal(1)
-    scale = Decimal(1).scaleb(peak.adjusted())
-    for factor in NICE:
-        if factor * scale >= peak:
-            return factor * scale
-    return 10 * scale  # pragma: no cover - NICE ends at 10, which always fits
-
-
-def axis_money(value: Decimal) -> str:
-    """Dollar labels for the y axis: `$1.50`, `$250`, `$1.5k`, `$0.005`."""
-    if value == 0:
-        return "$0"
-    if value >= 1000:
-        return f"${plain(value / 1000)}k"
-    if value >= 100:
-        return f"${value:,.0f}"
-    exponent = value.normalize().as_tuple().exponent
-    places = max(2, -exponent if isinstance(exponent, int) else 2)
-    return f"${value:.{min(places, 6)}f}"
 
 
 def _eighths(value: Decimal, top: Decimal) -> int:
@@ -100,14 +61,13 @@ def _cell(eighths: int, row: int, blocks: str = BLOCKS) -> str:
     return blocks[max(0, min(8, filled))]
 
 
-def chart_lines(
-    points: Sequence[SeriesPoint], mode: str, width: int = 76, *, ascii_only: bool = False
-) -> list[Line]:
+def chart_lines(chart: ChartView, width: int = 76, *, ascii_only: bool = False) -> list[Line]:
     """The chart in at most `width` columns (bars get packed closer when it is narrow)."""
     g = ASCII if ascii_only else UNICODE
-    title, marker, bar, pitch, every = LAYOUT[mode]
-    known = [p.spend for p in points if p.spend is not None]
-    top = nice_top(max(known, default=Decimal(0)))
+    points = chart.points
+    title, marker, top = chart.title, chart.marker, chart.top
+    bar, pitch, every = LAYOUT[chart.mode]
+    known = [p.value for p in points if p.value is not None]
     labels = {HEIGHT - 1: axis_money(top), HEIGHT // 2 - 1: axis_money(top / 2)}
     label_width = max(len(t) for t in (*labels.values(), "$0"))
     if label_width + 2 + len(points) * pitch > width:
@@ -121,7 +81,7 @@ def chart_lines(
     space = max(1, body - len(title) - len(legend))
     lines.append([(title, "title"), (" " * space, ""), (legend, "legend")])
 
-    heights = [None if p.spend is None else _eighths(p.spend, top) for p in points]
+    heights = [None if p.value is None else _eighths(p.value, top) for p in points]
     for row in range(HEIGHT - 1, -1, -1):
         tick = labels.get(row)
         line: Line = [(f"{tick or '':>{label_width}} {g.tick if tick else g.upright}", "axis")]
@@ -132,12 +92,12 @@ def chart_lines(
                 line.append((text, "gap"))
             else:
                 cell = _cell(high, row, g.blocks) * bar
-                line.append((cell, "current" if point.is_current else "bar"))
+                line.append((cell, "current" if point.current else "bar"))
         lines.append(line)
 
     axis = [g.rule] * (len(points) * pitch)
     for index, point in enumerate(points):
-        if point.is_current:
+        if point.current:
             axis[index * pitch + (pitch - bar) + bar // 2] = g.current
     lines.append([(f"{'$0':>{label_width}} {g.corner}", "axis"), ("".join(axis), "axis")])
 

@@ -1,8 +1,8 @@
 """Status-bar formats: waybar JSON, i3blocks lines and one plain line (tmux, polybar).
 
-They render CodexBar JSON payloads (docs/json.md) rather than snapshots, so a cached answer,
-which is stored as a ready-made payload, is drawn without the snapshot classes, rich or
-urllib3: a bar polling every few seconds pays for json and decimal only.
+They draw the card's view (render/view.py), the same one every surface draws; the cache keeps
+it as JSON, so a cached answer is drawn without the snapshot classes, rich or urllib3: a bar
+polling every few seconds pays for json and decimal only. The class is the rule book's level.
 
 Whatever the strings hold, each format stays a valid answer: every string from a server or
 the config is `textsafe.clean` (no escapes, controls or line breaks) before it is placed, and
@@ -19,25 +19,21 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from codexbar.errors import UsageError
+from codexbar.levels import worst
 from codexbar.money import plain, usd
-from codexbar.providers import display_name
 from codexbar.textsafe import ascii_glyphs, clean, unicode_output
-from codexbar.windows import age, countdown, parse_instant
+from codexbar.windows import age, countdown, iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
+    from codexbar.render.view import CardView
+
 FORMATS = ("waybar", "i3blocks", "line")
 
-# Same thresholds as the text card's bar colours.
-WARN_PERCENT = Decimal(80)
-CRITICAL_PERCENT = Decimal(95)
-EXPIRY_WARNING_SECONDS = 7 * 86400
-
-# Most important first: the class of several accounts is the first one any of them has.
-CLASSES = ("error", "critical", "stale", "warning", "ok")
+# The rule book's levels (rules/__init__.py), most important first.
 COLORS = {"error": "#E06C75", "critical": "#E06C75", "stale": "#8C8C8C", "warning": "#E5C07B"}
 
 FIELDS: dict[str, str] = {
@@ -72,135 +68,59 @@ UNKNOWN = "—"
 EMPTY_WHEN_ABSENT = ("account", "balance_exact", "expires", "age", "updated", "stale", "error")
 
 
-# --- figures from a payload ---------------------------------------------------------------
+# --- figures from the card's view ---------------------------------------------------------
 
 
-def _dec(value: object) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal | int):
-        return Decimal(value)
-    if isinstance(value, float):  # only from a hand-made payload; cached ones hold Decimal
-        return Decimal(repr(value))
-    return None
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _whole(value: Decimal) -> str:
-    return str(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def level(payload: dict[str, Any], now: datetime) -> str:
-    """ok / warning / critical / stale / error for one payload."""
-    if "error" in payload:
-        return "error"
-    block = _dict(payload.get(payload.get("provider", "")))
-    critical = warning = False
-    percent = _dec(block.get("keyLimitUsedPercent"))
-    if percent is not None:
-        critical |= percent >= CRITICAL_PERCENT
-        warning |= percent >= WARN_PERCENT
-    for budget in block.get("budgets") or ():
-        remaining, limit = _dec(_dict(budget).get("remaining")), _dec(_dict(budget).get("limit"))
-        if remaining is not None and remaining <= 0:
-            critical = True
-        elif remaining is not None and limit and (limit - remaining) / limit * 100 >= WARN_PERCENT:
-            warning = True
-    balance, credits = _dec(block.get("balance")), _dec(block.get("totalCredits"))
-    if balance is not None and balance <= 0 and credits:
-        critical = True  # bought credits and spent them all
-    expires = parse_instant(block.get("expiresAt"))
-    if expires is not None:
-        left = (expires - now).total_seconds()
-        critical |= left <= 0
-        warning |= left < EXPIRY_WARNING_SECONDS
-    if critical:
-        return "critical"
-    if block.get("stale") is True:
-        return "stale"
-    return "warning" if warning else "ok"
-
-
-def worst(classes: list[str]) -> str:
-    return min(classes, key=CLASSES.index) if classes else "ok"
-
-
-def fields(payload: dict[str, Any], now: datetime) -> dict[str, str]:
-    """Every template field of one payload as display text (see FIELDS)."""
-    provider = str(payload.get("provider", ""))
-    account = payload.get("account")
-    account = clean(account) if isinstance(account, str) else ""
-    name = clean(display_name(provider))
+def fields(view: CardView, now: datetime) -> dict[str, str]:
+    """Every template field of one card as display text (see FIELDS)."""
+    name = clean(view.provider_name)
+    account = clean(view.account or "")
     out = dict.fromkeys(FIELDS, UNKNOWN)
     out.update(dict.fromkeys(EMPTY_WHEN_ABSENT, ""))
     out.update(provider=name, account=account, name=f"{name} · {account}" if account else name)
-    cls = level(payload, now)
-    out.update({"class": cls, "color": COLORS.get(cls, "")})
-    error = _dict(payload.get("error"))
-    if error:
-        out["error"] = clean(str(error.get("message", "error")))
+    out.update({"class": view.level, "color": COLORS.get(view.level, "")})
+    if not view.ok:
+        out["error"] = clean(view.error or "error")
         out["text"] = f"{out['name']}: error"
         return out
-    block = _dict(payload.get(provider))
-    usage = _dict(payload.get("usage"))
-    balance = _dec(block.get("balance"))
-    percent = _dec(block.get("keyLimitUsedPercent"))
-    limit = _dec(block.get("keyLimit"))
-    used = _dec(block.get("keyLimitUsed"))
-    spend = _dict(block.get("keyUsage"))
+    windows = dict(view.spend)
     out.update(
-        balance=usd(balance),
-        balance_exact=plain(balance) if balance is not None else "",
-        today=usd(_dec(spend.get("daily"))),
-        week=usd(_dec(spend.get("weekly"))),
-        month=usd(_dec(spend.get("monthly"))),
-        total=usd(_dec(spend.get("total"))),
+        today=windows.get("Today", UNKNOWN),
+        week=windows.get("This week", UNKNOWN),
+        month=windows.get("This month", UNKNOWN),
     )
-    if percent is not None and limit is not None:
-        resets_at = parse_instant(block.get("limitResetsAt"))
+    total = view.row("total")
+    if total is not None:
+        out["total"] = total.value
+    if view.balance is not None:
+        out.update(balance=usd(view.balance), balance_exact=plain(view.balance))
+    meter = view.meter
+    if meter is not None:
+        reset = meter.reset_text(now)
         out.update(
-            percent=_whole(percent),
-            percent_exact=f"{percent.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}",
-            used=usd(used),
-            limit=usd(limit),
-            remaining=usd(max(Decimal(0), limit - used) if used is not None else None),
-            reset=countdown(resets_at, now) if resets_at else "never",
+            percent=meter.percent_text.rstrip("%"),
+            percent_exact=f"{meter.percent.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}",
+            used=usd(meter.used),
+            limit=usd(meter.limit),
+            remaining=usd(meter.remaining),
+            reset=reset.removeprefix("resets in ").removeprefix("resets ")
+            if reset != "never resets"
+            else "never",
         )
-    effective = _dict(block.get("effectiveBudget"))
-    if effective:
-        out["budget"] = usd(_dec(effective.get("remaining")))
-    free = _dict(block.get("freeModelRequests"))
-    if free.get("limit") is not None:
-        used_free = "?" if free.get("used") is None else str(free["used"])
-        out["free"] = f"{used_free}/{free['limit']}"
-    expires = parse_instant(block.get("expiresAt"))
-    if expires is not None:
-        out["expires"] = countdown(expires, now)
-    updated = parse_instant(usage.get("updatedAt"))
-    if updated is not None:
-        out["age"] = age((now - updated).total_seconds())
-        out["updated"] = usage["updatedAt"]
-    if block.get("stale") is True:
+    for row in view.rows:
+        if row.key.startswith("budget:") and row.short:
+            out["budget"] = row.short
+        elif row.key == "free" and row.short:
+            out["free"] = clean(row.short)
+    if view.expires_at is not None:
+        out["expires"] = countdown(view.expires_at, now)
+    out["age"] = age((now - view.fetched_at).total_seconds())
+    out["updated"] = iso(view.fetched_at) or ""
+    if view.stale:
         out["stale"] = "stale"
-    out["text"] = _default_text(out, has_balance=balance is not None, has_limit=limit is not None)
+    text = view.headline + (" · stale" if view.stale else "")
+    out["text"] = clean(f"{view.account} {text}" if view.account else text)
     return out
-
-
-def _default_text(f: dict[str, str], *, has_balance: bool, has_limit: bool) -> str:
-    parts = []
-    if has_balance:
-        parts.append(f["balance"])
-    if has_limit:
-        parts.append(f"{f['percent']}%")
-    if not parts:
-        parts.append(f"today {f['today']}")
-    if f["stale"]:
-        parts.append("stale")
-    text = " · ".join(parts)
-    return f"{f['account']} {text}" if f["account"] else text
 
 
 def short_text(f: dict[str, str]) -> str:
@@ -245,59 +165,41 @@ def apply(template: str | None, f: dict[str, str]) -> str:
 # --- the full card as plain text (waybar tooltip) -----------------------------------------
 
 
-def card_text(payload: dict[str, Any], now: datetime) -> str:
+def card_text(view: CardView, now: datetime) -> str:
     """The card, plain: for tooltips, where rich cannot draw and lines must stay short."""
-    f = fields(payload, now)
-    lines = [f["name"]]
-    if f["error"]:
-        lines.append(f"Error: {f['error']}")
+    lines = [clean(view.title)]
+    if not view.ok:
+        lines.append(f"Error: {clean(view.error or 'error')}")
         return "\n".join(lines)
-    block = _dict(payload.get(payload.get("provider", "")))
 
     def row(label: str, text: str) -> None:
-        lines.append(f"{label:<12}{text}")
+        lines.append(f"{clean(label):<12}{clean(text)}")
 
-    if f["percent"] != UNKNOWN:
-        reset = "never resets" if f["reset"] == "never" else f"resets in {f['reset']}"
-        row("Key limit", f"{f['percent']}%  {f['used']} / {f['limit']} · {reset}")
-        row("", f"{f['remaining']} left")
-    elif block.get("keyLabel") and block.get("keyLimit") is None:
-        row("Key limit", "none set")
-    if f["balance"] != UNKNOWN:
-        credits, used = _dec(block.get("totalCredits")), _dec(block.get("totalUsage"))
-        row("Credits", f"Balance: {f['balance']}  (purchased {usd(credits)}, used {usd(used)})")
-    row("Spend", f"Today {f['today']} · This week {f['week']} · This month {f['month']}")
-    if f["total"] != UNKNOWN:
-        row("All time", f["total"])
-    byok = _dict(block.get("byokUsage"))
-    byok_parts = [
-        f"{label} {usd(_dec(byok.get(k)))}"
-        for label, k in (("today", "daily"), ("month", "monthly"), ("all time", "total"))
-        if _dec(byok.get(k))
-    ]
-    if byok_parts:
-        row("BYOK", " · ".join(byok_parts))
-    last30 = _dec(block.get("last30DaysSpend"))
-    if last30 is not None:
-        row("30 days", usd(last30))
-    if f["free"] != UNKNOWN:
-        used_free, limit_free = f["free"].split("/")
-        row("Free models", f"{used_free} / {limit_free} requests today")
-    for i, raw in enumerate(block.get("budgets") or ()):
-        b = _dict(raw)
-        mark = "▸ " if b.get("effective") else "  "
-        reset = clean(str(b.get("resetInterval") or "lifetime"))
-        text = (
-            f"{mark}{clean(str(b.get('scope', 'budget')))} {usd(_dec(b.get('spend')))} / "
-            f"{usd(_dec(b.get('limit')))} · {usd(_dec(b.get('remaining')))} left · {reset}"
+    meter = view.meter
+    if meter is not None:
+        row(
+            meter.label,
+            f"{meter.percent_text}  {usd(meter.used)} / {usd(meter.limit)} · "
+            + meter.reset_text(now),
         )
-        row("Budgets" if i == 0 else "", text)
-    for note in block.get("notes") or ():
-        n = _dict(note)
-        icon = {"info": "i", "warning": "!", "error": "x"}.get(str(n.get("level")), "-")
-        lines.append(f"{icon} {clean(str(n.get('text', '')))}")
-    if f["age"]:
-        lines.append(("stale · " if f["stale"] else "") + f"updated {f['age']} ago")
+        row("", f"{usd(meter.remaining)} left")
+    elif view.no_limit:
+        row("Key limit", "none set")
+    previous = None
+    for item in view.rows:
+        label = "" if item.label == previous else item.label
+        previous = item.label
+        detail = f" ({item.detail})" if item.detail and item.key == "balance" else ""
+        text = item.value + detail if item.key == "balance" else item.text(now)
+        row(label, text)
+    if view.history_status:
+        row("History", view.history_status)
+    if view.forecast_line:
+        lines.append(clean(view.forecast_line))
+    for note in view.notes:
+        icon = {"info": "i", "warning": "!", "error": "x"}.get(note.level, "-")
+        lines.append(f"{icon} {clean(note.text)}")
+    lines.append(view.updated_text(now))
     return "\n".join(lines)
 
 
@@ -315,11 +217,11 @@ def _line(text: str) -> str:
     return text if unicode_output() else ascii_glyphs(text)
 
 
-def waybar(payloads: list[dict[str, Any]], now: datetime, template: str | None = None) -> str:
+def waybar(views: Sequence[CardView], now: datetime, template: str | None = None) -> str:
     """One JSON line for a waybar custom module (`"return-type": "json"`)."""
-    all_fields = [fields(p, now) for p in payloads]
-    cls = worst([f["class"] for f in all_fields])
-    tooltip = "\n\n".join(card_text(p, now) for p in payloads)
+    all_fields = [fields(v, now) for v in views]
+    cls = worst([v.level for v in views])
+    tooltip = "\n\n".join(card_text(v, now) for v in views)
     out: dict[str, Any] = {
         "text": _markup(clean(" | ".join(apply(template, f) for f in all_fields))),
         "tooltip": _markup("\n".join(clean(row) for row in tooltip.split("\n"))),
@@ -332,10 +234,10 @@ def waybar(payloads: list[dict[str, Any]], now: datetime, template: str | None =
     return json.dumps(out, ensure_ascii=not unicode_output()) + "\n"
 
 
-def i3blocks(payloads: list[dict[str, Any]], now: datetime, template: str | None = None) -> str:
+def i3blocks(views: Sequence[CardView], now: datetime, template: str | None = None) -> str:
     """full_text, short_text and (unless ok) colour, one a line."""
-    all_fields = [fields(p, now) for p in payloads]
-    cls = worst([f["class"] for f in all_fields])
+    all_fields = [fields(v, now) for v in views]
+    cls = worst([v.level for v in views])
     lines = [
         " | ".join(apply(template, f) for f in all_fields),
         " | ".join(short_text(f) for f in all_fields),
@@ -345,14 +247,14 @@ def i3blocks(payloads: list[dict[str, Any]], now: datetime, template: str | None
     return "\n".join(_line(text) for text in lines) + "\n"
 
 
-def line(payloads: list[dict[str, Any]], now: datetime, template: str | None = None) -> str:
-    return _line(" | ".join(apply(template, fields(p, now)) for p in payloads)) + "\n"
+def line(views: Sequence[CardView], now: datetime, template: str | None = None) -> str:
+    return _line(" | ".join(apply(template, fields(v, now)) for v in views)) + "\n"
 
 
 def render(
-    fmt: str, payloads: Sequence[object], *, template: str | None, now: datetime | None = None
+    fmt: str, views: Sequence[CardView], *, template: str | None, now: datetime | None = None
 ) -> str:
-    """`fmt` (one of FORMATS) for these payloads, newline-terminated."""
+    """`fmt` (one of FORMATS) for these cards, newline-terminated."""
     now = now or datetime.now(UTC)
     renderer = {"waybar": waybar, "i3blocks": i3blocks, "line": line}[fmt]
-    return renderer([p for p in payloads if isinstance(p, dict)], now, template)
+    return renderer(views, now, template)

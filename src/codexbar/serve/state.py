@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from codexbar.accounts import Account
 from codexbar.history.model import Forecast, SpendHistory
-from codexbar.providers.openrouter.keys import KeyRow
+from codexbar.keylist import KeyRow
 from codexbar.snapshot import Snapshot
 
 # Error kinds a fetch can end in (codexbar.errors); exported from 0 so rate() works at once.

@@ -19,8 +19,8 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, QU
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
 
-from codexbar.alerts import Alert
 from codexbar.money import usd
+from codexbar.rules.alerts import Alert
 from codexbar.secrets import redact
 from codexbar.textsafe import clean, fit
 from codexbar.tray import autostart

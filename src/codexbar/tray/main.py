@@ -84,8 +84,8 @@ def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
     import tempfile
     from pathlib import Path
 
-    from codexbar.alerts import MemoryStore
     from codexbar.demo import demo_setup
+    from codexbar.rules.alerts import MemoryStore
 
     accounts, transport = demo_setup()
     folder = stack.enter_context(tempfile.TemporaryDirectory())

@@ -104,9 +104,9 @@ def apply_change(change: SettingsChange, path: Path | None = None) -> ConfigFile
 
 
 def _apply(change: SettingsChange, config: ConfigFile, api_key: str, admin_key: str) -> None:
-    from codexbar.alerts import CONFIG_KEY as ALERTS_KEY
-    from codexbar.alerts import AlertSettings
     from codexbar.providers import DEFAULT_PROVIDER, load
+    from codexbar.rules.settings import CONFIG_KEY as ALERTS_KEY
+    from codexbar.rules.settings import RuleSettings
     from codexbar.secrets import remember_secret
 
     provider = load(DEFAULT_PROVIDER)  # the tray's settings edit the first provider's keys
@@ -124,13 +124,13 @@ def _apply(change: SettingsChange, config: ConfigFile, api_key: str, admin_key: 
         current = TrayPrefs()
     TrayPrefs(refresh_minutes=change.refresh_minutes, panel=current.panel).write_to(config)
     try:
-        alerts = AlertSettings.from_config(config)
+        alerts = RuleSettings.from_config(config)
     except ConfigError:
-        alerts = AlertSettings()
+        alerts = RuleSettings()
     section = config.data.get(ALERTS_KEY)
     if not isinstance(section, dict):
         section = config.data[ALERTS_KEY] = {}
-    updated = AlertSettings(
+    updated = RuleSettings(
         enabled=change.alerts_enabled,
         key_limit_percents=alerts.key_limit_percents,
         balance_below=change.balance_below,

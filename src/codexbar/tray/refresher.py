@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from codexbar.accounts import Account, Overrides
-from codexbar.alerts import Alert, AlertSettings, AlertStore, MemoryStore
 from codexbar.clock import SYSTEM, Clock
 from codexbar.config import ConfigFile
 from codexbar.errors import CodexbarError, ConfigError
 from codexbar.history.model import Forecast, SpendHistory
+from codexbar.rules.alerts import Alert, AlertStore, MemoryStore
+from codexbar.rules.settings import RuleSettings
 from codexbar.snapshot import Snapshot
 from codexbar.tray.prefs import TrayPrefs
 
@@ -40,7 +41,7 @@ class Selection:
     """What one refresh fetches, re-read from the config file every time."""
 
     accounts: list[Account]
-    alerts: AlertSettings = field(default_factory=AlertSettings)
+    alerts: RuleSettings = field(default_factory=RuleSettings)
     prefs: TrayPrefs = field(default_factory=TrayPrefs)
     problems: tuple[str, ...] = ()  # config parts that were ignored, with why
 
@@ -86,9 +87,9 @@ def config_source(
         ]
         problems: list[str] = []
         try:
-            alerts = AlertSettings.from_config(config)
+            alerts = RuleSettings.from_config(config)
         except ConfigError as exc:
-            alerts = AlertSettings()
+            alerts = RuleSettings()
             problems.append(f"{exc.message}; using the default alerts")
         try:
             prefs = TrayPrefs.from_config(config)
@@ -133,8 +134,8 @@ class Refresher:
         return self._client
 
     def __call__(self) -> Outcome:
-        from codexbar import alerts
         from codexbar.pipeline import collect
+        from codexbar.rules import alerts
 
         with self._lock:
             try:

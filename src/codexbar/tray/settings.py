@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from codexbar.alerts import AlertSettings
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
 from codexbar.providers import DEFAULT_PROVIDER, load
+from codexbar.rules.settings import RuleSettings
 from codexbar.secrets import mask
 from codexbar.textsafe import clean
 from codexbar.tray.prefs import (
@@ -73,9 +73,9 @@ class SettingsDialog(QDialog):
         except ConfigError:
             prefs = TrayPrefs()
         try:
-            alerts = AlertSettings.from_config(config) if config else AlertSettings()
+            alerts = RuleSettings.from_config(config) if config else RuleSettings()
         except ConfigError:
-            alerts = AlertSettings()
+            alerts = RuleSettings()
 
         self.api_key = self._secret_field(api_key, "Paste your OpenRouter API key")
         form.addRow("API key", self.api_key)

@@ -18,6 +18,7 @@ from codexbar.providers.openrouter import accounts as _accounts
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
     from typing import Any
 
     from codexbar.accounts import Overrides
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
     from codexbar.http.memory import Handler
+    from codexbar.keylist import KeyRow
     from codexbar.snapshot import Snapshot
 
 LINKS: Mapping[str, str] = {
@@ -112,6 +114,25 @@ class OpenRouter:
         from codexbar.providers.openrouter.payload import exact_block
 
         return exact_block(snapshot, history, forecast)
+
+    def list_keys(
+        self,
+        account: Account,
+        client: HttpClient,
+        *,
+        include_disabled: bool = False,
+        include_expired: bool = False,
+        now: datetime | None = None,
+    ) -> list[KeyRow]:
+        from codexbar.providers.openrouter.keys import fetch_keys
+
+        return fetch_keys(
+            account,
+            client,
+            include_disabled=include_disabled,
+            include_expired=include_expired,
+            now=now,
+        )
 
 
 PROVIDER = OpenRouter()

@@ -108,6 +108,10 @@ def build_snapshot(
         account_id=account.history_id,
         key_label=key.label if key else None,
         balance=credits.balance if credits else None,
+        prepaid=credits.total_credits > 0 if credits else None,
+        balance_missing=None
+        if credits is not None or account.admin_key
+        else "needs a management key",
         primary=key_meter(key, now) if key else None,
         no_limit=no_limit,
         usage=key.usage if key else SpendWindows(),

@@ -69,6 +69,7 @@ class OpenRouterFigures:
                     "Free models",
                     f"{used} / {free.limit} requests today",
                     "tier limit" if free.inferred else "",
+                    short=f"{used}/{free.limit}",
                 )
             )
         return lines

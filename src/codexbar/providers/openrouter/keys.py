@@ -6,7 +6,6 @@ a key without a `hash` is skipped, and a wrong-typed optional field becomes None
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,41 +14,11 @@ from urllib.parse import urlencode
 from codexbar.accounts import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
 from codexbar.http.client import HttpClient, HttpStatusError
+from codexbar.keylist import KeyRow, sort_key
 from codexbar.money import ZERO, to_decimal
-from codexbar.snapshot import SpendWindows
 from codexbar.windows import WINDOWS, next_reset, parse_instant
 
 MAX_PAGES = 1000  # 100 keys a page: far beyond any real account, but never an endless loop
-
-
-@dataclass(frozen=True)
-class KeyRow:
-    """One key of the account, as `/keys` reports it plus the derived limit figures."""
-
-    hash: str  # OpenRouter's identifier of the key; not the secret
-    name: str | None
-    label: str | None  # OpenRouter's own label, usually the masked key
-    disabled: bool
-    expired: bool
-    limit: Decimal | None
-    limit_remaining: Decimal | None  # as reported; may be negative
-    limit_reset: str | None  # daily / weekly / monthly / None (never)
-    used_percent: Decimal | None  # 0-100, only with a positive limit
-    remaining: Decimal | None  # max(0, limit - used), only with a positive limit
-    resets_at: datetime | None
-    usage: SpendWindows
-    byok_usage: SpendWindows
-    created_at: datetime | None
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    workspace_id: str | None
-    # Fields reported outside their domain (a negative spend, a limit <= 0), as `name value`;
-    # each was dropped to None ("unknown") rather than shown.
-    impossible: tuple[str, ...] = ()
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.label or self.hash[:12]
 
 
 def _str(value: object) -> str | None:
@@ -104,16 +73,6 @@ def parse_key_row(item: object, now: datetime) -> KeyRow | None:
         expires_at=expires_at,
         workspace_id=_str(item.get("workspace_id")),
         impossible=tuple(found.items),
-    )
-
-
-def sort_key(row: KeyRow) -> tuple[Decimal, Decimal, str, str]:
-    """Largest monthly spend first; then lifetime spend; then name, for a stable order."""
-    return (
-        -(row.usage.monthly or ZERO),
-        -(row.usage.total or ZERO),
-        (row.name or "").casefold(),
-        row.hash,
     )
 
 

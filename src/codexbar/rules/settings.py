@@ -1,0 +1,110 @@
+"""The rule book's settings: every threshold, from the config file, in one place.
+
+They feed the one evaluation (`rules.evaluate`), so the bar class, the tray's colours, the
+alerts and the hook events all move together when a threshold changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from codexbar.errors import ConfigError
+from codexbar.money import to_decimal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from codexbar.config import ConfigFile
+
+CONFIG_KEY = "alerts"
+DEFAULT_PERCENTS = (Decimal(80), Decimal(95))
+DEFAULT_BALANCE_BELOW = Decimal(5)
+DEFAULT_EXPIRY_DAYS = 7
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Thresholds from the config file; `None`/empty turns a rule off. The key-limit percents
+    also set the levels: the lowest is "warning", the highest "critical"."""
+
+    enabled: bool = True
+    key_limit_percents: tuple[Decimal, ...] = DEFAULT_PERCENTS
+    balance_below: Decimal | None = DEFAULT_BALANCE_BELOW
+    budget_spent: bool = True
+    expiry_days: int | None = DEFAULT_EXPIRY_DAYS
+
+    @classmethod
+    def from_config(cls, config: ConfigFile) -> RuleSettings:
+        return cls.from_mapping(config.data.get(CONFIG_KEY))
+
+    @classmethod
+    def from_mapping(cls, raw: object) -> RuleSettings:
+        """Parse the `"alerts"` object; a wrong type is a ConfigError naming the field."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise ConfigError('config "alerts" must be an object')
+        defaults = cls()
+        enabled = raw.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError("config alerts.enabled must be true or false")
+        percents = defaults.key_limit_percents
+        if "keyLimitPercents" in raw:
+            items = raw["keyLimitPercents"]
+            if not isinstance(items, list):
+                raise ConfigError("config alerts.keyLimitPercents must be a list of numbers")
+            parsed = [to_decimal(v) for v in items]
+            if any(p is None or not 0 < p <= 100 for p in parsed):
+                raise ConfigError("config alerts.keyLimitPercents: each must be in (0, 100]")
+            percents = tuple(sorted({p for p in parsed if p is not None}))
+        balance: Decimal | None = defaults.balance_below
+        if "balanceBelow" in raw:
+            value = raw["balanceBelow"]
+            balance = None if value is None else to_decimal(value)
+            if value is not None and (balance is None or balance < 0):
+                raise ConfigError("config alerts.balanceBelow must be a non-negative number")
+        budget = raw.get("budgetSpent", True)
+        if not isinstance(budget, bool):
+            raise ConfigError("config alerts.budgetSpent must be true or false")
+        days: int | None = defaults.expiry_days
+        if "expiresWithinDays" in raw:
+            value = raw["expiresWithinDays"]
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ConfigError("config alerts.expiresWithinDays must be a whole number")
+            days = value or None
+        return cls(
+            enabled=enabled,
+            key_limit_percents=percents,
+            balance_below=balance,
+            budget_spent=budget,
+            expiry_days=days,
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The `"alerts"` object as written to the config file (money as an exact number)."""
+        floor = self.balance_below
+        return {
+            "enabled": self.enabled,
+            "keyLimitPercents": [_json_number(p) for p in self.key_limit_percents],
+            "balanceBelow": None if floor is None else _json_number(floor),
+            "budgetSpent": self.budget_spent,
+            "expiresWithinDays": self.expiry_days,
+        }
+
+    @property
+    def warn_percent(self) -> Decimal:
+        """From here the key limit (and a budget) reads "warning"."""
+        return self.key_limit_percents[0] if self.key_limit_percents else DEFAULT_PERCENTS[0]
+
+    @property
+    def critical_percent(self) -> Decimal:
+        """From here it reads "critical"."""
+        return self.key_limit_percents[-1] if self.key_limit_percents else DEFAULT_PERCENTS[-1]
+
+
+def _json_number(value: Decimal) -> int | float:
+    # json cannot write a Decimal; thresholds are small round figures, exact as int or float.
+    return int(value) if value == value.to_integral_value() else float(value)
