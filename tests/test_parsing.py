@@ -16,6 +16,7 @@ from codexbar.errors import ParseError
 from codexbar.http.client import HttpClient
 from codexbar.jsonnum import dumps
 from codexbar.providers.openrouter.fetch import build_snapshot, fetch
+from codexbar.providers.openrouter.figures import figures
 from codexbar.providers.openrouter.parse import (
     Credits,
     KeyInfo,
@@ -25,8 +26,9 @@ from codexbar.providers.openrouter.parse import (
     parse_credits,
     parse_key,
 )
-from codexbar.render.json_payload import balance_text, payload
+from codexbar.providers.openrouter.payload import login_method
 from codexbar.snapshot import ActivityRow, Note, Snapshot
+from tests._payloads import payload_of, row_value
 from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 NOW = datetime(2025, 3, 12, 15, 30, tzinfo=UTC)  # a Wednesday
@@ -176,15 +178,13 @@ def test_golden_limit_500_remaining_monthly() -> None:
         None,
         [],
     )
-    block = payload(snap)
-    assert block["usage"]["primary"] == {
-        "usedPercent": Decimal("9.0914810042"),
-        "resetsAt": "2025-04-01T00:00:00Z",
-    }
-    limit_rows = next(d for d in block["usage"]["details"] if d.get("title") == "API key limit")
-    assert {"label": "Remaining", "value": "$454.54"} in limit_rows["rows"]
+    block = payload_of(snap)
+    # CodexBar sets no resetsAt for OpenRouter; ours is in the exact block.
+    assert block["usage"]["primary"] == {"usedPercent": Decimal("9.0914810042")}
+    assert block["openrouter"]["limitResetsAt"] == "2025-04-01T00:00:00Z"
+    assert row_value(block, "API key", "API key remaining") == "$454.54"
     text = dumps(block)
-    assert '"usedPercent":9.0914810042,' in text
+    assert '"usedPercent":9.0914810042}' in text
     assert '"keyLimitRemaining":454.542594979,' in text
 
 
@@ -200,17 +200,16 @@ def test_golden_remaining_negative_or_zero_is_100_percent_and_nothing_left(
     snap = build_snapshot(
         account(), NOW, key_with(limit=10, limit_remaining=remaining), None, None, []
     )
-    rows = next(d for d in payload(snap)["usage"]["details"] if d.get("title") == "API key limit")
-    assert {"label": "Remaining", "value": "$0.00"} in rows["rows"]
+    assert row_value(payload_of(snap), "API key", "API key remaining") == "$0.00"
     # The raw (negative) remaining is kept in the exact block.
-    assert payload(snap)["openrouter"]["keyLimitRemaining"] == Decimal(str(remaining))
+    assert payload_of(snap)["openrouter"]["keyLimitRemaining"] == Decimal(str(remaining))
 
 
 def test_golden_balance_credits_100_usage_40() -> None:
     snap = snapshot_of(SPARSE_KEY, CREDITS)
     assert snap.balance == Decimal(60)
-    assert balance_text(snap) == "Balance: $60.00"
-    body = payload(snap)
+    assert login_method(snap) == "Balance: $60.00"
+    body = payload_of(snap)
     assert body["usage"]["loginMethod"] == "Balance: $60.00"
     assert body["usage"]["identity"] == {
         "providerID": "openrouter",
@@ -315,7 +314,7 @@ def test_full_key_payload() -> None:
 
 def test_full_snapshot_and_exact_block() -> None:
     snap = snapshot_of(FULL_KEY, CREDITS, ACTIVITY)
-    block = payload(snap)["openrouter"]
+    block = payload_of(snap)["openrouter"]
     assert block["keyLabel"] == "sk-or-v1-abc...wxyz"
     assert block["isFreeTier"] is False
     assert block["isManagementKey"] is False
@@ -384,7 +383,7 @@ def test_minimal_key_payload_is_just_usage() -> None:
     assert key.usage.total == Decimal(0)
     assert key.label is None
     snap = build_snapshot(account(), NOW, key, None, None, [])
-    body = payload(snap)
+    body = payload_of(snap)
     assert body["usage"]["primary"] is None
     assert body["usage"]["secondary"] is None
     assert body["usage"]["tertiary"] is None
@@ -392,17 +391,40 @@ def test_minimal_key_payload_is_just_usage() -> None:
     assert body["usage"]["identity"] == {"providerID": "openrouter"}
     assert body["openrouter"]["balance"] is None
     assert body["openrouter"]["freeModelRequests"] is None
-    # Only the all-time spend is known: a details row, but no chart points.
-    details = body["usage"]["details"]
-    assert details == [{"title": "Key spend", "rows": [{"label": "All time", "value": "$0.00"}]}]
+    # CodexBar's sections, saying what is missing and why; no chart without a period's spend.
+    unavailable = "Unavailable right now"
+    assert body["usage"]["details"] == [
+        {
+            "title": "Credits",
+            "rows": [
+                {
+                    "label": "Remaining",
+                    "value": unavailable,
+                    "secondaryValue": "Management API key required",
+                }
+            ],
+        },
+        {"title": "API key", "rows": [{"label": "API key budget", "value": "No limit configured"}]},
+        {
+            "title": "Spend history",
+            "rows": [
+                {
+                    "label": "Last 30 days",
+                    "value": unavailable,
+                    "secondaryValue": "Management API key not configured",
+                }
+            ],
+        },
+    ]
 
 
 def test_sparse_snapshot_infers_the_free_model_limit_from_credits() -> None:
     snap = snapshot_of(SPARSE_KEY, CREDITS)
-    assert snap.free_requests is not None
-    assert snap.free_requests.limit == 1000
-    assert snap.free_requests.inferred is True
-    assert snap.free_requests.used is None
+    free = figures(snap).free_requests
+    assert free is not None
+    assert free.limit == 1000
+    assert free.inferred is True
+    assert free.used is None
 
 
 @pytest.mark.parametrize(
@@ -438,14 +460,14 @@ def test_balance_is_never_negative_but_inputs_are_kept() -> None:
     credits = parse_credits({"data": {"total_credits": 10, "total_usage": 12.5}})
     assert credits.balance == Decimal(0)
     snap = build_snapshot(account(), NOW, None, credits, None, [])
-    assert balance_text(snap) == "Balance: $0.00"
-    assert snap.total_usage == Decimal("12.5")
+    assert login_method(snap) == "Balance: $0.00"
+    assert figures(snap).total_usage == Decimal("12.5")
 
 
 def test_balance_is_exact_decimal_arithmetic() -> None:
     snap = snapshot_of(None, {"data": {"total_credits": 0.3, "total_usage": 0.1}})
     assert snap.balance == Decimal("0.2")
-    text = dumps(payload(snap))
+    text = dumps(payload_of(snap))
     assert '"balance":0.2,' in text
     assert "0.19999999999999998" not in text
 
@@ -676,7 +698,7 @@ def test_numbers_beyond_any_real_amount_are_dropped() -> None:
     assert key.limit is None and key.limit_remaining is None and key.usage.daily is None
     snap = build_snapshot(account(), NOW, key, None, None, [])
     assert snap.primary is None
-    assert json.loads(dumps(payload(snap)))["openrouter"]["keyUsage"]["daily"] is None
+    assert json.loads(dumps(payload_of(snap)))["openrouter"]["keyUsage"]["daily"] is None
     with pytest.raises(ParseError):
         parse_credits({"data": {"total_credits": 1e20, "total_usage": 1}})
 
@@ -715,7 +737,7 @@ def test_every_dataset_of_the_fake_server_parses(server: FakeOpenRouter, dataset
     assert snap.usage.total is not None
     assert snap.balance is not None
     assert snap.last30_spend is not None
-    text = dumps(payload(snap))
+    text = dumps(payload_of(snap))
     json.loads(text)
     if dataset in ("full", "expiring", "over_limit"):
         assert snap.primary is not None
@@ -726,8 +748,9 @@ def test_every_dataset_of_the_fake_server_parses(server: FakeOpenRouter, dataset
     if dataset == "expiring":
         assert any(n.text.startswith("API key expires in") for n in snap.notes)
     if dataset == "free_tier":
-        assert snap.is_free_tier is True
-        assert snap.free_requests is not None and snap.free_requests.limit == 50
+        assert figures(snap).is_free_tier is True
+        free = figures(snap).free_requests
+        assert free is not None and free.limit == 50
 
 
 def test_full_dataset_figures_match_the_server(server: FakeOpenRouter) -> None:
@@ -738,10 +761,10 @@ def test_full_dataset_figures_match_the_server(server: FakeOpenRouter) -> None:
     assert snap.primary.limit == Decimal(20)
     assert snap.primary.used == Decimal("5.76551234")
     assert snap.primary.used_percent == Decimal("28.8275617")
-    assert snap.total_credits == Decimal(100)
-    assert snap.total_usage == Decimal("40.1234567")
-    assert balance_text(snap) == "Balance: $59.88"
-    assert snap.is_management_key is False  # /key was asked with the ordinary key
+    assert figures(snap).total_credits == Decimal(100)
+    assert figures(snap).total_usage == Decimal("40.1234567")
+    assert login_method(snap) == "Balance: $59.88"
+    assert figures(snap).is_management_key is False  # /key was asked with the ordinary key
     assert snap.effective_budget is not None and snap.effective_budget.scope == "api_key"
 
 
@@ -774,7 +797,7 @@ def test_latest_day_by_model_sums_endpoints_and_sorts_by_spend() -> None:
         ("openai/gpt", Decimal("0.3")),
         ("c/small", Decimal("0.05")),
     ]
-    block = payload(with_activity)["openrouter"]["latestDayByModel"]
+    block = payload_of(with_activity)["openrouter"]["latestDayByModel"]
     assert block == {
         "date": "2026-11-24",
         "models": [
