@@ -9,6 +9,7 @@ from pathlib import Path
 
 from codexbar import history
 from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
+from codexbar.providers.openrouter.figures import OpenRouterFigures
 from codexbar.snapshot import ActivityRow, Meter, Snapshot, SpendWindows
 from codexbar.windows import next_reset
 
@@ -59,14 +60,17 @@ def snap(
         account_id=account_id,
         usage=SpendWindows(total=d(total), daily=d(daily), weekly=d(weekly), monthly=d(monthly)),
         balance=d(balance),
-        key_limit=d(limit),
-        key_limit_remaining=None if meter is None else meter.limit - meter.used,
-        limit_reset=reset,
         primary=meter,
         activity=tuple(activity or ()),
         # /activity answered exactly when this is set (even with no rows)
         last30_spend=None if activity is None else sum((r.usage for r in activity), Decimal(0)),
-        has_management_key=activity is not None,
+        extra=OpenRouterFigures(
+            key_limit=d(limit),
+            key_limit_remaining=None if meter is None else meter.limit - meter.used,
+            limit_reset=reset,
+            has_management_key=activity is not None,
+            key_read=True,
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from codexbar.clock import FixedClock
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
 from codexbar.rules.alerts import Alert, AlertStore, MemoryStore, check
@@ -27,7 +28,7 @@ DEFAULTS = RuleSettings()
 def run(
     snapshots: list[Snapshot], store: MemoryStore, settings: RuleSettings = DEFAULTS, **kw: Any
 ) -> list[Alert]:
-    return check(snapshots, settings, store=store, now=kw.pop("now", NOW), **kw)
+    return check(snapshots, settings, store=store, clock=FixedClock(kw.pop("now", NOW)), **kw)
 
 
 def at_percent(server: FakeOpenRouter, remaining: float | None) -> Snapshot:
@@ -180,23 +181,23 @@ def test_state_file_is_private_keyless_and_in_the_state_folder(
 ) -> None:
     store = AlertStore()
     assert store.path == tmp_path / "xdg-state" / "codexbar" / "alerts.json"
-    fired = check([at_percent(server, 3.0)], DEFAULTS, store=store, now=NOW)
+    fired = check([at_percent(server, 3.0)], DEFAULTS, store=store, clock=FixedClock(NOW))
     assert len(fired) == 1
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     text = store.path.read_text()
     assert DEMO_KEY not in text and "sk-or-" not in text
-    assert check([at_percent(server, 3.0)], DEFAULTS, store=store, now=NOW) == []
+    assert check([at_percent(server, 3.0)], DEFAULTS, store=store, clock=FixedClock(NOW)) == []
     # A corrupt state file is not fatal: alerts may repeat once, nothing crashes.
     store.path.write_text("{not json")
-    assert len(check([at_percent(server, 3.0)], DEFAULTS, store=store, now=NOW)) == 1
+    assert len(check([at_percent(server, 3.0)], DEFAULTS, store=store, clock=FixedClock(NOW))) == 1
 
 
 def test_record_false_leaves_no_trace(server: FakeOpenRouter) -> None:
     store = AlertStore()
     snapshot = at_percent(server, 3.0)
-    assert len(check([snapshot], DEFAULTS, store=store, now=NOW, record=False)) == 1
+    assert len(check([snapshot], DEFAULTS, store=store, clock=FixedClock(NOW), record=False)) == 1
     assert not store.path.exists()
-    assert len(check([snapshot], DEFAULTS, store=store, now=NOW, record=False)) == 1
+    assert len(check([snapshot], DEFAULTS, store=store, clock=FixedClock(NOW), record=False)) == 1
 
 
 def test_settings_from_the_config_file(home: Any) -> None:

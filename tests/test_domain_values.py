@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from codexbar.accounts import Account
 from codexbar.apart import percent_apart, usd_apart
+from codexbar.clock import FixedClock
 from codexbar.errors import ParseError
+from codexbar.phrases import expires_in, refused_until
 from codexbar.providers.openrouter.fetch import build_snapshot
 from codexbar.providers.openrouter.keys import parse_key_row
 from codexbar.providers.openrouter.parse import (
@@ -30,7 +32,7 @@ from codexbar.providers.openrouter.parse import (
     parse_credits,
     parse_key,
 )
-from codexbar.rules.alerts import MemoryStore, check, refused_until
+from codexbar.rules.alerts import MemoryStore, check
 from codexbar.snapshot import Budget
 from tests.conftest import CliRunner
 from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
@@ -229,7 +231,6 @@ def test_guard_says_unknown_not_no_limit_for_an_impossible_limit(
 
 
 def test_expiry_in_its_last_second_says_now() -> None:
-    from codexbar.rules.alerts import expires_in
 
     assert expires_in(NOW + timedelta(milliseconds=400), NOW) == "expires now"
     assert expires_in(NOW + timedelta(hours=5), NOW) == "expires in 5h 0m"
@@ -325,7 +326,7 @@ def test_a_spent_budget_says_how_long_in_words_that_fit(budget: Budget, words: s
     snapshot = replace(
         build_snapshot(ACCOUNT, NOW, key(), None, None, []), budgets=(budget,), key_label="k"
     )
-    (alert,) = check([snapshot], _settings(), store=MemoryStore(), now=NOW)
+    (alert,) = check([snapshot], _settings(), store=MemoryStore(), clock=FixedClock(NOW))
     assert alert.message.endswith(f"requests are refused {words}")
     if budget.reset_interval is not None:
         assert "never" not in alert.message

@@ -9,9 +9,11 @@ import pytest
 
 from codexbar.history.forecast import forecast
 from codexbar.history.model import SeriesPoint, SpendHistory
-from codexbar.render.chart import HEIGHT, axis_money, chart_lines, nice_top, plain_text
+from codexbar.render.chart import HEIGHT, chart_lines, plain_text
 from codexbar.render.text import render
+from codexbar.render.view import ChartView, axis_money, chart_points, nice_top
 from tests._history_support import snap
+from tests._payloads import view_of
 
 START = date(2026, 2, 4)
 
@@ -28,6 +30,10 @@ def days(values: list[str | None]) -> tuple[SeriesPoint, ...]:
     )
 
 
+def chart(points: tuple[SeriesPoint, ...], mode: str) -> ChartView:
+    return ChartView(mode, chart_points(points))
+
+
 def columns(lines: list[str], index: int, pitch: int, offset: int) -> str:
     """The bar rows (top to bottom) at one bar's column."""
     return "".join(line[offset + index * pitch] for line in lines[1 : 1 + HEIGHT])
@@ -36,7 +42,7 @@ def columns(lines: list[str], index: int, pitch: int, offset: int) -> str:
 def test_bars_gaps_zero_and_today() -> None:
     values: list[str | None] = ["1"] * 30
     values[3], values[4], values[29] = None, "0", "2"
-    text = plain_text(chart_lines(days(values), "day")).splitlines()
+    text = plain_text(chart_lines(chart(days(values), "day"))).splitlines()
     assert text[0].startswith("Spend per day, last 30 days (UTC)")
     assert text[0].endswith("▲ today  · no data")
     assert text[1].startswith("$2.00 ┤") and text[3].startswith("$1.00 ┤")
@@ -54,7 +60,7 @@ def test_bars_gaps_zero_and_today() -> None:
 
 
 def test_small_amounts_still_show_and_never_exceed_the_top() -> None:
-    text = plain_text(chart_lines(days(["0.0001", "5", "4.99"]), "day")).splitlines()
+    text = plain_text(chart_lines(chart(days(["0.0001", "5", "4.99"]), "day"))).splitlines()
     offset = len("$5.00 ┤") + 1
     assert columns(text, 0, 2, offset) == "   ▁"
     assert columns(text, 1, 2, offset) == "████"
@@ -67,13 +73,13 @@ def test_every_chart_fits_the_card(mode: str, peak: str) -> None:
     values: list[str | None] = [peak] * count
     values[0] = None
     points = days(values)
-    lines = plain_text(chart_lines(points, mode)).splitlines()
+    lines = plain_text(chart_lines(chart(points, mode))).splitlines()
     assert len(lines) == HEIGHT + 3
     assert max(len(line) for line in lines) <= 76  # the inside of an 80-column card
 
 
 def test_a_narrow_chart_packs_the_bars() -> None:
-    lines = plain_text(chart_lines(days(["1"] * 30), "day", width=40)).splitlines()
+    lines = plain_text(chart_lines(chart(days(["1"] * 30), "day"), width=40)).splitlines()
     assert max(len(line) for line in lines) <= 40
     assert "█" * 30 in lines[HEIGHT]
 
@@ -111,10 +117,10 @@ def test_the_card_with_history_stays_within_80_columns() -> None:
         status="25 days of spend history",
     )
     card_snapshot = snap(now, total=90, daily=1, monthly=9, balance="1234.5", limit=50, used=20)
-    history = (spend, forecast(spend, card_snapshot, now))
+    view = view_of(card_snapshot, spend, forecast(spend, card_snapshot, now), now=now)
     for mode in ("day", "week", "month"):
-        out = render([card_snapshot], now, color=False, histories=[history], chart=mode)
+        out = render([view], now, color=False, chart=mode)
         assert max(len(line) for line in out.splitlines()) <= 80
         assert "Pace" in out and "Runway" in out
-    plain = render([card_snapshot], now, color=False)  # existing callers: no history
+    plain = render([view_of(card_snapshot, now=now)], now, color=False)  # no history
     assert "Pace" not in plain and "Spend per day" not in plain

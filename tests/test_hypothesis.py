@@ -18,8 +18,8 @@ from codexbar.pipeline import collect
 from codexbar.providers.openrouter.accounts import accounts as openrouter_accounts
 from codexbar.providers.openrouter.fetch import build_snapshot
 from codexbar.providers.openrouter.parse import parse_activity, parse_credits, parse_key
-from codexbar.render.json_payload import payload
 from codexbar.render.text import render as render_text
+from tests._payloads import payload_of, view_of
 from tests.conftest import TEST_KEY, reset_server
 from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
@@ -119,7 +119,7 @@ def test_parsers_raise_only_parse_errors(key: Any, credits: Any) -> None:
         pass
     # Whatever was parsed also builds a snapshot that renders to valid JSON.
     snapshot = build_snapshot(ACCOUNT, NOW, parsed_key, parsed_credits, None, [])
-    text = dumps(payload(snapshot))
+    text = dumps(payload_of(snapshot))
     assert json.loads(text)["provider"] == "openrouter"
     if snapshot.primary is not None:
         assert 0 <= snapshot.primary.used_percent <= 100
@@ -136,7 +136,7 @@ def test_activity_parser_raises_only_parse_errors(body: Any) -> None:
     except ParseError:
         return
     snapshot = build_snapshot(ACCOUNT, NOW, None, None, rows, [])
-    json.loads(dumps(payload(snapshot)))
+    json.loads(dumps(payload_of(snapshot)))
 
 
 @settings(
@@ -170,7 +170,7 @@ def test_arbitrary_fields_over_real_http_give_only_our_errors(
         assert isinstance(result.error, CodexbarError)
         assert result.snapshot.failure is not None
     # Both renderers cope with whatever came back.
-    rendered = json.loads(dumps(payload(result.snapshot)))
+    rendered = json.loads(dumps(payload_of(result.snapshot, error=result.error)))
     assert rendered["provider"] == "openrouter"
-    card = render_text([result.snapshot], datetime.now(UTC), color=False)
+    card = render_text([view_of(result.snapshot)], datetime.now(UTC), color=False)
     assert "OpenRouter" in card

@@ -11,7 +11,8 @@ import pytest
 from codexbar.accounts import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
 from codexbar.http.client import HttpClient
-from codexbar.providers.openrouter.keys import KeyRow, fetch_keys, parse_key_row
+from codexbar.keylist import KeyRow
+from codexbar.providers.openrouter.keys import fetch_keys, parse_key_row
 from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 NOW = datetime(2026, 3, 11, 15, 30, tzinfo=UTC)  # a Wednesday

@@ -125,9 +125,12 @@ def evaluate(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> Evalu
     if snapshot.balance is not None:
         known.add(BALANCE)
         findings.extend(_balance(snapshot, settings))
-    if key_known:
-        findings.extend(_budgets(snapshot, settings, now))
-        findings.extend(_expiry(snapshot, settings, now))
+    if snapshot.budgets:
+        known.add(BUDGET)
+    if snapshot.expires_at is not None:
+        known.add(EXPIRY)
+    findings.extend(_budgets(snapshot, settings, now))
+    findings.extend(_expiry(snapshot, settings, now))
     levels = [f.level for f in findings]
     if snapshot.stale:
         levels.append("stale")
