@@ -125,9 +125,10 @@ def test_failure_scenario(
     # JSON mode prints the error payload as well.
     (payload,) = parse_json(run.stdout)
     assert payload["provider"] == "openrouter"
-    assert payload["source"] == "api"
+    assert payload["source"] == "auto"  # CodexBar's: the strategy that failed
     assert payload["error"]["code"] == case.code
-    assert payload["error"]["kind"] == case.kind
+    assert payload["error"]["kind"] == "provider"  # CodexBar's kinds
+    assert payload["openrouter"]["errorKind"] == case.kind  # ours, finer
     assert case.fragment in payload["error"]["message"]
     assert "usage" not in payload
     assert_clean(run, home, cli)
@@ -293,7 +294,7 @@ def test_json_payload_shape_and_exact_numbers(
     assert run.code == 0, run.stderr
     assert run.stderr == ""
     # Numbers are written from the exact decimals.
-    assert '"usedPercent":9.0914810042,' in run.stdout
+    assert '"usedPercent":9.0914810042}' in run.stdout
     assert '"keyLimitUsed":45.457405021,' in run.stdout
     assert "0.30000000000000004" not in run.stdout
     (payload,) = parse_json(run.stdout)
@@ -302,27 +303,35 @@ def test_json_payload_shape_and_exact_numbers(
     assert payload["source"] == "api"
 
     usage = payload["usage"]
-    assert usage["primary"] == {
-        "usedPercent": Decimal("9.0914810042"),
-        "resetsAt": next_reset("monthly", before).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    assert usage["primary"] == {"usedPercent": Decimal("9.0914810042")}  # as CodexBar: no reset
     assert usage["secondary"] is None
     assert usage["tertiary"] is None
     assert ISO_Z.match(usage["updatedAt"])
     assert usage["identity"] == {"providerID": "openrouter", "loginMethod": "Balance: $60.00"}
     assert usage["loginMethod"] == "Balance: $60.00"
 
+    # CodexBar's sections for OpenRouter, in its order and words, charts nested.
     details = usage["details"]
-    credits = details[0]
-    assert credits["title"] == "Credits"
-    assert credits["rows"][0] == {"label": "Balance", "value": "$60.00"}
-    for section in details[:-1]:
-        assert set(section) == {"title", "rows"}
-        for row in section["rows"]:
-            assert set(row) <= {"label", "value", "secondaryValue"}
-            assert isinstance(row["label"], str) and isinstance(row["value"], str)
-    chart = details[-1]
-    assert chart == {
+    assert details[0] == {
+        "title": "Credits",
+        "rows": [
+            {"label": "Remaining", "value": "$60.00"},
+            {"label": "Used", "value": "$40.00"},
+            {"label": "Total added", "value": "$100.00"},
+        ],
+    }
+    key = details[1]
+    assert key["title"] == "API key"
+    assert key["rows"][:7] == [
+        {"label": "API key budget", "value": "$500.00"},
+        {"label": "API key remaining", "value": "$454.54"},
+        {"label": "API key used", "value": "$123.46"},  # lifetime, as CodexBar shows it
+        {"label": "Reset window", "value": "monthly"},
+        {"label": "Today", "value": "$0.10"},
+        {"label": "This week", "value": "$0.20"},
+        {"label": "This month", "value": "$45.46"},
+    ]
+    assert key["chart"] == {
         "kind": "bars",
         "title": "Key spend",
         "unit": "USD",
@@ -332,8 +341,11 @@ def test_json_payload_shape_and_exact_numbers(
             {"label": "This month", "value": Decimal("45.457405021")},
         ],
     }
-    limit = next(d for d in details if d.get("title") == "API key limit")
-    assert {"label": "Remaining", "value": "$454.54"} in limit["rows"]
+    for section in details:
+        assert set(section) <= {"title", "rows", "chart"}
+        for row in section["rows"]:
+            assert set(row) <= {"label", "value", "secondaryValue"}
+            assert isinstance(row["label"], str) and isinstance(row["value"], str)
 
     block = payload["openrouter"]
     assert set(block) >= OPENROUTER_FIELDS
@@ -345,7 +357,7 @@ def test_json_payload_shape_and_exact_numbers(
     assert block["keyLimitUsed"] == Decimal("45.457405021")
     assert block["keyLimitUsedPercent"] == Decimal("9.0914810042")
     assert block["limitReset"] == "monthly"
-    assert block["limitResetsAt"] == usage["primary"]["resetsAt"]
+    assert block["limitResetsAt"] == next_reset("monthly", before).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert block["keyUsage"] == {
         "total": Decimal("123.456789"),
         "daily": Decimal("0.1"),
@@ -378,20 +390,20 @@ def test_json_with_a_management_key(
     assert block["totalCredits"] == Decimal(100)
     assert block["totalUsage"] == Decimal("40.1234567")
     # CodexBar's "Key spend" chart keeps its three windows; /activity history adds the
-    # last 30 days as a second bars chart, gaps as null.
-    charts = {c["title"]: c for c in payload["usage"]["details"] if c.get("kind") == "bars"}
+    # last 30 days as a chart of our own (a gap is no point: CodexBar allows no nulls).
+    charts = {d["chart"]["title"]: d["chart"] for d in payload["usage"]["details"] if "chart" in d}
     assert [p["label"] for p in charts["Key spend"]["points"]] == [
         "Today",
         "This week",
         "This month",
     ]
-    daily = charts["Daily spend"]
+    daily = charts["Spend per day"]
     assert daily["unit"] == "USD"
-    assert len(daily["points"]) == 30
+    assert 0 < len(daily["points"]) <= 30
     for point in daily["points"]:
         assert set(point) == {"label", "value"}
-        assert ISO_DATE.match(point["label"])
-        assert point["value"] is None or isinstance(point["value"], Decimal | int)
+        assert re.fullmatch(r"\d\d-\d\d", point["label"])
+        assert isinstance(point["value"], Decimal | int)
     # The latest completed day's spend per model, from /activity, largest first.
     latest = block["latestDayByModel"]
     assert date.fromisoformat(latest["date"]) < datetime.now(UTC).date()
@@ -426,7 +438,7 @@ def test_json_without_a_key_limit_has_null_primary(
     assert payload["usage"]["secondary"] is None
     assert payload["openrouter"]["keyLimit"] is None
     assert payload["openrouter"]["budgets"] == []
-    assert not any(d.get("kind") == "bars" for d in payload["usage"]["details"])
+    assert not any("chart" in d for d in payload["usage"]["details"][1:] if d["title"] != "API key")
 
 
 # --- providers and accounts ----------------------------------------------------------------------
@@ -495,7 +507,7 @@ def test_all_accounts(
     assert run.code == 0, run.stderr
     payloads = parse_json(run.stdout)
     assert [p["account"] for p in payloads] == ["Work", "Home"]
-    assert list(payloads[0])[:3] == ["provider", "source", "account"]
+    assert list(payloads[0])[:3] == ["provider", "account", "source"]  # CodexBar's order
     # Each account was fetched with its own key, and their figures differ.
     tokens = sorted({r.headers["authorization"] for r in server.requests_to("/key")})
     assert tokens == sorted([f"Bearer {WORK_KEY}", f"Bearer {HOME_KEY}"])
@@ -554,7 +566,8 @@ def test_one_failing_account_does_not_hide_the_other(
     work, home_payload = parse_json(run.stdout)
     assert work["account"] == "Work" and "error" not in work
     assert home_payload["account"] == "Home"
-    assert home_payload["error"]["kind"] == "auth"
+    assert home_payload["error"]["kind"] == "provider"
+    assert home_payload["openrouter"]["errorKind"] == "auth"
 
 
 # --- the cache -----------------------------------------------------------------------------------

@@ -194,7 +194,8 @@ def test_watch_live_in_an_ascii_terminal(
     )
     pane = Pane(tmp_path, ["watch", "--all-accounts", "--interval", "60"], env)
     try:
-        screen = pane.wait_for(lambda s: "next refresh in" in s and "Key limit" in s)
+        # The whole frame: its last line is the key help.
+        screen = pane.wait_for(lambda s: "q quit" in s and "Key limit" in s)
         assert "+- OpenRouter - Caf? ? -" in screen and "35%  $7.09 / $20.00" in screen
         assert "########" in screen and "r refresh - q quit" in screen
         pane.keys("q")

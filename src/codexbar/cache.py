@@ -129,6 +129,8 @@ def _checker(hint: Any) -> Callable[[object], bool]:
     import types
     import typing
 
+    if hint is typing.Any:
+        return lambda v: True  # a provider's own part: checked by its own declared types
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         arms = [_checker(arm) for arm in typing.get_args(hint)]

@@ -337,10 +337,14 @@ def live_loop(watch: Watch, console: Console, keys: Keys) -> None:
 
 
 def _fit_width(console: Console) -> None:
+    """Follow the terminal's size. Asked of standard output itself: where the console
+    writes through a wrapper (an output that cannot encode the glyphs), rich cannot see the
+    terminal behind it and would assume 80×25, cropping a tall card."""
     try:
-        console.width = os.get_terminal_size(sys.stdout.fileno()).columns
+        size = os.get_terminal_size(sys.stdout.fileno())
     except OSError:
-        pass
+        return
+    console.width, console.height = size.columns, size.lines
 
 
 def log_loop(watch: Watch, console: Console, keys: Keys) -> None:

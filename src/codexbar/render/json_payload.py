@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from codexbar.exact import SCHEMA_VERSION
 from codexbar.jsonnum import dumps
 from codexbar.money import usd
 from codexbar.windows import iso
@@ -59,18 +60,22 @@ def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
     if snapshot.account is not None:
         out["account"] = snapshot.account
     error = None
+    fine_kind = None  # ours: auth / network / parse / provider / usage / config
     if result.error is not None:
+        fine_kind = result.error.kind
         error = {
             "code": result.error.exit_code,
             "message": result.error.one_line(),
-            "kind": error_kind(result.error.kind),
+            "kind": error_kind(fine_kind),
         }
     elif snapshot.failure is not None:
         failure = snapshot.failure
-        error = {"code": failure.code, "message": failure.message, "kind": error_kind(failure.kind)}
+        fine_kind = failure.kind
+        error = {"code": failure.code, "message": failure.message, "kind": error_kind(fine_kind)}
     out["source"] = "api" if snapshot.ok else "auto"
     if not snapshot.ok:
         out["error"] = error
+        out[snapshot.provider] = {"schemaVersion": SCHEMA_VERSION, "errorKind": fine_kind}
         return out
     meter = snapshot.primary
     usage: dict[str, Any] = {
@@ -98,8 +103,8 @@ def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
     if error is not None:
         out["error"] = error
     block = provider.exact_block(snapshot, result.history, result.forecast)
-    if result.error is not None:
-        block["errorKind"] = result.error.kind  # auth / network / parse / ...: ours, finer
+    if fine_kind is not None:
+        block["errorKind"] = fine_kind
     out[snapshot.provider] = block
     return out
 
