@@ -39,23 +39,30 @@ def get_bytes(path: str, *extra: str, version: str = "HTTP/1.1") -> bytes:
 
 
 def read_reply(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP reply off a socket, framed by its Content-Length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {data!r}")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
+    """One HTTP reply off a socket, framed by its Content-Length. It takes no byte past the
+    reply: pipelined replies can arrive in one segment, and what a greedy recv took of the
+    next one would be lost to the next call, which would then wait for bytes already read."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        seen = sock.recv(65536, socket.MSG_PEEK)  # look, then take only this reply's head
+        if not seen:
+            raise ConnectionError(f"closed after {head!r}")
+        end = (head + seen).find(b"\r\n\r\n", max(0, len(head) - 3))
+        head += recv_exactly(sock, len(seen) if end < 0 else end + 4 - len(head))
+    status_line, *lines = head[:-4].decode("latin-1").split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
+    body = recv_exactly(sock, int(headers.get("content-length", "0")))
+    return int(status_line.split(" ")[1]), headers, body
+
+
+def recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
         if not chunk:
-            raise ConnectionError("closed inside the body")
-        body += chunk
-    return int(status_line.split(" ")[1]), headers, body[:length]
+            raise ConnectionError(f"closed {size - len(data)} bytes short")
+        data += chunk
+    return data
 
 
 def closed_by_peer(sock: socket.socket, within: float) -> bool:
@@ -278,6 +285,22 @@ def test_an_app_that_fails_answers_500_on_one_line() -> None:
     assert body == b"internal error\n"
     # One line (`codexbar serve` logs it through log_line, which masks keys).
     assert lines == [f"error answering GET / HTTP/1.1: KeyError: 'sk-or-v1-{'a' * 64}'"]
+
+
+def test_pipelined_replies_that_arrive_together_are_each_read() -> None:
+    """The flake of test_pipelined_requests_are_answered_in_order, made certain: all three
+    replies wait in the client's receive queue, in one read's reach, before the first is
+    read. A reader that takes more than one reply per call loses the next one and hangs."""
+
+    def app(environ: dict[str, str], start: object) -> list[bytes]:
+        start("200 OK", [("Content-Type", "text/plain")])  # type: ignore[operator]
+        return [environ["PATH_INFO"].encode()]
+
+    paths = ["/first", "/second", "/third"]
+    with serving(app) as (server, _lines), connect(server.server_address[1]) as sock:
+        sock.sendall(b"".join(get_bytes(path) for path in paths))
+        wait_until(lambda: sock.recv(65536, socket.MSG_PEEK).count(b"HTTP/1.1 200") == 3)
+        assert [read_reply(sock)[2] for _ in paths] == [path.encode() for path in paths]
 
 
 def test_a_slow_reader_does_not_hold_a_worker() -> None:
