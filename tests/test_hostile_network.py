@@ -97,7 +97,8 @@ def test_a_trickled_reply_ends_at_the_deadline_in_process(
     assert took < DEADLINE + IN_PROCESS_SLACK, took
     assert run.code == EXIT_NETWORK
     (answer,) = run.json()
-    assert answer["error"]["kind"] == "network"
+    assert answer["error"]["kind"] == "provider"  # CodexBar's kinds
+    assert answer["openrouter"]["errorKind"] == "network"  # ours, finer
     assert answer["error"]["code"] == EXIT_NETWORK
     assert "timed out" in answer["error"]["message"]
 
