@@ -13,7 +13,6 @@ import pytest
 from codexbar.errors import ConfigError
 from codexbar.hooks.events import CODEXBAR_EVENTS, OWN_EVENTS, HookEvent
 from codexbar.hooks.model import (
-    CODEXBAR_PROVIDERS,
     HookRule,
     HooksConfig,
     HooksDecodeError,
@@ -21,6 +20,7 @@ from codexbar.hooks.model import (
     parse_hooks,
     validate_hooks,
 )
+from codexbar.providers.codexbar_ids import CODEXBAR_PROVIDERS
 
 NOW = datetime(2026, 7, 16, 12, 0, tzinfo=UTC)
 UUID_UPPER = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}\Z")

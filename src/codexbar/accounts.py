@@ -29,9 +29,10 @@ class Account:
     A plain class rather than a dataclass: it sits on the cached-answer path, where importing
     dataclasses (and inspect) would cost more than the whole answer. Keys stay out of repr.
 
-    `admin_key` is a second, more powerful key some providers have (OpenRouter's management
-    key): it goes only to `admin_url`. `headers` are sent with every request (attribution).
-    `options` hold provider settings that are not secrets (a project id, a region...).
+    `admin_key` is a second, more powerful key some providers have (a management key that
+    can read every key of the account): it goes only to `admin_url`. `headers` are sent with
+    every request (attribution). `options` hold provider settings that are not secrets (a
+    project id, a region...).
     """
 
     __slots__ = (

@@ -27,28 +27,32 @@ COMMANDS: dict[str, str] = {
 }
 
 EPILOG_TAIL = """\
-precedence: command-line flag > environment variable > config file > default
-  (OPENROUTER_API_KEY beats a stored apiKey; CodexBar lets the file win)
-
-environment:
-  OPENROUTER_API_KEY             API key
-  OPENROUTER_MANAGEMENT_API_KEY  management key (balance, 30-day activity)
-  OPENROUTER_API_URL             API base URL (https://, or http:// to loopback only)
-  OPENROUTER_MANAGEMENT_API_URL  where the management key may go (default openrouter.ai)
-  OPENROUTER_HTTP_REFERER        sent as HTTP-Referer when set
-  OPENROUTER_X_TITLE             sent as X-Title (default CodexBar)
-  CODEXBAR_CONFIG                config file path;  NO_COLOR  disables colour
-
 exit codes:
   0 ok   1 provider/API failure (rejected or missing key, server errors)
   3 unparseable response   4 timeout or network unreachable   64 usage error
 """
 
 
+def environment() -> str:
+    """Every provider's variables (from the providers themselves), then ours."""
+    from codexbar.providers import PROVIDERS, load
+
+    pairs = [pair for pid in PROVIDERS for pair in load(pid).environment]
+    pairs += [("CODEXBAR_CONFIG", "config file path"), ("NO_COLOR", "disables colour")]
+    width = max(len(name) for name, _ in pairs) + 2
+    lines = [f"  {name:<{width}}{meaning}" for name, meaning in pairs]
+    return (
+        "precedence: command-line flag > environment variable > config file > default\n"
+        "  (an API key in the environment beats a stored apiKey; CodexBar lets the file win)"
+        "\n\nenvironment:\n" + "\n".join(lines) + "\n\n"
+    )
+
+
 def epilog() -> str:
     width = max(len(name) for name in COMMANDS) + 2
     lines = [f"  {name:<{width}}{summary}" for name, summary in COMMANDS.items()]
-    return "commands (codexbar COMMAND --help):\n" + "\n".join(lines) + "\n\n" + EPILOG_TAIL
+    head = "commands (codexbar COMMAND --help):\n" + "\n".join(lines) + "\n\n"
+    return head + environment() + EPILOG_TAIL
 
 
 def main(argv: Sequence[str] | None = None) -> int:

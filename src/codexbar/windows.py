@@ -1,4 +1,4 @@
-"""UTC spending windows exactly as OpenRouter defines them: day, Monday-start week, month."""
+"""UTC spending windows as the providers define them: day, Monday-start week, month."""
 
 from __future__ import annotations
 

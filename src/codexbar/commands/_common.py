@@ -46,14 +46,16 @@ def add_selection_flags(parser: argparse.ArgumentParser) -> None:
         "--provider",
         action="append",
         metavar="NAME",
-        help="openrouter (alias or), or all; repeatable (default: enabled in config)",
+        help="a provider id or alias, or all; repeatable (default: enabled in config)",
     )
     sel.add_argument("--account", metavar="LABEL", help="one labeled account from the config")
     sel.add_argument(
         "--account-index", type=int, metavar="N", help="the N-th labeled account (1-based)"
     )
     sel.add_argument("--all-accounts", action="store_true", help="every labeled account")
-    sel.add_argument("--api-url", metavar="URL", help="API base URL (beats OPENROUTER_API_URL)")
+    sel.add_argument(
+        "--api-url", metavar="URL", help="API base URL (beats the provider's URL variable)"
+    )
 
 
 def positive_seconds(text: str) -> float:

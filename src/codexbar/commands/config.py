@@ -14,7 +14,7 @@ from codexbar.commands._common import Parser, write
 from codexbar.config import ConfigFile
 from codexbar.errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageError
 from codexbar.paths import config_path
-from codexbar.providers import PROVIDERS, display_name, resolve
+from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, display_name, resolve
 from codexbar.secrets import mask, remember_secret
 
 Writer = Callable[[str], None]
@@ -30,7 +30,7 @@ def build_parser(prog: str) -> Parser:
     parser = Parser(prog=prog, description="Read and edit the CodexBar-compatible config file.")
     sub = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
     setkey = sub.add_parser("set-api-key", help="store an API key (from --stdin or --api-key)")
-    setkey.add_argument("-p", "--provider", default="openrouter")
+    setkey.add_argument("-p", "--provider", default=DEFAULT_PROVIDER)
     setkey.add_argument("--stdin", action="store_true", help="read the key from standard input")
     setkey.add_argument(
         "--api-key", metavar="KEY", help="the key (prefer --stdin: argv is visible to ps)"
@@ -39,7 +39,7 @@ def build_parser(prog: str) -> Parser:
     setkey.add_argument("--management", action="store_true", help="store the management key")
     setkey.add_argument("--no-enable", action="store_true", help="do not enable the provider")
     remove = sub.add_parser("remove-api-key", help="remove a stored key")
-    remove.add_argument("-p", "--provider", default="openrouter")
+    remove.add_argument("-p", "--provider", default=DEFAULT_PROVIDER)
     remove.add_argument("--account", metavar="LABEL")
     remove.add_argument("--management", action="store_true")
     dump = sub.add_parser("dump", help="print the config (secrets masked)")
@@ -82,7 +82,7 @@ def _provider_id(name: str) -> str:
 
 
 def _admin_secret(provider_id: str) -> str:
-    """The `pluginSecrets` name of the provider's second key (OpenRouter's management key)."""
+    """The `pluginSecrets` name of the provider's second key (its management key)."""
     from codexbar.providers import load
 
     name: str | None = getattr(load(provider_id), "admin_secret", None)
@@ -255,7 +255,7 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
             continue
         if "enabled" in entry and not isinstance(entry["enabled"], bool):
             add("error", "invalid_enabled", f"{where}.enabled", "must be true or false")
-        _check_key(add, f"{where}.apiKey", entry.get("apiKey"), "invalid_api_key")
+        _check_key(add, f"{where}.apiKey", entry.get("apiKey"), "invalid_api_key", pid)
         if "enterpriseHost" in entry and entry["enterpriseHost"] not in (None, ""):
             problem = check_config_url(entry["enterpriseHost"])
             if problem:
@@ -269,8 +269,9 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
                 f"{where}.pluginSecrets.{_admin_secret(pid)}",
                 secrets.get(_admin_secret(pid)),
                 "invalid_management_key",
+                pid,
             )
-        _check_accounts(add, where, entry.get("tokenAccounts"))
+        _check_accounts(add, where, entry.get("tokenAccounts"), pid)
         if (
             entry.get("enabled") is True
             and not _has_any_key(entry)
@@ -307,19 +308,27 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
 
 
 def _check_key(
-    add: Callable[[str, str, str, str], None], where: str, value: object, code: str
+    add: Callable[[str, str, str, str], None],
+    where: str,
+    value: object,
+    code: str,
+    provider: str = DEFAULT_PROVIDER,
 ) -> None:
+    from codexbar.providers import load
+
     if value is None:
         return
     if not isinstance(value, str) or not value.strip():
         add("error", code, where, "must be a non-empty string")
     elif value != value.strip() or any(c.isspace() for c in value):
         add("error", code, where, "contains whitespace")
-    elif not value.startswith("sk-or-"):
-        add("warning", code, where, "does not look like an OpenRouter key (sk-or-…)")
+    elif not load(provider).looks_like_key(value):
+        add("warning", code, where, f"does not look like a {display_name(provider)} key")
 
 
-def _check_accounts(add: Callable[[str, str, str, str], None], where: str, value: object) -> None:
+def _check_accounts(
+    add: Callable[[str, str, str, str], None], where: str, value: object, provider: str
+) -> None:
     if value is None:
         return
     where = f"{where}.tokenAccounts"
@@ -338,7 +347,7 @@ def _check_accounts(add: Callable[[str, str, str, str], None], where: str, value
             if label in labels:
                 add("error", "duplicate_account_label", here, f"label {label!r} used twice")
             labels.add(label)
-        _check_key(add, f"{here}.token", account.get("token"), "invalid_api_key")
+        _check_key(add, f"{here}.token", account.get("token"), "invalid_api_key", provider)
     active = value.get("activeIndex", 0)
     if (
         not isinstance(active, int)

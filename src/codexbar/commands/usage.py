@@ -34,7 +34,7 @@ CHART_MODES = ["day", "week", "month"]
 def build_parser(prog: str, epilog: str = "") -> Parser:
     parser = Parser(
         prog=prog,
-        description="Where your AI-API money stands: OpenRouter balance, key limit and spend.",
+        description="Where your AI-API money stands: balance, key limit and spend.",
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -64,7 +64,7 @@ def build_parser(prog: str, epilog: str = "") -> Parser:
     )
     add_fetch_flags(parser)
     parser.add_argument(
-        "--demo", action="store_true", help="run against the built-in simulated OpenRouter"
+        "--demo", action="store_true", help="run against the built-in simulated providers"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
     return parser

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from codexbar.errors import ConfigError
 from codexbar.hooks.events import CODEXBAR_EVENTS, QUOTA_LOW, HookEvent
+from codexbar.providers.codexbar_ids import CODEXBAR_PROVIDERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,83 +37,6 @@ MAX_COMMAND_BYTES = 32 * 1024  # executable + all arguments
 MIN_TIMEOUT_S = 0.1
 MAX_TIMEOUT_S = 300.0
 DEFAULT_TIMEOUT_S = 10.0
-
-# CodexBar 0.54.1's `UsageProvider` raw values: a rule's `provider` must be one of these
-# (case-sensitive) or the rule never runs. Kept here until the config module needs the same
-# list for its own normalisation; then one of the two should import the other.
-CODEXBAR_PROVIDERS: frozenset[str] = frozenset(
-    (
-        "codex",
-        "openai",
-        "azureopenai",
-        "claude",
-        "clinepass",
-        "cursor",
-        "opencode",
-        "opencodego",
-        "alibaba",
-        "alibabatokenplan",
-        "qwencloud",
-        "factory",
-        "fireworks",
-        "gemini",
-        "antigravity",
-        "copilot",
-        "devin",
-        "zai",
-        "minimax",
-        "manus",
-        "kimi",
-        "kilo",
-        "kiro",
-        "vertexai",
-        "augment",
-        "jetbrains",
-        "moonshot",
-        "amp",
-        "t3chat",
-        "ollama",
-        "synthetic",
-        "openrouter",
-        "elevenlabs",
-        "warp",
-        "windsurf",
-        "zed",
-        "perplexity",
-        "mimo",
-        "doubao",
-        "sakana",
-        "abacus",
-        "mistral",
-        "deepseek",
-        "deepinfra",
-        "codebuff",
-        "crof",
-        "venice",
-        "commandcode",
-        "qoder",
-        "stepfun",
-        "bedrock",
-        "grok",
-        "groq",
-        "llmproxy",
-        "litellm",
-        "deepgram",
-        "poe",
-        "chutes",
-        "neuralwatt",
-        "clawrouter",
-        "longcat",
-        "sub2api",
-        "wayfinder",
-        "zenmux",
-        "aiand",
-        "zoommate",
-        "xai",
-        "notion",
-        "ibmbob",
-    )
-)
 
 
 class HooksDecodeError(ConfigError):

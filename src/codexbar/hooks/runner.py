@@ -31,7 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from codexbar.hooks.events import RATE_LIMITED, HookEvent
-from codexbar.hooks.model import CODEXBAR_PROVIDERS, HookRule, HooksConfig
+from codexbar.hooks.model import HookRule, HooksConfig
+from codexbar.providers.codexbar_ids import CODEXBAR_PROVIDERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ previous sample of the same lane:
 * `quota_reached`: the session lane crossed 1.0 upward (never the weekly one);
 * `provider_unavailable`/`provider_recovered`: the status page flipped between an incident
   (minor/major/critical) and `none`; `maintenance`/`unknown` change nothing, and the first
-  definite status is a baseline. (OpenRouter has no status page; it never fires here.)
+  definite status is a baseline. (A provider without a status page never fires these.)
 * `refresh_failed`: every failed poll, with a coarse status word.
 
 `provider_unavailable` and `refresh_failed` run at most once per 600 s for each (event,

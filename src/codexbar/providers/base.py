@@ -11,19 +11,24 @@ render's and the rule book's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
-from codexbar.accounts import Account, Overrides
-from codexbar.clock import Clock
-from codexbar.config import ConfigFile
-from codexbar.errors import CodexbarError
-from codexbar.history.model import Forecast, SpendHistory
-from codexbar.http.client import HttpClient
-from codexbar.http.memory import Handler
-from codexbar.keylist import KeyRow
-from codexbar.snapshot import Snapshot
+# Types only: a provider package depends on the core (accounts, http, snapshot), never on
+# what draws or judges its figures.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from codexbar.accounts import Account, Overrides
+    from codexbar.clock import Clock
+    from codexbar.config import ConfigFile
+    from codexbar.errors import CodexbarError
+    from codexbar.history.model import Forecast, SpendHistory
+    from codexbar.http.client import HttpClient
+    from codexbar.http.memory import Handler
+    from codexbar.keylist import KeyRow
+    from codexbar.snapshot import Snapshot
 
 
 class Provider(Protocol):

@@ -38,8 +38,8 @@ COLORS = {"error": "#E06C75", "critical": "#E06C75", "stale": "#8C8C8C", "warnin
 
 FIELDS: dict[str, str] = {
     "text": "the default text, e.g. `$59.88 · 29%`",
-    "name": "provider and account, e.g. `OpenRouter · Work`",
-    "provider": "provider name, e.g. `OpenRouter`",
+    "name": "provider and account, e.g. `Provider · Work`",
+    "provider": "provider name",
     "account": "account label (empty for the default account)",
     "balance": "credit balance, e.g. `$59.88` (`—` without a management key)",
     "balance_exact": "the balance as an exact number, e.g. `59.8765433`",
