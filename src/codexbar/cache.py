@@ -178,19 +178,21 @@ def save(result: AccountResult, view: CardView, identity: str) -> None:
     server may echo a key back in a label, a budget scope or a model name."""
     from codexbar.jsonnum import dumps
     from codexbar.render.json_payload import payload
-    from codexbar.secrets import redact_all
+    from codexbar.secrets import redact
 
     snapshot = result.snapshot
+    # Scrubbed as text, in one pass over the whole file (`redact` knows each secret's JSON
+    # escaped form too), so whatever would print or store a key is caught here.
+    payload_text = dumps(payload(result, view))  # exact numbers, ready to print
     document = {
         "format": FORMAT,
         "fetchedAt": round(snapshot.fetched_at.timestamp(), 3),
-        "snapshot": redact_all(snapshot.to_dict()),  # JSON-native: money as decimal strings
-        # exact numbers, ready to print
-        "payload": dumps(redact_all(payload(result, view))),
-        "view": redact_all(view.to_dict()),
+        "snapshot": snapshot.to_dict(),  # JSON-native: money as decimal strings
+        "payload": payload_text,
+        "view": view.to_dict(),
     }
     try:
-        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+        text = redact(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
         write_private_atomic(_file(snapshot.provider, identity), text.encode())
         _failure_file(snapshot.provider, identity).unlink(missing_ok=True)
     except (OSError, ValueError):

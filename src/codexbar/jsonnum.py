@@ -1,8 +1,16 @@
-"""JSON text with exact numbers: Decimal values are written as plain number literals."""
+"""JSON text with exact numbers: Decimal values are written as plain number literals.
+
+The standard encoder walks the document in C; it only calls back for what it cannot write —
+our Decimals — and each becomes a placeholder string that is swapped for the exact literal
+afterwards. The placeholders carry a random nonce in private-use characters, so no string in
+the document (even a hostile one) can be mistaken for one.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from decimal import Decimal
 
 from codexbar.money import plain
@@ -13,31 +21,23 @@ if TYPE_CHECKING:
 
 
 def dumps(value: Any, *, pretty: bool = False) -> str:
-    """json.dumps that writes Decimal as a plain number literal."""
-    return _dump(value, 0 if pretty else None, 0)
+    """json.dumps that writes Decimal as a plain number literal (compact, or indented)."""
+    nonce = os.urandom(8).hex()
+    literals: list[str] = []
 
+    def exact(item: object) -> str:
+        if isinstance(item, Decimal):
+            literals.append(plain(item))
+            return f"\ue000{nonce}:{len(literals) - 1}\ue001"
+        raise TypeError(f"{type(item).__name__} is not JSON serializable")
 
-def _dump(value: Any, indent: int | None, level: int) -> str:
-    if isinstance(value, Decimal):
-        return plain(value)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        sep = ":" if indent is None else ": "
-        items = [
-            f"{json.dumps(str(k), ensure_ascii=False)}{sep}{_dump(v, indent, level + 1)}"
-            for k, v in value.items()
-        ]
-        return _join(items, "{", "}", indent, level)
-    if isinstance(value, list | tuple):
-        if not value:
-            return "[]"
-        return _join([_dump(v, indent, level + 1) for v in value], "[", "]", indent, level)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _join(items: list[str], open_: str, close: str, indent: int | None, level: int) -> str:
-    if indent is None:
-        return open_ + ",".join(items) + close
-    pad = "  " * (level + 1)
-    return open_ + "\n" + ",\n".join(pad + item for item in items) + "\n" + "  " * level + close
+    text = json.dumps(
+        value,
+        ensure_ascii=False,
+        default=exact,
+        indent=2 if pretty else None,
+        separators=(",", ": ") if pretty else (",", ":"),
+    )
+    if not literals:
+        return text
+    return re.sub(f'"\ue000{nonce}:(\\d+)\ue001"', lambda m: literals[int(m[1])], text)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _KNOWN_SECRETS: set[str] = set()
+_ESCAPED: dict[str, str] = {}  # a secret as JSON writes it (when that differs) -> its mask
 _MASK_PREFIX = re.compile(r"sk-[A-Za-z0-9]{1,8}-(?:v[0-9]{1,3}-)?")
 _key_shapes: re.Pattern[str] | None = None
 
@@ -33,6 +34,15 @@ def mask(key: str | None) -> str:
 def remember_secret(key: str | None) -> None:
     if key and len(key) >= 8:
         _KNOWN_SECRETS.add(key)
+        escaped = json_escaped(key)
+        if escaped != key:  # so a key is caught inside JSON text as well
+            _ESCAPED[escaped] = mask(key)
+
+
+def json_escaped(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 def _shapes() -> re.Pattern[str]:
@@ -50,6 +60,9 @@ def redact(text: str) -> str:
     for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, mask(secret))
+    for escaped, masked in _ESCAPED.items():
+        if escaped in text:
+            text = text.replace(escaped, masked)
     return _shapes().sub(lambda m: mask(m.group(0)), text)
 
 
