@@ -74,7 +74,7 @@ class OpenRouterFigures:
             )
         return lines
 
-    def credits_detail(self) -> str:
+    def balance_detail(self) -> str:
         """`purchased $100.00, used $40.12` beside the balance."""
         if self.total_credits is None or self.total_usage is None:
             return ""
