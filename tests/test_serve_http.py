@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from tests._serve_support import request, running
+from codexbar.clock import FixedClock
+from tests._serve_support import request, running, running_demo
 from tests.conftest import CliRunner, Home
 from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
@@ -150,3 +153,18 @@ def test_metrics_negotiate_openmetrics_and_gzip(mgmt_env: dict[str, str]) -> Non
     assert open_metrics.text.rstrip().endswith("# EOF")
     assert zipped.headers["content-encoding"] == "gzip"
     assert "codexbar_spend_usd" in zipped.text
+
+
+def test_every_now_comes_from_the_exporters_clock(home: Home, tmp_path: Path) -> None:
+    """Fetch dates, cards and page countdowns from one clock: at a fixed moment the monthly
+    key limit resets in exactly the time left to the 1st, and the figures are 0 s old."""
+    clock = FixedClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    with running_demo(clock, tmp_path / "history.sqlite3", "--refresh-interval", "3600") as ex:
+        html = request(ex.port, "/").text
+        health = request(ex.port, "/healthz").json()
+        usage = request(ex.port, "/api/v1/usage").json()
+    assert "29% · $5.77 of $20.00 · $14.23 left · resets in 5d 12h" in html
+    assert "updated 0s ago" in html and "refreshed 0s ago" in html
+    assert "Spend per day, last 30 days (UTC) · Oct 27 – Nov 25" in html
+    assert health["accounts"][0]["lastSuccessAt"] == "2026-11-25T12:00:00Z"
+    assert usage[0]["usage"]["updatedAt"] == "2026-11-25T12:00:00Z"

@@ -137,6 +137,8 @@ def _checker(hint: Any) -> Callable[[object], bool]:
         return lambda v: any(arm(v) for arm in arms)
     if hint is type(None):
         return lambda v: v is None
+    if hint is typing.Any:  # a class since Python 3.11, which isinstance() refuses
+        return lambda v: True
     if origin is tuple:
         item = _checker(typing.get_args(hint)[0])
         return lambda v: isinstance(v, tuple) and all(item(x) for x in v)

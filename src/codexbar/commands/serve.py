@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from codexbar.clock import SYSTEM, Clock
 from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, write
 from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Account
     from codexbar.http.transport import Transport
+    from codexbar.rules.settings import RuleSettings
     from codexbar.serve.app import Exporter
     from codexbar.serve.server import Limits
 
@@ -28,7 +30,7 @@ Serve the figures over HTTP: /metrics (Prometheus), /api/v1/usage (the same JSON
 A background thread fetches every enabled provider and account every --refresh-interval
 seconds (and, with a management key, every key of the account); it writes the cache and
 the history like the CLI does. Scrapes and page loads read the latest figures from memory
-and never call OpenRouter."""
+and never call the provider."""
 
 EPILOG = """\
 Binds 127.0.0.1 unless --host says otherwise. There is no authentication: anyone who can
@@ -83,12 +85,21 @@ def build_parser(prog: str) -> Parser:
     fetch.add_argument("--include-disabled", action="store_true", help="export disabled keys too")
     fetch.add_argument("--include-expired", action="store_true", help="export expired keys too")
     parser.add_argument(
-        "--demo", action="store_true", help="serve the built-in simulated OpenRouter's figures"
+        "--demo",
+        action="store_true",
+        help=f"serve the figures of the built-in simulated {simulated()}",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request and every refresh"
     )
     return parser
+
+
+def simulated() -> str:
+    """The providers `--demo` simulates, by name (the registry is light to import)."""
+    from codexbar.providers import PROVIDERS
+
+    return " and ".join(info.name for info in PROVIDERS.values())
 
 
 def missing_extra_error() -> CodexbarError:
@@ -108,12 +119,12 @@ def check_options(opts: argparse.Namespace) -> None:
 def log_line(message: str) -> None:
     """One timestamped line on stderr: server strings cleaned, keys scrubbed, and fitted to
     what stderr can encode."""
-    from datetime import UTC, datetime
-
+    from codexbar.clock import SYSTEM
     from codexbar.secrets import redact
     from codexbar.textsafe import clean, fit
 
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The wall clock, whatever clock the exporter draws with: a log line says when it was.
+    stamp = SYSTEM.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     line = redact(f"{stamp} codexbar serve: {clean(message)}")
     sys.stderr.write(fit(line, sys.stderr) + "\n")
     sys.stderr.flush()
@@ -126,10 +137,14 @@ def build(
     demo_history: Path | None = None,
     transport: Transport | None = None,
     limits: Limits | None = None,
+    clock: Clock = SYSTEM,
+    settings: RuleSettings | None = None,
 ) -> Exporter:
     """The exporter for these accounts, bound but not yet serving. `demo_history`: the
     demo's private history file (it never touches the user's cache or history); `limits`:
-    the HTTP server's, when not the defaults (tests)."""
+    the HTTP server's, when not the defaults (tests); `clock`: every "now" it fetches and
+    draws with; `settings`: the rule book's (by default the config's)."""
+    from codexbar.pipeline import rule_settings
     from codexbar.serve.app import Exporter
     from codexbar.serve.refresher import Refresher
 
@@ -145,6 +160,8 @@ def build(
         log=log_line,
         verbose=opts.verbose,
         transport=transport,
+        clock=clock,
+        settings=settings or rule_settings(),
     )
     return Exporter(
         refresher,

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 # what draws or judges its figures.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from codexbar.accounts import Account, Overrides
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from codexbar.http.client import HttpClient
     from codexbar.http.memory import Handler
     from codexbar.keylist import KeyRow
+    from codexbar.samples import MetricFamily, Sample
     from codexbar.snapshot import Snapshot
 
 
@@ -85,6 +86,18 @@ class Provider(Protocol):
     ) -> dict[str, Any]:
         """Our exact block (the payload's `<provider id>` key): every figure as an exact
         number, documented and versioned in docs/json.md."""
+        ...
+
+    def metric_families(self) -> Sequence[MetricFamily]:
+        """The exporter's metrics only this provider has (`codexbar serve`'s /metrics):
+        names, help and the labels beyond the account's. Known before any fetch, so a
+        scrape can ask for them by name. Empty when the neutral metrics say it all."""
+        ...
+
+    def metrics(self, snapshot: Snapshot) -> list[Sample]:
+        """The samples of one snapshot with figures: of this provider's own families, or of
+        a neutral metric where the provider reports the figure itself (which then stands in
+        for the one the exporter derives). Never a level or a threshold."""
         ...
 
 

@@ -1,10 +1,11 @@
 """`codexbar serve`: a Prometheus exporter, a JSON API and a web card (the `serve` extra).
 
-  state.py      what the refresher last learned, as one immutable view readers share
-  refresher.py  the background thread: every account (and /keys) each --refresh-interval
-  metrics.py    the Prometheus collector over that view (a scrape never calls OpenRouter)
-  chart.py      the SVG spend chart from the history store's SpendHistory
-  page.py       the server-rendered HTML page
+  state.py      what the refresher last learned (each account's AccountResult and its
+                CardView, plus the exporter's counters), as one immutable view readers share
+  refresher.py  the background thread: every account (and key listing) each --refresh-interval
+  metrics.py    the Prometheus collector over that view (a scrape never calls a provider)
+  chart.py      the SVG spend chart of a card's ChartView
+  page.py       the server-rendered HTML page, drawn from the cards
   app.py        the WSGI app (routing, Host check, headers) and the Exporter
   server.py     the HTTP server: one event loop for the sockets, a fixed pool of workers
 

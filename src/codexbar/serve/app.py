@@ -18,7 +18,6 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -183,22 +182,22 @@ class App:
         return [body]
 
     def _page(self, environ: Environ) -> Reply:
-        from codexbar.serve.chart import RANGES
+        from codexbar.render.view import CHART_MODES
         from codexbar.serve.page import render_page
 
         query = parse_qs(environ.get("QUERY_STRING", ""))
-        chart_range = (query.get("chart") or ["day"])[0]
-        chart_range = chart_range if chart_range in RANGES else "day"
+        chart = (query.get("chart") or ["day"])[0]
+        chart = chart if chart in CHART_MODES else "day"
         view = self.view
         # Ages and countdowns show whole seconds at most: the page of this second will do.
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = self.refresher.clock.now().replace(microsecond=0)
 
         def page() -> Reply:
-            html = render_page(view, now, chart_range=chart_range)
+            html = render_page(view, now, chart=chart)
             extra = [("Content-Security-Policy", PAGE_CSP), ("X-Frame-Options", "DENY")]
             return "200 OK", "text/html; charset=utf-8", redact(html).encode(), extra
 
-        return self.page_cache.get(view, (chart_range, now.isoformat()), page)
+        return self.page_cache.get(view, (chart, now.isoformat()), page)
 
     def _usage(self, environ: Environ) -> Reply:
         from codexbar.render.json_payload import render
@@ -211,9 +210,10 @@ class App:
             return "503 Service Unavailable", "application/json", body.encode(), []
 
         def usage() -> Reply:
-            shown = [a for a in view.accounts if a.snapshot is not None]
-            histories = [a.history for a in shown]
-            text = render(view.snapshots, pretty=pretty, histories=histories) + "\n"
+            # The CLI's own renderer over the round's results and the cards built from them.
+            shown = view.shown()
+            results, cards = [r for r, _ in shown], [c for _, c in shown]
+            text = render(results, cards, pretty=pretty) + "\n"
             return "200 OK", "application/json", redact(text).encode(), []
 
         return self.usage_cache.get(view, (str(pretty),), usage)
@@ -226,8 +226,8 @@ class App:
             {
                 "provider": a.provider,
                 "account": a.account,
-                "ok": a.last_error is None and a.snapshot is not None,
-                "stale": bool(a.snapshot is not None and a.snapshot.stale),
+                "ok": a.last_error is None and a.result is not None,
+                "stale": a.result is not None and a.result.snapshot.stale,
                 "lastSuccessAt": iso(a.last_success),
                 "error": a.last_error,
             }

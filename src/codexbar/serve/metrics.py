@@ -1,20 +1,25 @@
 """The Prometheus metrics: a custom collector over the refresher's latest view.
 
-A scrape reads memory only; OpenRouter is called by the refresher alone. Names carry their
-unit (`_usd`, `_ratio`, `_timestamp_seconds`). Account metrics are labelled `provider`,
-`account` (the config label, `default` for the unlabeled account) and `key` (the label
-OpenRouter gives the key, never the key); per-key metrics from `GET /keys` carry `key_name`
-instead of `account`, and `key_hash`. Every label value is scrubbed of anything shaped like a key.
+A scrape reads memory only; the provider is called by the refresher alone. Names carry their
+unit (`_usd`, `_ratio`, `_timestamp_seconds`). The neutral figures of every snapshot (balance,
+the spending limit, spend windows, budgets, expiry) and the exporter's own (last success,
+fetch errors) are written here; what only one provider has comes from that provider
+(`Provider.metric_families` / `Provider.metrics`, e.g. BYOK spend), put under the same
+account labels. Account metrics are labelled `provider`, `account` (the config label,
+`default` for the unlabeled account) and `key` (the label the provider gives the key, never
+the key); per-key metrics from a key listing carry `key_name` instead of `account`, and
+`key_hash`. Every label value is scrubbed of anything shaped like a key.
 
 Every series is unique, whatever the names hold (a repeated series makes OpenMetrics parsers
 reject the whole scrape):
-- per-key series carry `key_hash`, the start of OpenRouter's own identifier of the key (as
+- per-key series carry `key_hash`, the start of the provider's own identifier of the key (as
   `codexbar keys` shows it): a key keeps its series when another key takes the same name,
   and the same key listed twice is one series;
 - two configured accounts that would share provider, account and key labels: the later one's
   `account` becomes `Work (2)` (config order); the very same key configured twice is one;
 - anything else that would repeat a series (two budget layers with one scope and interval)
-  keeps the first.
+  keeps the first — which is also how a provider's own reading of a neutral figure (added
+  first) stands in for the derived one.
 """
 
 from __future__ import annotations
@@ -28,19 +33,22 @@ from decimal import Decimal
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import CollectorRegistry
 
+from codexbar.samples import Sample, window_samples
 from codexbar.secrets import redact
 from codexbar.serve.state import AccountState, KeysState, ServeState
-from codexbar.snapshot import Snapshot, SpendWindows
+from codexbar.snapshot import Snapshot
 
 ACCOUNT = ("provider", "account", "key")
 PER_KEY = ("provider", "key_name", "key", "key_hash")
 DEFAULT_ACCOUNT = "default"
 KEY_HASH_DIGITS = 12  # as `codexbar keys` abbreviates the hash; more only where two share them
 HEX = re.compile(r"[0-9a-f]+")
-WINDOWS = (("day", "daily"), ("week", "weekly"), ("month", "monthly"), ("total", "total"))
 
-# name -> (type, help, labels). The order is the exposition order.
-SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+Spec = tuple[str, str, tuple[str, ...]]  # type, help, labels
+
+# The neutral account metrics, name -> (type, help, labels), in exposition order; the
+# providers' own follow them, then the per-key metrics.
+ACCOUNT_SPECS: dict[str, Spec] = {
     "codexbar_balance_usd": (
         "gauge",
         "Credit balance of the account: max(0, credits purchased - credits used).",
@@ -49,7 +57,8 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "codexbar_key_limit_usd": ("gauge", "Spending limit of the API key.", ACCOUNT),
     "codexbar_key_limit_remaining_usd": (
         "gauge",
-        "What is left of the key's spending limit, as OpenRouter reports it (negative when over).",
+        "What is left of the key's spending limit, as the provider reports it (negative when "
+        "over).",
         ACCOUNT,
     ),
     "codexbar_key_limit_used_ratio": (
@@ -61,16 +70,6 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "gauge",
         "Spend of the API key in the current UTC day, Monday-start week, month, or all time.",
         (*ACCOUNT, "window"),
-    ),
-    "codexbar_byok_spend_usd": (
-        "gauge",
-        "Bring-your-own-key spend of the API key, same windows as codexbar_spend_usd.",
-        (*ACCOUNT, "window"),
-    ),
-    "codexbar_free_model_requests": (
-        "gauge",
-        "Free-model requests today (UTC): used, and the daily limit.",
-        (*ACCOUNT, "kind"),
     ),
     "codexbar_budget_remaining_usd": (
         "gauge",
@@ -92,6 +91,8 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Refresh rounds that ended in an error, by kind (auth, provider, network, parse).",
         (*ACCOUNT, "kind"),
     ),
+}
+KEY_SPECS: dict[str, Spec] = {
     "codexbar_keys_limit_usd": (
         "gauge",
         "Spending limit of each key of the account (management key).",
@@ -141,8 +142,28 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def _family(name: str) -> GaugeMetricFamily | CounterMetricFamily:
-    kind, documentation, labels = SPECS[name]
+def provider_specs() -> dict[str, Spec]:
+    """Every registered provider's own metrics, labelled like the account metrics."""
+    from codexbar.providers import PROVIDERS, load
+
+    specs: dict[str, Spec] = {}
+    for provider_id in PROVIDERS:
+        for family in load(provider_id).metric_families():
+            spec = (family.kind, family.documentation, (*ACCOUNT, *family.labels))
+            clash = family.name in ACCOUNT_SPECS or family.name in KEY_SPECS
+            if clash or specs.get(family.name, spec) != spec:
+                raise ValueError(f"metric {family.name} is defined twice")
+            specs[family.name] = spec
+    return specs
+
+
+def all_specs() -> dict[str, Spec]:
+    """Every metric the exporter can write, in exposition order."""
+    return {**ACCOUNT_SPECS, **provider_specs(), **KEY_SPECS}
+
+
+def _family(name: str, spec: Spec) -> GaugeMetricFamily | CounterMetricFamily:
+    kind, documentation, labels = spec
     if kind == "counter":
         return CounterMetricFamily(name, documentation, labels=labels)
     return GaugeMetricFamily(name, documentation, labels=labels)
@@ -165,21 +186,24 @@ class Families:
     already there is not added again: the first one stays (the last line of defence for
     unique series; the labels chosen below already tell keys and accounts apart)."""
 
-    def __init__(self) -> None:
-        self.by_name = {name: _family(name) for name in SPECS}
+    def __init__(self, specs: dict[str, Spec]) -> None:
+        self.specs = specs
+        self.by_name = {name: _family(name, spec) for name, spec in specs.items()}
         self.seen: set[tuple[str, tuple[str, ...]]] = set()
 
     def add(self, name: str, labels: tuple[str, ...], value: float) -> None:
+        if len(labels) != len(self.specs[name][2]):
+            raise ValueError(f"{name}: {len(labels)} label values for {self.specs[name][2]}")
         if (name, labels) in self.seen:
             return
         self.seen.add((name, labels))
         self.by_name[name].add_metric(list(labels), value)
 
-    def windows(self, name: str, labels: tuple[str, ...], windows: SpendWindows) -> None:
-        for window, attr in WINDOWS:
-            value: Decimal | None = getattr(windows, attr)
-            if value is not None:
-                self.add(name, (*labels, window), _usd(value))
+    def sample(self, labels: tuple[str, ...], sample: Sample) -> None:
+        """A sample of an account metric (a provider's or a spend window), after the
+        account's labels."""
+        extra = tuple(_label(v) for v in sample.labels)
+        self.add(sample.name, (*labels, *extra), float(sample.value))
 
 
 def account_labels(accounts: Sequence[AccountState]) -> list[tuple[str, str, str] | None]:
@@ -228,32 +252,27 @@ def add_account(families: Families, state: AccountState, labels: tuple[str, str,
         families.add("codexbar_fetch_errors", (*labels, kind), float(count))
     if state.last_success is not None:
         families.add("codexbar_last_success_timestamp_seconds", labels, _ts(state.last_success))
-    if state.snapshot is not None and state.snapshot.failure is None:
-        add_snapshot(families, labels, state.snapshot)
+    if state.result is not None and state.result.ok:
+        add_snapshot(families, labels, state.result.snapshot)
 
 
 def add_snapshot(families: Families, labels: tuple[str, ...], s: Snapshot) -> None:
+    from codexbar.providers import PROVIDERS, load
+
+    # The provider's own samples first: where it reports a neutral figure itself (a limit's
+    # remainder, signed), its reading is the one kept.
+    if s.provider in PROVIDERS:
+        for sample in load(s.provider).metrics(s):
+            families.sample(labels, sample)
     if s.balance is not None:
         families.add("codexbar_balance_usd", labels, _usd(s.balance))
-    if s.key_limit is not None:
-        families.add("codexbar_key_limit_usd", labels, _usd(s.key_limit))
-    remaining = s.key_limit_remaining
-    if remaining is None and s.primary is not None:
-        remaining = s.primary.remaining
-    if remaining is not None and s.key_limit is not None:
-        families.add("codexbar_key_limit_remaining_usd", labels, _usd(remaining))
-    if s.primary is not None:
-        ratio = s.primary.used_percent / 100
-        families.add("codexbar_key_limit_used_ratio", labels, float(ratio))
-    families.windows("codexbar_spend_usd", labels, s.usage)
-    families.windows("codexbar_byok_spend_usd", labels, s.byok_usage)
-    free = s.free_requests
-    if free is not None:
-        # An inferred limit has no `used`; the limit alone is still worth a gauge.
-        if free.used is not None:
-            families.add("codexbar_free_model_requests", (*labels, "used"), float(free.used))
-        if free.limit is not None:
-            families.add("codexbar_free_model_requests", (*labels, "limit"), float(free.limit))
+    meter = s.primary
+    if meter is not None:
+        families.add("codexbar_key_limit_usd", labels, _usd(meter.limit))
+        families.add("codexbar_key_limit_remaining_usd", labels, _usd(meter.remaining))
+        families.add("codexbar_key_limit_used_ratio", labels, float(meter.used_percent / 100))
+    for sample in window_samples("codexbar_spend_usd", s.usage):
+        families.sample(labels, sample)
     for budget in s.budgets:
         if budget.remaining is not None:
             # Two layers with one scope and interval would be one series: the first stays.
@@ -281,8 +300,12 @@ def add_keys(families: Families, state: KeysState, ids: dict[str, str]) -> None:
                 families.add("codexbar_keys_limit_remaining_usd", labels, _usd(remaining))
         if row.used_percent is not None:
             families.add("codexbar_keys_limit_used_ratio", labels, float(row.used_percent / 100))
-        families.windows("codexbar_keys_spend_usd", labels, row.usage)
-        families.windows("codexbar_keys_byok_spend_usd", labels, row.byok_usage)
+        for name, windows in (
+            ("codexbar_keys_spend_usd", row.usage),
+            ("codexbar_keys_byok_spend_usd", row.byok_usage),
+        ):
+            for sample in window_samples(name, windows):
+                families.add(name, (*labels, *sample.labels), float(sample.value))
         if row.expires_at is not None:
             families.add("codexbar_keys_expires_timestamp_seconds", labels, _ts(row.expires_at))
         if row.last_used_at is not None:
@@ -295,14 +318,15 @@ class UsageCollector:
 
     def __init__(self, state: ServeState) -> None:
         self.state = state
+        self.specs = all_specs()  # the providers' own too: known before the first round
 
     def describe(self) -> Iterator[Metric]:
         # Names without samples: lets the registry answer `?name[]=` filters.
-        yield from Families().by_name.values()
+        yield from Families(self.specs).by_name.values()
 
     def collect(self) -> Iterator[Metric]:
         view = self.state.view
-        families = Families()
+        families = Families(self.specs)
         for account, labels in zip(view.accounts, account_labels(view.accounts), strict=True):
             if labels is not None:
                 add_account(families, account, labels)

@@ -1,9 +1,10 @@
 """The web card: one server-rendered HTML page, no script, no external asset.
 
-It shows what the terminal card shows (balance, key limit, spend, free requests, budgets,
-notes), the spend chart from the history store, and, with a management key, every key of
-the account. The page reloads itself every refresh interval and fits a phone screen.
-Every value is HTML-escaped; the caller also scrubs the whole page of key-shaped text.
+It draws each account's `CardView` (render/view.py), the card every surface draws: the
+figures, their labels and windows, the meter's and the rows' levels and the forecast
+sentences are all decided there (and by the rule book), never here. Plus, with an admin key,
+every key of the account. The page reloads itself every refresh interval and fits a phone
+screen. Every value is HTML-escaped; the caller also scrubs the whole page of key-shaped text.
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ from urllib.parse import quote
 from codexbar import __version__
 from codexbar.money import percent, usd
 from codexbar.providers import display_name
-from codexbar.serve.chart import RANGES, forecast_lines, series_for, spend_svg
+from codexbar.render.view import CHART_MODES, CardView, MeterView, Row
+from codexbar.serve.chart import spend_svg
 from codexbar.serve.state import AccountState, KeysState, View
-from codexbar.snapshot import Meter, Snapshot
 from codexbar.textsafe import clean
 from codexbar.windows import age, countdown
 
-WARN_PERCENT = Decimal(80)  # same thresholds as the terminal card
-CRITICAL_PERCENT = Decimal(95)
 NO_HISTORY = (
     "Not enough history yet: the chart appears once codexbar has recorded spend on two days."
 )
+# The rule book's levels as the page's colours (the meter bar's fill).
+METER_CLASSES = {"ok": "ok", "warning": "warn", "critical": "bad"}
+# Rows drawn in their own places on the card; any other row (a provider's own figures) is
+# drawn as a section of its own, in the view's order.
+SPEND_ROWS = ("total", "last30")
+PLACED_ROWS = frozenset({"balance", "spend", *SPEND_ROWS})
+CHART_LINKS = {"day": "Per day", "week": "Per week", "month": "Per month"}
 
 CSS = """
 :root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--fg:#1c1e21;--dim:#65676b;
@@ -44,8 +50,10 @@ margin-bottom:14px}
 .card h2{font-size:1.15rem;margin:0}
 .keylabel{color:var(--dim);font-size:.85rem;font-family:ui-monospace,monospace}
 .badge{font-size:.75rem;font-weight:700;padding:1px 8px;border-radius:10px;color:#fff}
-.badge.stale{background:var(--warn)}.badge.error{background:var(--bad)}
+.badge.stale,.badge.warning{background:var(--warn)}.badge.error,.badge.critical{background:var(--bad)}
 .balance{font-size:2.2rem;font-weight:700;line-height:1.1}
+.balance.warning,.sub .warning,td.warning{color:var(--warn)}
+.balance.critical,.sub .critical,td.critical{color:var(--bad)}
 .sub{color:var(--dim);font-size:.9rem}
 .section{margin-top:14px}
 .section h3{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--dim);
@@ -73,6 +81,8 @@ nav.ranges{display:flex;gap:12px;font-size:.85rem;margin-bottom:4px}
 nav.ranges a{color:var(--accent);text-decoration:none}
 nav.ranges a.on{color:var(--fg);font-weight:700}
 .forecast{margin:6px 0 0;padding-left:18px;font-size:.9rem}
+.forecast li.warning{color:var(--warn)}.forecast li.critical{color:var(--bad)}
+.forecast li.info{color:var(--dim)}
 .empty{color:var(--dim);font-size:.9rem;margin:4px 0}
 footer{color:var(--dim);font-size:.8rem;text-align:center;margin:16px 0 24px}
 footer a{color:inherit}
@@ -81,17 +91,19 @@ footer a{color:inherit}
 """
 
 
-def level_class(used_percent: Decimal) -> str:
-    if used_percent >= CRITICAL_PERCENT:
-        return "bad"
-    if used_percent >= WARN_PERCENT:
-        return "warn"
-    return "ok"
-
-
 def _e(text: object) -> str:
     # Cleaned first: bidi overrides and controls from a server survive HTML escaping.
     return escape(clean(str(text)), quote=True)
+
+
+def _shown(level: str) -> str:
+    """A level worth a colour on the page (warning / critical), else ""."""
+    return level if level in ("warning", "critical") else ""
+
+
+def _class(*names: str) -> str:
+    shown = " ".join(n for n in names if n)
+    return f' class="{shown}"' if shown else ""
 
 
 def _figure(label: str, value: str, small: str = "") -> str:
@@ -103,133 +115,128 @@ def _section(title: str, body: str) -> str:
     return f'<div class="section"><h3>{_e(title)}</h3>{body}</div>'
 
 
-def meter_html(meter: Meter, now: datetime) -> str:
-    pct = min(Decimal(100), max(Decimal(0), meter.used_percent))
+def meter_html(meter: MeterView, now: datetime) -> str:
     detail = (
-        f"{percent(pct)} · {usd(meter.used)} of {usd(meter.limit)} · {usd(meter.remaining)} left"
+        f"{meter.percent_text} · {usd(meter.used)} of {usd(meter.limit)} · "
+        f"{usd(meter.remaining)} left · {meter.reset_text(now)}"
     )
-    if meter.resets_at is not None:
-        detail += f" · resets in {countdown(meter.resets_at, now)}"
-    elif meter.window is None:
-        detail += " · never resets"
     return (
         f'<div class="meter" role="meter" aria-valuemin="0" aria-valuemax="100" '
-        f'aria-valuenow="{_e(pct.quantize(Decimal(1)))}" aria-label="Key limit used">'
-        f'<span class="{level_class(pct)}" style="width:{pct:.1f}%"></span></div>'
+        f'aria-valuenow="{_e(meter.percent.quantize(Decimal(1)))}" '
+        f'aria-label="{_e(meter.label)} used">'
+        f'<span class="{METER_CLASSES.get(meter.level, "ok")}" '
+        f'style="width:{meter.percent:.1f}%"></span></div>'
         f'<div class="sub">{_e(detail)}</div>'
     )
 
 
-def spend_html(s: Snapshot) -> str:
-    figures = [_figure(label, usd(value)) for label, value in s.usage.labeled()]
-    if s.last30_spend is not None:
-        figures.append(_figure("Last 30 days", usd(s.last30_spend)))
-    if not s.byok_usage.is_zero_or_unknown():
-        figures.append(
-            _figure(
-                "BYOK this month", usd(s.byok_usage.monthly), f"all time {usd(s.byok_usage.total)}"
-            )
-        )
+def spend_html(card: CardView) -> str:
+    figures = [_figure(label, value) for label, value in card.spend]
+    for key in SPEND_ROWS:
+        row = card.row(key)
+        if row is not None:
+            figures.append(_figure(row.label, row.value, row.detail))
     return f'<div class="figures">{"".join(figures)}</div>' if figures else ""
 
 
-def budgets_html(s: Snapshot, now: datetime) -> str:
-    rows = []
-    for b in s.budgets:
-        if b.resets_at is not None:
-            reset = f"in {countdown(b.resets_at, now)}"
-        else:
-            reset = b.reset_interval or "lifetime"
-        scope = b.scope + (" (effective)" if b.effective else "")
-        left_class = ' class="num" style="color:var(--bad)"' if b.exhausted else ' class="num"'
-        rows.append(
-            f"<tr><td>{_e(scope)}</td><td class=num>{_e(usd(b.spend))} / {_e(usd(b.limit))}</td>"
-            f"<td{left_class}>{_e(usd(b.remaining))}</td><td>{_e(reset)}</td></tr>"
+def row_html(row: Row, now: datetime) -> str:
+    """A row of the card as a line: value, detail and when it resets."""
+    text = " · ".join(part for part in (row.value, row.detail, row.reset_text(now)) if part)
+    return f'<div class="sub"><span{_class(_shown(row.level))}>{_e(text)}</span></div>'
+
+
+def budgets_html(rows: list[Row], now: datetime) -> str:
+    lines = [
+        f"<tr><td>{_e(r.value.strip())}</td><td{_class('num', _shown(r.level))}>"
+        f"{_e(r.detail)}</td><td>{_e(r.reset_text(now))}</td></tr>"
+        for r in rows
+    ]
+    head = "<tr><th>Budget (▸ applies)</th><th class=num>Left</th><th>Resets</th></tr>"
+    return f'<div class="scroll"><table>{head}{"".join(lines)}</table></div>'
+
+
+def chart_html(card: CardView, mode: str) -> str:
+    parts: list[str] = []
+    chart = card.charts.get(mode)
+    if chart is not None:
+        links = " ".join(
+            f'<a href="?chart={key}"{" class=on" if key == mode else ""}>{_e(CHART_LINKS[key])}</a>'
+            for key in CHART_MODES
+            if key in card.charts
         )
-    head = "<tr><th>Scope</th><th class=num>Spent</th><th class=num>Left</th><th>Resets</th></tr>"
-    return f'<div class="scroll"><table>{head}{"".join(rows)}</table></div>'
-
-
-def chart_html(state: AccountState, chart_range: str) -> str:
-    snapshot = state.snapshot
-    loaded = state.history
-    if loaded is None:
-        return _section("Spend history", f'<p class="empty">{_e(NO_HISTORY)}</p>')
-    history, forecast = loaded
-    if not history.enough:
-        return _section("Spend history", f'<p class="empty">{_e(history.status or NO_HISTORY)}</p>')
-    links = " ".join(
-        f'<a href="?chart={key}"{" class=on" if key == chart_range else ""}>{_e(label)}</a>'
-        for key, label in RANGES.items()
+        caption = f"{chart.title} · {chart.span}" if chart.span else chart.title
+        parts.append(
+            f'<nav class="ranges">{links}</nav><div class="sub">{_e(caption)}</div>'
+            + spend_svg(chart, title=caption)
+        )
+    else:
+        parts.append(f'<p class="empty">{_e(card.history_status or NO_HISTORY)}</p>')
+    items = "".join(
+        f"<li{_class(r.level if r.level in ('info', 'warning', 'critical') else '')}>"
+        f"<b>{_e(r.label)}</b> {_e(' '.join(p for p in (r.value, r.detail) if p))}</li>"
+        for r in card.forecast
     )
-    title = f"Spend per {chart_range}, last {RANGES[chart_range]}"
-    svg = spend_svg(series_for(history, chart_range), title=title)
-    lines = forecast_lines(
-        forecast,
-        has_balance=snapshot is not None and snapshot.balance is not None,
-        has_limit=snapshot is not None and snapshot.primary is not None,
-    )
-    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
-    forecast_part = f'<ul class="forecast">{items}</ul>' if items else ""
-    return _section("Spend history", f'<nav class="ranges">{links}</nav>{svg}{forecast_part}')
+    if items:
+        parts.append(f'<ul class="forecast">{items}</ul>')
+    return _section("Spend history", "".join(parts))
 
 
-def card_html(state: AccountState, now: datetime, chart_range: str) -> str:
-    name = display_name(state.provider)
-    title = f"{name} · {state.account}" if state.account else name
-    s = state.snapshot
-    head = [f"<h2>{_e(title)}</h2>"]
+def card_html(state: AccountState, now: datetime, mode: str) -> str:
+    card = state.card
+    if card is None:
+        name = display_name(state.provider)
+        title = f"{name} · {state.account}" if state.account else name
+        body = '<p class="empty">Fetching…</p>'
+        return f'<section class="card"><header><h2>{_e(title)}</h2></header>{body}</section>'
+    head = [f"<h2>{_e(card.title)}</h2>"]
     if state.key_label:
         head.append(f'<span class="keylabel">{_e(state.key_label)}</span>')
-    if s is None:
-        body = '<p class="empty">Fetching…</p>'
-        return f'<section class="card"><header>{"".join(head)}</header>{body}</section>'
-    if s.stale:
+    if card.stale:
         head.append('<span class="badge stale">stale</span>')
-    if s.failure is not None:
+    if not card.ok:
         head.append('<span class="badge error">error</span>')
+    elif _shown(card.level):
+        head.append(f'<span class="badge {card.level}">{card.level}</span>')
     parts: list[str] = []
-    if s.failure is not None:
-        parts.append(f'<ul class="notes"><li class="error">{_e(s.failure.message)}</li></ul>')
-    if s.balance is not None:
+    if not card.ok:
+        parts.append(f'<ul class="notes"><li class="error">{_e(card.error or "")}</li></ul>')
+    balance = card.row("balance")
+    if balance is not None:
         parts.append(
-            f'<div class="balance" id="balance">Balance: {_e(usd(s.balance))}</div>'
-            f'<div class="sub">purchased {_e(usd(s.total_credits))} · '
-            f"used {_e(usd(s.total_usage))}</div>"
+            f'<div{_class("balance", _shown(balance.level))} id="balance">'
+            f"{_e(balance.value)}</div>"
+            + (f'<div class="sub">{_e(balance.detail)}</div>' if balance.detail else "")
         )
-    if s.primary is not None:
-        parts.append(_section("Key limit", meter_html(s.primary, now)))
-    elif s.failure is None and s.key_limit is None and s.key_label:
+    if card.meter is not None:
+        parts.append(_section(card.meter.label, meter_html(card.meter, now)))
+    elif card.no_limit:
         parts.append(_section("Key limit", '<div class="sub">none set</div>'))
-    spend = spend_html(s)
+    spend = spend_html(card)
     if spend:
         parts.append(_section("Spend", spend))
-    free = s.free_requests
-    if free is not None and free.limit is not None:
-        used = "?" if free.used is None else str(free.used)
-        hint = " (tier limit)" if free.inferred else ""
-        parts.append(
-            _section(
-                "Free models",
-                f'<div class="sub">{_e(f"{used} / {free.limit}")} requests today{_e(hint)}</div>',
-            )
-        )
-    if s.budgets:
-        parts.append(_section("Budgets", budgets_html(s, now)))
-    if s.expires_at is not None:
-        when = f"{s.expires_at:%Y-%m-%d %H:%M} UTC"
-        left = "expired" if s.expires_at <= now else f"in {countdown(s.expires_at, now)}"
+    budgets = [r for r in card.rows if r.key.startswith("budget:")]
+    for row in card.rows:
+        if row.key not in PLACED_ROWS and not row.key.startswith("budget:"):
+            parts.append(_section(row.label, row_html(row, now)))
+    if budgets:
+        parts.append(_section(budgets[0].label, budgets_html(budgets, now)))
+    if card.expires_at is not None:
+        when = f"{card.expires_at:%Y-%m-%d %H:%M} UTC"
+        left = "expired" if card.expires_at <= now else f"in {countdown(card.expires_at, now)}"
         parts.append(_section("Key expires", f'<div class="sub">{_e(when)} · {_e(left)}</div>'))
-    if s.notes:
-        items = "".join(f'<li class="{_e(n.level)}">{_e(n.text)}</li>' for n in s.notes)
+    if card.notes:
+        items = "".join(f'<li class="{_e(n.level)}">{_e(n.text)}</li>' for n in card.notes)
         parts.append(f'<ul class="notes">{items}</ul>')
-    if s.failure is None:
-        parts.append(chart_html(state, chart_range))
-    updated = f"updated {age(s.age_seconds(now))} ago"
-    if s.stale:
-        updated = f"stale · {updated}"
-    parts.append(f'<div class="sub" style="margin-top:10px;text-align:right">{_e(updated)}</div>')
-    return f'<section class="card"><header>{"".join(head)}</header>{"".join(parts)}</section>'
+    if card.ok:
+        parts.append(chart_html(card, mode))
+    parts.append(
+        f'<div class="sub" style="margin-top:10px;text-align:right">'
+        f"{_e(card.updated_text(now))}</div>"
+    )
+    return (
+        f'<section class="card" data-level="{_e(card.level)}"><header>{"".join(head)}</header>'
+        f"{''.join(parts)}</section>"
+    )
 
 
 def keys_html(state: KeysState, now: datetime) -> str:
@@ -269,11 +276,13 @@ def _last_used(moment: datetime | None, now: datetime) -> str:
     return f"{age((now - moment).total_seconds())} ago"
 
 
-def render_page(view: View, now: datetime, *, chart_range: str = "day") -> str:
-    if chart_range not in RANGES:
-        chart_range = "day"
+def render_page(view: View, now: datetime, *, chart: str = "day") -> str:
+    """The page at `now` (countdowns and ages), with the `chart` mode's chart (day, week or
+    month; anything else is day)."""
+    if chart not in CHART_MODES:
+        chart = "day"
     reload_after = max(10, int(view.interval))
-    cards = [card_html(state, now, chart_range) for state in view.accounts]
+    cards = [card_html(state, now, chart) for state in view.accounts]
     cards.extend(keys_html(keys, now) for keys in view.keys if keys.rows or keys.last_error)
     if not cards:
         cards.append('<section class="card"><p class="empty">No account to show.</p></section>')
@@ -281,7 +290,7 @@ def render_page(view: View, now: datetime, *, chart_range: str = "day") -> str:
         status = "first refresh in progress"
     else:
         status = f"refreshed {age((now - view.refreshed_at).total_seconds())} ago"
-    refresh_again = quote(f"?chart={chart_range}", safe="?=")
+    refresh_again = quote(f"?chart={chart}", safe="?=")
     return (
         "<!doctype html>"
         '<html lang="en"><head><meta charset="utf-8">'

@@ -1,8 +1,9 @@
 """The background refresh: every account, and every key listing, once per interval.
 
-This is the only part of the exporter that talks to OpenRouter. Each round goes through
-`codexbar.pipeline.collect` (cache, stale rules and history exactly as the CLI has them);
-scrapes and page loads only read the view it publishes.
+This is the only part of the exporter that talks to a provider. Each round goes through
+`codexbar.pipeline.collect` (cache, stale rules and history exactly as the CLI has them) and
+publishes its `AccountResult`s as they are; key listings go through the provider's
+`list_keys` capability. Scrapes and page loads only read the view it publishes.
 """
 
 from __future__ import annotations
@@ -11,43 +12,50 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
 from codexbar.accounts import Account
+from codexbar.clock import SYSTEM, Clock
 from codexbar.errors import CodexbarError
 from codexbar.secrets import redact
-from codexbar.serve.state import (
-    AccountOutcome,
-    KeysOutcome,
-    ServeState,
-    initial_view,
-)
+from codexbar.serve.state import KeysOutcome, ServeState, initial_view
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.http.client import HttpClient
     from codexbar.http.transport import Transport
     from codexbar.pipeline import AccountResult
+    from codexbar.providers.base import KeyLister
+    from codexbar.rules.settings import RuleSettings
 
 Log = Callable[[str], None]
 
 
 def management_identity(account: Account) -> str | None:
-    """One id per management key and URL (never the key): accounts that share it list the
-    same keys, so the listing is fetched once."""
+    """One id per admin key and URL (never the key): accounts that share it list the same
+    keys, so the listing is fetched once."""
     if not account.admin_key:
         return None
     material = f"{account.provider}\0{account.admin_url}\0{account.admin_key}"
     return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
+def key_lister(provider_id: str) -> KeyLister | None:
+    """The provider, when it can list every key of an account (providers/base.py)."""
+    from codexbar.providers import PROVIDERS, load
+
+    if provider_id not in PROVIDERS:
+        return None
+    provider = load(provider_id)
+    return cast("KeyLister", provider) if hasattr(provider, "list_keys") else None
+
+
 def key_owners(accounts: Sequence[Account]) -> list[tuple[str, Account]]:
     owners: dict[str, Account] = {}
     for account in accounts:
         identity = management_identity(account)
-        if identity is not None and identity not in owners and account.provider == "openrouter":
+        if identity is not None and identity not in owners and key_lister(account.provider):
             owners[identity] = account
     return list(owners.items())
 
@@ -69,9 +77,15 @@ class Refresher:
         log: Log | None = None,
         verbose: bool = False,
         transport: Transport | None = None,
+        clock: Clock = SYSTEM,
+        settings: RuleSettings | None = None,
     ) -> None:
+        from codexbar.rules.settings import RuleSettings
+
         self.accounts = list(accounts)
         self.transport = transport  # None: the network; the demo answers in-process
+        self.clock = clock  # every "now" of the exporter: rounds, cards, pages
+        self.settings = settings or RuleSettings()  # the rule book's, from the config
         self.interval = interval
         self.timeout = timeout
         self.persist = persist
@@ -82,7 +96,7 @@ class Refresher:
         self.verbose = verbose
         self.owners = key_owners(self.accounts) if keys else []
         self.state = ServeState(
-            initial_view(self.accounts, self.owners, interval=interval, now=datetime.now(UTC))
+            initial_view(self.accounts, self.owners, interval=interval, now=clock.now())
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -127,10 +141,12 @@ class Refresher:
             return collect(
                 self.accounts,
                 timeout=self.timeout,
+                clock=self.clock,
                 refresh=True,
                 persist=self.persist,
                 history_path=self.history_path,
                 client=client,
+                settings=self.settings,
             )
 
         # The key listings go alongside the accounts: a round takes the slower of the two.
@@ -146,38 +162,32 @@ class Refresher:
             else _keys_failure(outcome.error)
             for outcome in listings
         ]
-        accounts = [self._account_outcome(result) for result in results]
-        view = self.state.view
-        for state, outcome in zip(view.accounts, accounts, strict=True):
-            self._log_change(_who(state.provider, state.account), state.last_error, outcome.error)
-        for (_, owner), listing, keys_outcome in zip(self.owners, view.keys, keys, strict=True):
+        before = self.state.view
+        after = advance(before, results, keys, self.clock.now(), self.settings)
+        for old, new in zip(before.accounts, after.accounts, strict=True):
+            self._log_change(_who(old.provider, old.account), old.last_error, new.last_error)
+        lists = zip(self.owners, before.keys, after.keys, strict=True)
+        for (_, owner), old_keys, new_keys in lists:
             self._log_change(
-                f"{_who(owner.provider, None)} key list", listing.last_error, keys_outcome.error
+                f"{_who(owner.provider, None)} key list", old_keys.last_error, new_keys.last_error
             )
-        self.state.publish(advance(view, accounts, keys, datetime.now(UTC)))
+        self.state.publish(after)
         if self.verbose:
             ok = sum(1 for r in results if r.error is None)
             self.log(f"refreshed {ok}/{len(results)} accounts")
 
-    def _account_outcome(self, result: AccountResult) -> AccountOutcome:
-        error = result.error
-        return AccountOutcome(
-            snapshot=result.snapshot,
-            error_kind=error.kind if error is not None else None,
-            error=redact(error.one_line()) if error is not None else None,
-            history=result.series,
-        )
-
     def _keys_call(self, owner: Account, client: HttpClient) -> Callable[[], KeysOutcome]:
-        def call() -> KeysOutcome:
-            from codexbar.providers.openrouter.keys import fetch_keys
+        lister = key_lister(owner.provider)
+        assert lister is not None  # key_owners() chose only accounts of providers that list
 
+        def call() -> KeysOutcome:
             try:
-                rows = fetch_keys(
+                rows = lister.list_keys(
                     owner,
                     client,
                     include_disabled=self.include_disabled,
                     include_expired=self.include_expired,
+                    now=self.clock.now(),
                 )
             except CodexbarError as exc:
                 return KeysOutcome(None, exc.kind, redact(exc.one_line()))

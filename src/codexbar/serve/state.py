@@ -1,8 +1,11 @@
 """What the exporter knows: one immutable view, replaced whole after each refresh round.
 
 Readers (scrapes, page loads) take `ServeState.view` and never see a half-updated round;
-the single writer is the refresher thread. Building the next view is a pure function of the
-previous one and the round's outcomes, so it is tested without threads or sockets.
+the single writer is the refresher thread. Each account keeps the pipeline's own
+`AccountResult` of its latest round, the card built from it once when the round ended, and
+what only the exporter counts (errors by kind, the last success). Building the next view is
+a pure function of the previous one and the round's results, so it is tested without threads
+or sockets.
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from datetime import datetime
 from types import MappingProxyType
 
 from codexbar.accounts import Account
-from codexbar.history.model import Forecast, SpendHistory
 from codexbar.keylist import KeyRow
-from codexbar.snapshot import Snapshot
+from codexbar.pipeline import AccountResult
+from codexbar.render.view import CardView, build
+from codexbar.rules.settings import RuleSettings
+from codexbar.secrets import redact
 
 # Error kinds a fetch can end in (codexbar.errors); exported from 0 so rate() works at once.
 ERROR_KINDS = ("auth", "provider", "network", "parse")
-
-History = tuple[SpendHistory, Forecast]
 
 
 def _frozen(counts: Mapping[str, int]) -> Mapping[str, int]:
@@ -34,29 +37,29 @@ def _zero_counts() -> Mapping[str, int]:
 
 @dataclass(frozen=True)
 class AccountState:
-    """One provider account: the latest snapshot and what outlives a failed round."""
+    """One provider account: its latest result and what outlives a failed round."""
 
     identity: str  # Account.cache_identity: a one-way hash, never the key
     provider: str
     account: str | None  # the config label; None for the unlabeled account
-    snapshot: Snapshot | None  # None until the first round ends
-    key_label: str | None = None  # the last label /key reported, kept through failures
+    result: AccountResult | None = None  # the latest round's; None until the first ends
+    card: CardView | None = None  # the card of `result`, built when its round ended
+    key_label: str | None = None  # the last label the provider reported, kept through failures
     last_success: datetime | None = None  # fetched_at of the newest snapshot with figures
     errors: Mapping[str, int] = field(default_factory=_zero_counts)
     last_error: str | None = None  # the latest round's error, None when it succeeded
-    history: History | None = None
 
     @property
     def ok(self) -> bool:
         """Figures to show: fresh, or stale from the cache."""
-        return self.snapshot is not None and self.snapshot.failure is None
+        return self.result is not None and self.result.ok
 
 
 @dataclass(frozen=True)
 class KeysState:
-    """Every key of the account behind one management key (`GET /keys`)."""
+    """Every key of the account behind one admin key (the provider's `list_keys`)."""
 
-    identity: str  # hash of provider, URL and management key
+    identity: str  # hash of provider, URL and admin key
     provider: str
     rows: tuple[KeyRow, ...] = ()  # the last good listing, kept through failures
     last_success: datetime | None = None
@@ -73,26 +76,20 @@ class View:
     rounds: int = 0
     refreshed_at: datetime | None = None  # when the latest round ended
 
-    @property
-    def snapshots(self) -> list[Snapshot]:
-        return [a.snapshot for a in self.accounts if a.snapshot is not None]
-
-
-@dataclass(frozen=True)
-class AccountOutcome:
-    """What one round produced for one account."""
-
-    snapshot: Snapshot
-    error_kind: str | None  # the kind of the fetch error, even when stale data shows
-    error: str | None  # one line, keys already scrubbed
-    history: History | None = None
+    def shown(self) -> list[tuple[AccountResult, CardView]]:
+        """Each account's latest result and its card, once it has one (config order)."""
+        return [
+            (a.result, a.card) for a in self.accounts if a.result is not None and a.card is not None
+        ]
 
 
 @dataclass(frozen=True)
 class KeysOutcome:
+    """What one round's key listing gave."""
+
     rows: tuple[KeyRow, ...] | None  # None when the listing failed
     error_kind: str | None = None
-    error: str | None = None
+    error: str | None = None  # one line, keys already scrubbed
 
 
 def initial_view(
@@ -106,9 +103,7 @@ def initial_view(
         started_at=now,
         interval=interval,
         accounts=tuple(
-            AccountState(
-                identity=a.cache_identity, provider=a.provider, account=a.label, snapshot=None
-            )
+            AccountState(identity=a.cache_identity, provider=a.provider, account=a.label)
             for a in accounts
         ),
         keys=tuple(KeysState(identity=i, provider=a.provider) for i, a in key_owners),
@@ -123,21 +118,20 @@ def _count(errors: Mapping[str, int], kind: str | None) -> Mapping[str, int]:
     return _frozen(counts)
 
 
-def advance_account(state: AccountState, outcome: AccountOutcome) -> AccountState:
-    snapshot = outcome.snapshot
-    has_figures = snapshot.failure is None
+def advance_account(state: AccountState, result: AccountResult, card: CardView) -> AccountState:
+    snapshot = result.snapshot
+    error = result.error  # set also when stale figures stand in
     last_success = state.last_success
-    if has_figures and (last_success is None or snapshot.fetched_at > last_success):
+    if result.ok and (last_success is None or snapshot.fetched_at > last_success):
         last_success = snapshot.fetched_at
     return replace(
         state,
-        snapshot=snapshot,
+        result=result,
+        card=card,
         key_label=snapshot.key_label or state.key_label,
         last_success=last_success,
-        errors=_count(state.errors, outcome.error_kind),
-        last_error=outcome.error,
-        # A failed round keeps the chart it had: history does not vanish with the network.
-        history=outcome.history if has_figures else state.history,
+        errors=_count(state.errors, error.kind if error is not None else None),
+        last_error=redact(error.one_line()) if error is not None else None,
     )
 
 
@@ -151,16 +145,22 @@ def advance_keys(state: KeysState, outcome: KeysOutcome, now: datetime) -> KeysS
 
 def advance(
     view: View,
-    accounts: Sequence[AccountOutcome],
+    results: Sequence[AccountResult],
     keys: Sequence[KeysOutcome],
     now: datetime,
+    settings: RuleSettings | None = None,
 ) -> View:
-    """The view after one round; outcomes are in the same order as the view's entries."""
-    if len(accounts) != len(view.accounts) or len(keys) != len(view.keys):
-        raise ValueError("one outcome per account and per management key expected")
+    """The view after one round; results and outcomes are in the view's order. Each card is
+    built here, once, at the round's `now` and with the rule book's `settings`."""
+    if len(results) != len(view.accounts) or len(keys) != len(view.keys):
+        raise ValueError("one result per account and one outcome per key listing expected")
+    settings = settings or RuleSettings()
     return replace(
         view,
-        accounts=tuple(advance_account(s, o) for s, o in zip(view.accounts, accounts, strict=True)),
+        accounts=tuple(
+            advance_account(s, r, build(r, now, settings))
+            for s, r in zip(view.accounts, results, strict=True)
+        ),
         keys=tuple(advance_keys(s, o, now) for s, o in zip(view.keys, keys, strict=True)),
         rounds=view.rounds + 1,
         refreshed_at=now,

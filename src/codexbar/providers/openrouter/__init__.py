@@ -3,7 +3,7 @@ requests, and with a management key the 30-day activity and every key of the acc
 
 `PROVIDER` is what the rest of the program sees (providers/base.py); the modules beside it
 hold the parts: accounts (variables and precedence), fetch and parse (the API), keys (GET
-/keys), sample_data (the simulated API of `--demo`).
+/keys), metrics (the exporter's own gauges), sample_data (the simulated API of `--demo`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from codexbar.providers.openrouter import accounts as _accounts
 # (dataclasses, the HTTP client, the snapshot) is imported only where it is used.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
     from typing import Any
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from codexbar.http.client import HttpClient
     from codexbar.http.memory import Handler
     from codexbar.keylist import KeyRow
+    from codexbar.samples import MetricFamily, Sample
     from codexbar.snapshot import Snapshot
 
 LINKS: Mapping[str, str] = {
@@ -114,6 +115,16 @@ class OpenRouter:
         from codexbar.providers.openrouter.payload import exact_block
 
         return exact_block(snapshot, history, forecast)
+
+    def metric_families(self) -> Sequence[MetricFamily]:
+        from codexbar.providers.openrouter.metrics import FAMILIES
+
+        return FAMILIES
+
+    def metrics(self, snapshot: Snapshot) -> list[Sample]:
+        from codexbar.providers.openrouter.metrics import samples
+
+        return samples(snapshot)
 
     def list_keys(
         self,
