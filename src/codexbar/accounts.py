@@ -269,6 +269,32 @@ def normalize_api_url(raw: str, *, variable: str, allow_private: bool = False) -
 
 
 _BASE_URL: re.Pattern[str] | None = None
+_QUERY = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:/?@%-]*")
+
+
+def request_target(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path?query) of a request URL, read with the very grammar that
+    accepted its base URL, so the host the transport connects to is the one checked.
+    Raises ValueError for anything that grammar refuses."""
+    base, question, query = url.partition("?")
+    if question and not _QUERY.fullmatch(query):
+        raise ValueError("a query with characters a URL cannot carry")
+    if not all(c.isprintable() and not c.isspace() and c != "\\" for c in base) or "@" in base:
+        raise ValueError("a URL with userinfo, a backslash, whitespace or controls")
+    parsed = _parse_base_url(base)
+    if isinstance(parsed, str):
+        raise ValueError(parsed)
+    scheme, host, normal = parsed
+    if scheme not in ("http", "https"):
+        raise ValueError(f"scheme {scheme!r}")
+    rest = normal.split("://", 1)[1]
+    authority, _, path = rest.partition("/")
+    port_text = authority.rsplit(":", 1)[1] if authority.count(":") == 1 else ""
+    if host.startswith("[") and "]:" in authority:
+        port_text = authority.rsplit("]:", 1)[1]
+    port = int(port_text) if port_text.isdigit() else (443 if scheme == "https" else 80)
+    target = "/" + path + (f"?{query}" if question else "")
+    return scheme, host.strip("[]"), port, target
 
 
 def _parse_base_url(url: str) -> tuple[str, str, str] | str:

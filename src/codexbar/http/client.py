@@ -6,8 +6,8 @@ are never followed: all our requests carry credentials, and a redirect to anothe
 hand the key to it (urllib forwards Authorization across hosts). JSON is decoded with
 `jsonsafe` (no lone surrogates, no recursion errors).
 
-The transport is injected: `NetworkTransport` (urllib3, built on first use, so an in-process
-client never imports urllib3) or `MemoryTransport` for the demo and unit tests.
+The transport is injected: `NetworkTransport` (http.client, built on first use, so an
+in-process client never imports it) or `MemoryTransport` for the demo and unit tests.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class HttpClient:
     @property
     def transport(self) -> Transport:
         if self._transport is None:
-            from codexbar.http.network import NetworkTransport  # urllib3: only when needed
+            from codexbar.http.network import NetworkTransport  # imported only when needed
 
             self._transport = NetworkTransport()
         return self._transport

@@ -1,6 +1,6 @@
 """One wall-clock deadline for a whole fetch, enforced on the socket itself.
 
-urllib3's `Timeout(total=...)` bounds each socket operation, not the reply: a server that
+A socket timeout bounds each socket operation, not the reply: a server that
 sends its status line, its headers or its body one byte every half second never lets a
 single read time out, and http.client's readline keeps waiting for the rest of the line.
 Checking the clock between our own reads cannot help while http.client is inside a header
@@ -8,9 +8,8 @@ line. So every socket a fetch uses is registered with the fetch's `Deadline`; wh
 deadline passes, a timer shuts those sockets down, which ends any read blocked on them at
 once. The fetch then reports "timed out", whatever the interrupted read raised.
 
-The network transport registers its sockets (`current()` gives the fetch's deadline on
-the calling thread, since urllib3 runs a request there); an in-process transport has no
-socket and only checks `remaining()`.
+The network transport registers its sockets; an in-process transport has no socket and only
+checks `remaining()`.
 """
 
 from __future__ import annotations
