@@ -86,8 +86,6 @@ class Account:
     @property
     def cache_identity(self) -> str:
         """A one-way identity for cache files: never the key itself."""
-        import hashlib
-
         material = "\0".join(
             (
                 self.provider,
@@ -97,15 +95,27 @@ class Account:
                 self.admin_key or "",
             )
         )
-        return hashlib.sha256(material.encode()).hexdigest()[:20]
+        return sha256_hex(material)[:20]
 
     @property
     def history_id(self) -> str:
         """Stable per key (not per URL or admin key): history survives config edits."""
-        import hashlib
-
         material = f"{self.provider}\0{self.api_key or self.admin_key or ''}"
-        return hashlib.sha256(material.encode()).hexdigest()[:16]
+        return sha256_hex(material)[:16]
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 from CPython's built-in module when it has one: `hashlib` loads OpenSSL,
+    which costs a status bar's cached answer more than the whole lookup."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]  # Python 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]  # 3.11
+        except ImportError:
+            from hashlib import sha256
+    digest: str = sha256(text.encode()).hexdigest()
+    return digest
 
 
 class Overrides:

@@ -195,7 +195,7 @@ def save(result: AccountResult, view: CardView, identity: str) -> None:
     }
     try:
         text = redact(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
-        write_private_atomic(_file(snapshot.provider, identity), text.encode())
+        write_private_atomic(_file(snapshot.provider, identity), text.encode(), durable=False)
         _failure_file(snapshot.provider, identity).unlink(missing_ok=True)
     except (OSError, ValueError):
         pass  # the cache is an optimisation; failing to write it must not fail the run

@@ -55,6 +55,19 @@ def state_dir() -> Path:
     return _base("state", "XDG_STATE_HOME", ".local/state")
 
 
+def _private_temp(path: Path) -> tuple[int, str]:
+    """A new file beside `path`, mode 0600 from the start (tempfile's mkstemp, without the
+    import: it pulls in shutil and random, which a status bar's cached answer never needs)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 def ensure_private_dir(path: Path) -> Path:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -105,25 +118,26 @@ class exclusive_lock:  # lower case: used like a function, `with exclusive_lock(
             lock.release()
 
 
-def write_private_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder: fsync, chmod 0600, rename. Readers see the
-    old file or the new one, never half of either."""
-    import tempfile
-
+def write_private_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write via a temp file in the same folder (created 0600), then rename: readers see the
+    old file or the new one, never half of either. `durable` also syncs the file and its
+    folder to disk (config, state); a cache skips that, as a lost write is only a miss."""
     if path.is_symlink():
         path = path.resolve()  # keep a dotfiles-managed link a link: write its target
     ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _private_temp(path)
     try:
-        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     try:
         dir_fd = os.open(path.parent, os.O_RDONLY)
     except OSError:

@@ -10,7 +10,7 @@ from codexbar.errors import EXIT_OK, UsageError
 TYPE_CHECKING = False  # typing costs ~1.5 ms to import; mypy still reads the block below
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import IO
+    from typing import Any
 
     from _typeshed import SupportsWrite
 
@@ -19,8 +19,55 @@ if TYPE_CHECKING:
     from codexbar.pipeline import AccountResult
 
 
+def _help_width() -> int:
+    """What argparse asks shutil for (`$COLUMNS`, else the terminal, else 80), without
+    importing shutil: every parser built pays for that import, even one never printed."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):
+            columns = 80
+    return max(columns - 2, 11)
+
+
+class _Width:
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            prog, indent_increment, max_help_position, width or _help_width()
+        )
+
+
+class HelpFormatter(_Width, argparse.HelpFormatter):
+    pass
+
+
+class RawDescriptionHelpFormatter(_Width, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+_FORMATTERS: dict[type, type] = {
+    argparse.HelpFormatter: HelpFormatter,
+    argparse.RawDescriptionHelpFormatter: RawDescriptionHelpFormatter,
+}
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that raises our UsageError (exit 64) instead of exiting with code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        formatter = kwargs.get("formatter_class", argparse.HelpFormatter)
+        kwargs["formatter_class"] = _FORMATTERS.get(formatter, formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
@@ -28,13 +75,11 @@ class Parser(argparse.ArgumentParser):
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         # Help and usage text have a few glyphs (· —): fit them to what the output takes.
         if message:
-            from typing import cast
-
             from codexbar.textsafe import fit
 
             stream = file or sys.stderr
             try:
-                stream.write(fit(message, cast("IO[str]", stream)))
+                stream.write(fit(message, stream))  # type: ignore[arg-type]
             except (AttributeError, OSError):
                 pass  # as argparse does: no usable output, nothing to say
 
