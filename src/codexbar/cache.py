@@ -129,6 +129,8 @@ def _checker(hint: Any) -> Callable[[object], bool]:
     import types
     import typing
 
+    if hint is typing.Any:  # a class on Python 3.11+, but isinstance() refuses it
+        return lambda v: True
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         arms = [_checker(arm) for arm in typing.get_args(hint)]

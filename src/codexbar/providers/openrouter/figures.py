@@ -74,11 +74,18 @@ class OpenRouterFigures:
             )
         return lines
 
-    def credits_detail(self) -> str:
+    def balance_detail(self) -> str:
         """`purchased $100.00, used $40.12` beside the balance."""
         if self.total_credits is None or self.total_usage is None:
             return ""
         return f"purchased {usd(self.total_credits)}, used {usd(self.total_usage)}"
+
+    def balance_share(self, balance: Decimal) -> Decimal | None:
+        """What is left of the credits bought, 0..1 (the tray's gauge for a key without a
+        limit); None when no credits were bought or their total is unknown."""
+        if self.total_credits is None or self.total_credits <= 0:
+            return None
+        return max(Decimal(0), min(balance / self.total_credits, Decimal(1)))
 
     def history_values(self) -> Mapping[str, Decimal | int | str | None]:
         b, f = self.byok_usage, self.free_requests
