@@ -130,7 +130,7 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         tray.shutdown()
         cards = len(tray.panel.cards)
-        failed = sum(1 for v in tray.views if not v.snapshot.ok)
+        failed = sum(1 for c in tray.cards if not c.ok)
 
     _, first_objects, first_widgets = samples[WARMUP]
     last_rss, last_objects, last_widgets = samples[opts.refreshes]

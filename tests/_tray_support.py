@@ -1,4 +1,5 @@
-"""Helpers for the tray and alert tests: offscreen Qt, snapshots from the fake server, waits."""
+"""Helpers for the tray and alert tests: offscreen Qt, results and card views from the fake
+server through the real pipeline, on one fixed clock, and waits."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 from codexbar.accounts import Account
+from codexbar.clock import FixedClock
+from codexbar.errors import AuthError
 from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
-from codexbar.pipeline import collect
+from codexbar.pipeline import AccountResult, collect
+from codexbar.render.view import CardView, build
+from codexbar.rules.settings import RuleSettings
 from codexbar.snapshot import FetchFailure, Snapshot
 from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
 # Offscreen before any QApplication exists: no display is needed or used.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)  # when the cards are drawn
+FETCHED = NOW - timedelta(seconds=12)  # when their figures were fetched (and the API's "now")
 
 
 def qapp() -> Any:
@@ -62,17 +68,54 @@ def account(
     )
 
 
-def fetch(server: FakeOpenRouter, *accounts: Account) -> list[Snapshot]:
-    """Snapshots through the real pipeline (no cache written), as of `server.now`."""
-    results = collect(list(accounts) or [account(server)], timeout=10, persist=False)
-    return [r.snapshot for r in results]
+def fetch_results(
+    server: FakeOpenRouter, *accounts: Account, at: datetime = FETCHED
+) -> list[AccountResult]:
+    """Results through the real pipeline (no cache or history written), the API and the
+    pipeline both on a clock fixed at `at`."""
+    server.now = at
+    return collect(
+        list(accounts) or [account(server)], timeout=10, persist=False, clock=FixedClock(at)
+    )
+
+
+def fetch(server: FakeOpenRouter, *accounts: Account, at: datetime = FETCHED) -> list[Snapshot]:
+    return [r.snapshot for r in fetch_results(server, *accounts, at=at)]
+
+
+def result(dataset: str, server: FakeOpenRouter, **kwargs: Any) -> AccountResult:
+    """One account's result for a dataset of the fake server, fetched 12 s before NOW."""
+    server.set_dataset(dataset)
+    return fetch_results(server, account(server, **kwargs))[0]
 
 
 def fetched(dataset: str, server: FakeOpenRouter, **kwargs: Any) -> Snapshot:
-    server.set_dataset(dataset)
-    server.now = NOW
-    snapshot = fetch(server, account(server, **kwargs))[0]
-    return replace(snapshot, fetched_at=NOW - timedelta(seconds=12))
+    return result(dataset, server, **kwargs).snapshot
+
+
+def card(
+    result: AccountResult,
+    *,
+    history: SpendHistory | None = None,
+    forecast: Forecast | None = None,
+    settings: RuleSettings | None = None,
+) -> CardView:
+    """The card view of a result as the tray builds it, at NOW (with a history and forecast of
+    the test's own when given)."""
+    if history is not None or forecast is not None:
+        result = AccountResult(result.account, result.snapshot, result.error, history, forecast)
+    return build(result, NOW, settings)
+
+
+def stale(result: AccountResult, minutes: int = 25) -> AccountResult:
+    """The result as the pipeline gives it when a refresh fails and the cache answers."""
+    from codexbar.errors import NetworkError
+
+    snapshot = result.snapshot.marked_stale(
+        f"Showing data from {minutes}m ago: could not connect to the API"
+    )
+    snapshot = replace(snapshot, fetched_at=NOW - timedelta(minutes=minutes))
+    return AccountResult(result.account, snapshot, NetworkError("could not connect to the API"))
 
 
 def failed(label: str | None = None, message: str = "OpenRouter rejected the API key") -> Snapshot:
@@ -83,6 +126,24 @@ def failed(label: str | None = None, message: str = "OpenRouter rejected the API
         account_id="failed-account",
         failure=FetchFailure(1, message, "auth"),
     )
+
+
+def failed_result(
+    label: str | None = None,
+    message: str = "OpenRouter rejected the API key",
+    *,
+    has_key: bool = True,
+) -> AccountResult:
+    """A result with no figures, as the pipeline gives it for a rejected key (or, without a
+    key, for an account that has none)."""
+    who = Account(
+        provider="openrouter",
+        label=label,
+        api_key=DEMO_KEY if has_key else None,
+        key_source="test" if has_key else "none",
+        base_url="http://127.0.0.1:9/api/v1",
+    )
+    return AccountResult(who, failed(label, message), AuthError(message))
 
 
 def history(

@@ -1,119 +1,137 @@
-"""Render the card and icon to PNG files (the README's pictures), offscreen:
+"""Render the card and icon to PNG files (docs/tray-*.png), offscreen:
 
-    QT_QPA_PLATFORM=offscreen python -m codexbar.tray.renders docs/
+    QT_QPA_PLATFORM=offscreen python -m tests.render_tray_docs docs/
 
-Figures come from the built-in fake OpenRouter through the real pipeline (nothing is written to
-the cache); the spend history is a deterministic sample, since a fresh machine has none.
+The figures come from the provider's simulated API (its sample data, answering in-process: no
+socket) through the tray's own refresher and the real pipeline: the cache is written to a
+throwaway folder, the history (which gives the chart and the forecast from the simulated
+30-day activity) to a throwaway file. Everything runs on one fixed clock, so the API's reset
+times, the countdowns and the ages drawn agree, and the pictures are the same on every run.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
-from codexbar.tray.refresher import AccountView
+from codexbar.accounts import Account
+from codexbar.clock import FixedClock
+from codexbar.http.memory import MemoryTransport
+from codexbar.http.transport import Request, Response
+from codexbar.providers.openrouter.sample_data import (
+    DEMO_BASE_URL,
+    DEMO_KEY,
+    DEMO_MANAGEMENT_KEY,
+    SampleApi,
+)
+from codexbar.render.view import CardView
+from codexbar.rules.alerts import MemoryStore
+from codexbar.tray.refresher import Refresher, Selection
 
-NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)  # when the cards are drawn
+FETCHED_AGO = 12.0  # seconds: the figures were fetched this long before NOW
+STALE_AGO = 25 * 60.0  # the stale account's last good figures are this old
+PROVIDER = "openrouter"
 
 
-def sample_history(
-    today: date, *, days: int = 30, gaps: tuple[int, ...] = (4, 12, 20)
-) -> SpendHistory:
-    """A month of plausible daily spend (weekday rhythm, idle days as gaps) and its rollups."""
-    daily: list[SeriesPoint] = []
-    spend: Decimal | None
-    for back in range(days - 1, -1, -1):
-        day = today - timedelta(days=back)
-        if back in gaps:
-            daily.append(SeriesPoint(day, str(day.day), None))
-            continue
-        wave = 0.55 + 0.35 * math.sin(day.toordinal() / 2.3) + (0.25 if day.weekday() < 5 else -0.2)
-        spend = Decimal(str(round(max(0.04, wave * (0.9 + (day.day % 7) / 10)), 4)))
-        if back == 0:
-            spend = Decimal("0.41")  # today so far, matching the fake server
-        daily.append(
-            SeriesPoint(
-                day,
-                str(day.day),
-                spend,
-                requests=int(spend * 300),
-                tokens=int(spend * 410_000),
-                top_model="openai/gpt-4o-mini" if day.day % 3 else "anthropic/claude-sonnet-4",
-                is_current=back == 0,
-            )
+def labeled_key(index: int) -> str:
+    """A key of another account the simulated API knows (its figures differ a little)."""
+    return f"{DEMO_KEY[:-6]}{index:06d}"
+
+
+def demo_account(label: str | None, key: str = DEMO_KEY, *, management: bool = True) -> Account:
+    return Account(
+        provider=PROVIDER,
+        label=label,
+        api_key=key,
+        key_source="sample",
+        base_url=DEMO_BASE_URL,
+        admin_key=DEMO_MANAGEMENT_KEY if management else None,
+        admin_source="sample" if management else None,
+        admin_url=DEMO_BASE_URL,
+    )
+
+
+class Scene:
+    """One picture's data: a simulated API on the shared clock and the accounts shown. Keys in
+    `strangers` are unknown to the API (401); keys in `unreachable` get no answer but a 503
+    (the provider down, for those accounts only)."""
+
+    def __init__(
+        self,
+        clock: FixedClock,
+        dataset: str,
+        accounts: list[Account],
+        strangers: tuple[str, ...] = (),
+    ) -> None:
+        self.clock = clock
+        self.api = SampleApi(dataset=dataset, source=clock)
+        for account in accounts:
+            key = account.api_key or ""
+            if key not in (DEMO_KEY, *strangers):
+                self.api.accounts[key] = account.label or key
+        self.accounts = accounts
+        self.unreachable: set[str] = set()
+        answer = self.api.handler()
+
+        def route(request: Request) -> Response:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if token in self.unreachable:
+                return Response(status=503, body=b'{"error":{"message":"Service Unavailable"}}')
+            return answer(request)
+
+        self.transport = MemoryTransport(route)
+
+    def refresh(self, folder: Path) -> list[CardView]:
+        """One refresh of the tray, as its timer runs it (cache and history written)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        refresher = Refresher(
+            lambda: Selection(self.accounts),
+            timeout=10,
+            store=MemoryStore(),
+            transport=self.transport,
+            history_path=folder / "history.sqlite3",
+            clock=self.clock,
         )
-    weekly: list[SeriesPoint] = []
-    monday = today - timedelta(days=today.weekday())
-    for back in range(11, -1, -1):
-        start = monday - timedelta(weeks=back)
-        spend = None if back in (9,) else Decimal(str(round(3.2 + 1.4 * math.cos(back / 1.7), 2)))
-        weekly.append(SeriesPoint(start, f"{start:%m-%d}", spend, is_current=back == 0))
-    monthly: list[SeriesPoint] = []
-    first = today.replace(day=1)
-    for back in range(11, -1, -1):
-        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
-        start = date(year, month + 1, 1)
-        spend = None if back > 8 else Decimal(str(round(9 + 4 * math.sin(back), 2)))
-        monthly.append(SeriesPoint(start, f"{start:%b}", spend, is_current=back == 0))
-    known = sum(1 for p in daily if p.spend is not None)
-    return SpendHistory(
-        daily=tuple(daily),
-        weekly=tuple(weekly),
-        monthly=tuple(monthly),
-        known_days=known,
-        enough=known >= 2,
-        status=f"{known} days of history",
+        try:
+            return list(refresher().cards)
+        finally:
+            refresher.close()
+
+
+def scenes(clock: FixedClock, folder: Path) -> dict[str, list[CardView]]:
+    """Every picture's cards, each scene refreshed 12 s before NOW (and drawn at NOW)."""
+
+    def at(seconds_before_now: float, scene: Scene, name: str) -> list[CardView]:
+        clock.at = NOW
+        clock.advance(-seconds_before_now)
+        try:
+            return scene.refresh(folder / name)
+        finally:
+            clock.at = NOW
+
+    single = at(FETCHED_AGO, Scene(clock, "full", [demo_account(None)]), "full")
+
+    # Two accounts; the second (an ordinary key only) stops answering after its first refresh,
+    # so the tray shows its last good figures from the cache, marked stale.
+    work = demo_account("Work", labeled_key(1))
+    side = demo_account("Side project", labeled_key(2), management=False)
+    multi = Scene(clock, "full", [work, side])
+    at(STALE_AGO, multi, "multi")
+    multi.unreachable.add(side.api_key or "")
+    two = at(FETCHED_AGO, multi, "multi")
+
+    rejected = demo_account("Old key", labeled_key(3))
+    over = Scene(
+        clock, "over_limit", [demo_account(None), rejected], strangers=(rejected.api_key or "",)
     )
-
-
-def sample_forecast(today: date) -> Forecast:
-    return Forecast(
-        burn_rate_per_day=Decimal("0.52"),
-        basis_days=7,
-        balance_days_left=Decimal("115.2"),
-        balance_runout_at=today + timedelta(days=115),
-        key_limit_reached_at=None,
-        limit_resets_first=True,
-        month_projection=Decimal("16.10"),
-    )
-
-
-def sample_views(dataset: str, *, labels: tuple[str | None, ...] = (None,)) -> list[AccountView]:
-    """Views fetched from the fake OpenRouter for one of its datasets, as of NOW."""
-    from codexbar.accounts import Account
-    from codexbar.pipeline import collect
-    from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
-
-    keys: dict[str | None, str] = {None: DEMO_KEY}
-    with FakeOpenRouter(dataset=dataset, now=NOW) as server:
-        for i, label in enumerate(labels):
-            if label is not None:
-                keys[label] = f"{DEMO_KEY[:-6]}{i:06d}"
-                server.accounts[keys[label]] = label
-        accounts = [
-            Account(
-                provider="openrouter",
-                label=label,
-                api_key=keys[label],
-                key_source="sample",
-                base_url=server.base_url,
-                admin_key=DEMO_MANAGEMENT_KEY,
-                admin_source="sample",
-                admin_url=server.base_url,
-            )
-            for label in labels
-        ]
-        results = collect(accounts, timeout=10, persist=False)
-    return [
-        AccountView(replace(r.snapshot, fetched_at=NOW - timedelta(seconds=12))) for r in results
-    ]
+    states = at(FETCHED_AGO, over, "over")
+    return {"single": single, "multi": two, "states": states}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QColor, QImage, QPainter
     from PySide6.QtWidgets import QApplication
 
-    from codexbar.snapshot import FetchFailure, Snapshot
     from codexbar.tray.card import CardPanel
     from codexbar.tray.icon import render_icon
     from codexbar.tray.theme import DARK, LIGHT
@@ -133,17 +150,19 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert app is not None
-    today = NOW.date()
-    history, forecast = sample_history(today), sample_forecast(today)
     out: Path = opts.outdir
     out.mkdir(parents=True, exist_ok=True)
+    clock = FixedClock(NOW)
 
-    def shoot(
-        name: str, views: list[AccountView], theme: object, problem: str | None = None
-    ) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        # The pipeline writes the cache as the tray does: into a folder of our own.
+        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
+        cards = scenes(clock, Path(tmp))
+
+    def shoot(name: str, views: list[CardView], theme: str) -> None:
         panel = CardPanel(DARK if theme == "dark" else LIGHT)
         panel.max_height = 4000  # the whole stack, no scroll bar
-        panel.set_views(views, NOW, problem)
+        panel.set_views(views, clock.now())
         panel.show()
         app.processEvents()
         image = panel.grab().toImage()
@@ -152,36 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         panel.deleteLater()
         print(out / name)
 
-    full = [replace(v, history=history, forecast=forecast) for v in sample_views("full")]
-    shoot("tray-card.png", full, "light")
-    shoot("tray-card-dark.png", full, "dark")
-    multi = sample_views("full", labels=("Work", "Side project"))
-    multi[0] = replace(multi[0], history=history, forecast=forecast)
-    stale = multi[1].snapshot.marked_stale(
-        "Showing data from 25m ago: could not connect to the API"
-    )
-    multi[1] = replace(multi[1], snapshot=replace(stale, fetched_at=NOW - timedelta(minutes=25)))
-    shoot("tray-multi.png", multi, "dark")
-    over = sample_views("over_limit")
-    message = "OpenRouter rejected the API key (HTTP 401): User not found."
-    failed = AccountView(
-        Snapshot(
-            provider="openrouter",
-            fetched_at=NOW - timedelta(seconds=3),
-            account="Old key",
-            failure=FetchFailure(1, message, "auth"),
-        ),
-        error=message,
-    )
-    shoot("tray-states.png", [*over, failed], "light")
+    shoot("tray-card.png", cards["single"], "light")
+    shoot("tray-card-dark.png", cards["single"], "dark")
+    shoot("tray-multi.png", cards["multi"], "dark")
+    shoot("tray-states.png", cards["states"], "light")
 
     # The icon in every state, at 16/22/32 px, on a dark and a light panel, zoomed 4× pixelated.
     states = [
         ("29 %", IconState(0.29, "ok", None, "limit")),
-        ("85 %", IconState(0.85, "warn", None, "limit")),
+        ("85 %", IconState(0.85, "warning", None, "limit")),
         ("over", IconState(1.0, "critical", None, "limit")),
         ("balance", IconState(0.6, "ok", None, "balance")),
-        ("stale", IconState(0.29, "ok", "stale", "limit")),
+        ("stale", IconState(0.29, "stale", "stale", "limit")),
         ("error", IconState(None, "none", "error")),
     ]
     sizes, zoom, pad = (16, 22, 32), 4, 10

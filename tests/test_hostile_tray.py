@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from codexbar.pipeline import AccountResult
+from codexbar.render.view import CardView
 from codexbar.rules.alerts import Alert
 from codexbar.snapshot import Budget, Note
 from codexbar.tray.card import AccountCard
-from codexbar.tray.refresher import AccountView
 from codexbar.tray.view import tooltip
-from tests._tray_support import NOW, failed, fetched, qapp
+from tests._tray_support import NOW, failed_result, qapp, result
+from tests._tray_support import card as card_view
 from tests.fakes.openrouter_server import FakeOpenRouter
 from tests.test_hostile_text import ALL, assert_inert
 
@@ -25,19 +27,20 @@ HTML = "<b>bold</b><a href='https://evil.example/'>pay here</a>&amp;"
 LABEL = f"Work{ALL}{HTML}"
 
 
-def hostile_view(server: FakeOpenRouter) -> AccountView:
-    snapshot = fetched("full", server)
+def hostile_view(server: FakeOpenRouter) -> CardView:
+    fetched = result("full", server)
     snapshot = replace(
-        snapshot,
+        fetched.snapshot,
         account=LABEL,
         budgets=(Budget(LABEL, Decimal(5), Decimal(5), Decimal(0), "daily", None, effective=True),),
         notes=(Note("warning", f"Balance: unavailable · {ALL}"),),
     )
-    return AccountView(snapshot)
+    return card_view(AccountResult(fetched.account, snapshot))
 
 
 def test_tooltip_is_inert(server: FakeOpenRouter) -> None:
-    text = tooltip([hostile_view(server).snapshot, failed(LABEL, f"HTTP 500: {ALL}")], NOW)
+    failing = card_view(failed_result(LABEL, f"HTTP 500: {ALL}"))
+    text = tooltip([hostile_view(server), failing], NOW)
     assert_inert(text)  # one line per account
     assert len(text.splitlines()) == 2
     assert text.startswith("OpenRouter · Work") and "<b>bold</b>" in text
@@ -54,7 +57,7 @@ def test_card_labels_are_plain_and_inert(server: FakeOpenRouter) -> None:
     assert texts[0].startswith("OpenRouter · Work") and texts[0].endswith(HTML)
     assert card.title.textFormat() == Qt.TextFormat.PlainText  # shown as written, not HTML
     name, _figures = card.budget_rows[0]
-    assert name.text().startswith("▸ Work") and name.text().endswith(HTML)
+    assert name.text().startswith("▸ Work") and name.text().endswith(f"{HTML} $5.00 / $5.00")
     assert name.textFormat() == Qt.TextFormat.PlainText
     # Widget tooltips are always rich text to Qt: ours arrive escaped.
     assert "&lt;b&gt;bold&lt;/b&gt;" in name.toolTip() and "<b>" not in name.toolTip()
@@ -66,7 +69,7 @@ def test_card_labels_are_plain_and_inert(server: FakeOpenRouter) -> None:
 def test_error_card_is_inert() -> None:
     qapp()
     card = AccountCard()
-    card.set_view(AccountView(failed(LABEL, f"HTTP 500: {ALL}")), NOW)
+    card.set_view(card_view(failed_result(LABEL, f"HTTP 500: {ALL}")), NOW)
     for text in card.texts():
         assert_inert(text)
     assert card.error.text().startswith("Couldn't fetch: HTTP 500: ")

@@ -140,7 +140,7 @@ def test_the_window_grows_to_the_card_when_the_figures_come(make_app: Any) -> No
     app = make_app(Tray(present=False))
     app.start()
     opened = app.window.height()
-    wait_until(lambda: bool(app.views))
+    wait_until(lambda: bool(app.cards))
     scroller = app.panel.scroller
     wait_until(lambda: scroller.height() > 0)
     assert scroller.height() == app.panel.stack.sizeHint().height()

@@ -15,18 +15,13 @@ import pytest
 
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.rules import evaluate
+from codexbar.rules.settings import RuleSettings
 from codexbar.tray import autostart
 from codexbar.tray.prefs import SettingsChange, TrayPrefs, apply_change, interval_choices
 from codexbar.tray.schedule import Backoff, WakeDetector
-from codexbar.tray.view import (
-    IconState,
-    account_state,
-    forecast_text,
-    icon_state,
-    tooltip,
-    tooltip_line,
-)
-from tests._tray_support import NOW, failed, fetched, forecast
+from codexbar.tray.view import IconState, card_state, icon_state, tooltip, tooltip_line
+from tests._tray_support import NOW, card, failed_result, result, stale
 from tests.conftest import Home
 from tests.fakes.openrouter_server import FakeOpenRouter
 
@@ -34,58 +29,61 @@ from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def test_tooltip_reads_like_the_issue(server: FakeOpenRouter) -> None:
-    snapshot = fetched("full", server)
-    assert tooltip_line(snapshot, NOW) == "OpenRouter — $59.88 · 29 % of key limit"
-    no_limit = fetched("no_limit", server)
+    full = result("full", server)
+    assert tooltip_line(card(full), NOW) == "OpenRouter — $59.88 · 29% of key limit"
+    no_limit = card(result("no_limit", server))
     assert tooltip_line(no_limit, NOW) == "OpenRouter — $59.88 · no key limit"
-    stale = snapshot.marked_stale("Showing data from 12s ago: timed out")
-    assert tooltip_line(stale, NOW) == "OpenRouter — $59.88 · 29 % of key limit · stale (12s old)"
-    assert tooltip_line(failed("Work"), NOW) == (
+    old = card(stale(full, minutes=25))
+    assert tooltip_line(old, NOW) == "OpenRouter — $59.88 · 29% of key limit · stale (25m old)"
+    assert tooltip_line(card(failed_result("Work")), NOW) == (
         "OpenRouter · Work — error: OpenRouter rejected the API key"
     )
     assert tooltip([], NOW) == "CodexBar — loading…"
-    assert tooltip([snapshot, failed("Work")], NOW).count("\n") == 1
+    assert tooltip([card(full), card(failed_result("Work"))], NOW).count("\n") == 1
 
 
 def test_icon_state_for_each_dataset(server: FakeOpenRouter) -> None:
-    floor = Decimal(5)
-    normal = account_state(fetched("full", server), floor)
+    normal = card_state(card(result("full", server)))
     assert normal == IconState(pytest.approx(0.2883, abs=1e-3), "ok", None, "limit")  # type: ignore[arg-type]
-    over = account_state(fetched("over_limit", server), floor)
+    over = card_state(card(result("over_limit", server)))
     assert (over.fraction, over.level, over.kind) == (1.0, "critical", "limit")
-    no_limit = account_state(fetched("no_limit", server), floor)
+    no_limit = card_state(card(result("no_limit", server)))
     assert no_limit.kind == "balance" and no_limit.level == "ok"
-    assert no_limit.fraction == pytest.approx(59.8765433 / 100, abs=1e-6)
-    assert account_state(failed(), floor) == IconState(None, "none", "error", "none")
-    stale = fetched("full", server).marked_stale("old")
-    assert account_state(stale, floor).badge == "stale"
+    assert no_limit.fraction == pytest.approx(59.8765433 / 100, abs=1e-6)  # of $100 bought
+    assert card_state(card(failed_result())) == IconState(None, "none", "error", "none")
+    old = card_state(card(stale(result("full", server))))
+    assert (old.badge, old.level) == ("stale", "stale")  # grey, as the bar's class
 
 
-def test_balance_colour_follows_the_alert_threshold(server: FakeOpenRouter) -> None:
-    snapshot = fetched("no_limit", server)
-    for balance, level in (("59.88", "ok"), ("9.99", "warn"), ("4.99", "critical")):
-        state = account_state(replace(snapshot, balance=Decimal(balance)), Decimal(5))
-        assert state.level == level, balance
+def test_icon_colour_is_the_rule_books_level(server: FakeOpenRouter) -> None:
+    """The icon's colour is the card's level: the same evaluation as the alerts, the status
+    bar's class and `guard`, with the thresholds of the config."""
+    base = result("no_limit", server)
+    cases = [
+        ("59.88", RuleSettings(), "ok"),
+        ("4.99", RuleSettings(), "warning"),  # under the default floor ($5)
+        ("0", RuleSettings(), "critical"),  # bought credits, all spent
+        ("59.88", RuleSettings(balance_below=Decimal(60)), "warning"),  # the config's floor
+        ("4.99", RuleSettings(balance_below=None), "ok"),  # the balance rule turned off
+    ]
+    for balance, settings, level in cases:
+        snapshot = replace(base.snapshot, balance=Decimal(balance))
+        changed = type(base)(base.account, snapshot)
+        state = card_state(card(changed, settings=settings))
+        assert state.level == level, (balance, settings)
+        assert evaluate(snapshot, settings, NOW).level == level
+    tight = RuleSettings(key_limit_percents=(Decimal(20), Decimal(25)))
+    near = card(result("full", server), settings=tight)
+    assert near.meter is not None and near.meter.level == "critical"  # 29 % is past the top one
+    assert card_state(near).level == "critical"
 
 
 def test_several_accounts_show_the_most_urgent(server: FakeOpenRouter) -> None:
-    calm, over = fetched("full", server), fetched("over_limit", server)
-    state = icon_state([calm, over, failed()], Decimal(5))
+    calm, over = card(result("full", server)), card(result("over_limit", server))
+    state = icon_state([calm, over, card(failed_result())])
     assert (state.level, state.fraction, state.badge) == ("critical", 1.0, "error")
-    assert icon_state([calm, calm.marked_stale("x")], Decimal(5)).badge == "stale"
-    assert icon_state([], None) == IconState(None, "none")
-
-
-def test_forecast_line(server: FakeOpenRouter) -> None:
-    snapshot = fetched("full", server)
-    line = forecast_text(forecast(), snapshot)
-    assert line == (
-        "At $0.52/day (last 7 days) · balance lasts ~115 days (Mar\u00a020) · key limit resets "
-        "first · month ≈ $16.10"
-    )
-    empty = replace(forecast(), burn_rate_per_day=None, reasons={"burn_rate_per_day": "1 day"})
-    assert forecast_text(empty, snapshot) == "Forecast: 1 day"
-    assert forecast_text(None, snapshot) is None
+    assert icon_state([calm, card(stale(result("full", server)))]).badge == "stale"
+    assert icon_state([]) == IconState(None, "none")
 
 
 # --- schedule --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -74,12 +73,15 @@ def test_refresh_runs_off_the_ui_thread_and_persists(
     wait_until(lambda: bool(recorder.outcomes))
     assert ui_ticked == [True]  # the UI ran a timer while the fetch was still going
     assert recorder.threads and recorder.threads[0] != threading.get_ident()
-    (view,) = recorder.outcomes[0].views
-    assert view.snapshot.ok and view.error is None and not recorder.outcomes[0].failed
+    (fetched,) = recorder.outcomes[0].results
+    assert fetched.snapshot.ok and fetched.error is None and not recorder.outcomes[0].failed
+    (view,) = recorder.outcomes[0].cards
+    assert view.level == "ok" and view.meter is not None and view.headline.endswith("%")
     assert len(server.requests_to("/key")) == 1
     assert any(p.name.startswith("openrouter-") for p in home.cache_files())  # cache written
     assert (home.root / "xdg-data" / "codexbar" / "history.sqlite3").exists()
-    assert isinstance(view.history, SpendHistory)  # the chart comes from the history store
+    assert isinstance(fetched.history, SpendHistory)  # the chart comes from the history store
+    assert fetched.forecast is not None  # loaded once, by the pipeline, with the history
     assert loop.next_due is None  # manual: nothing scheduled
 
 
@@ -103,13 +105,18 @@ def test_backoff_on_failures_then_recovery(
     wait_until(lambda: loop.backoff.failures >= 3)
     assert loop.backoff.next_delay() == pytest.approx(0.02 * 2 ** (loop.backoff.failures - 1))
     failing = recorder.outcomes[-1]
-    assert failing.failed
-    (view,) = failing.views
-    assert view.snapshot.stale and view.error is not None and "500" in view.error
+    assert failing.failed, failing.problem
+    assert failing.results, failing.problem
+    (fetched,) = failing.results
+    assert fetched.snapshot.stale and fetched.error is not None
+    assert "500" in fetched.error.one_line()
+    (view,) = failing.cards
+    assert view.stale and view.level == "stale" and view.error is not None
     server.clear_scenarios()
     wait_until(lambda: loop.backoff.failures == 0, timeout=15)
     assert loop.backoff.next_delay() == 0.02
-    assert recorder.outcomes[-1].views[0].snapshot.stale is False
+    assert recorder.outcomes[-1].results[0].snapshot.stale is False
+    assert recorder.outcomes[-1].cards[0].stale is False
 
 
 def test_a_wake_refreshes(
@@ -162,7 +169,7 @@ def test_a_crashing_refresh_does_not_end_the_loop(loops: list[RefreshLoop]) -> N
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("boom")
-        return Outcome(views=())
+        return Outcome()
 
     loop = RefreshLoop(work, 0.02, watch_network=False)
     loops.append(loop)
@@ -205,7 +212,7 @@ def test_config_problems_show_but_do_not_stop_the_refresh(
     loop.start()
     wait_until(lambda: bool(recorder.outcomes))
     outcome = recorder.outcomes[0]
-    assert outcome.views[0].snapshot.ok
+    assert outcome.results[0].snapshot.ok and outcome.cards[0].ok
     assert (
         outcome.problem == "config alerts.enabled must be true or false; using the default alerts"
     )
@@ -214,7 +221,8 @@ def test_config_problems_show_but_do_not_stop_the_refresh(
     loop.refresh_now("manual")
     wait_until(lambda: len(recorder.outcomes) == 2)
     broken = recorder.outcomes[1]
-    assert broken.views == () and broken.failed and broken.problem is not None
+    assert broken.results == () and broken.cards == ()
+    assert broken.failed and broken.problem is not None
     assert "not valid JSON" in broken.problem
 
 
@@ -248,8 +256,8 @@ def test_tray_shows_the_figures_and_alerts(server: FakeOpenRouter, tray: Any) ->
     tray.start()
     assert tray.window.isVisible()  # no tray here: the card is a window
     assert tray.tray.toolTip() == "CodexBar — loading…"
-    wait_until(lambda: bool(tray.views))
-    assert tray.tray.toolTip() == "OpenRouter — $3.20 · 100 % of key limit"
+    wait_until(lambda: bool(tray.cards))
+    assert tray.tray.toolTip() == "OpenRouter — $3.20 · 100% of key limit"
     assert (tray.icon_state.level, tray.icon_state.fraction) == ("critical", 1.0)
     assert [a.rule for a in tray.notified] == ["key_limit", "balance", "budget"]
     assert "Balance: $3.20" in tray.panel.texts()
@@ -277,6 +285,18 @@ def test_tray_menu_and_start_at_login(tray: Any, home: Home) -> None:
         "Start at login",
         "Quit CodexBar",
     ]
+    # The links are the provider's own (the tray names no provider itself).
+    from codexbar.providers import load
+
+    (links,) = tray.link_menus
+    assert links.title() == "Open OpenRouter"
+    assert [(a.text(), a.data()) for a in links.actions()] == [
+        ("Credits", load("openrouter").links["credits"]),
+        ("Activity", load("openrouter").links["activity"]),
+        ("API keys", load("openrouter").links["keys"]),
+        ("Management keys", load("openrouter").links["management_keys"]),
+    ]
+    assert load("openrouter").links["credits"] == "https://openrouter.ai/settings/credits"
     entry = home.config_home / "autostart" / "codexbar-tray.desktop"
     assert not tray.autostart_action.isChecked()
     tray.autostart_action.setChecked(True)
@@ -290,16 +310,22 @@ def test_settings_dialog_saves_and_refreshes(tray: Any, home: Home) -> None:
 
     tray.start()
     wait_until(lambda: tray.loop.runs == 1)
+    assert tray.cards[0].level == "ok" and tray.icon_state.level == "ok"  # $59.88 left
     tray.open_settings()
     dialog = tray.settings_dialog
     assert isinstance(dialog, SettingsDialog)
     dialog.interval.setCurrentIndex(dialog.interval.findData(15))
-    dialog.balance_below.setValue(7.5)
+    dialog.balance_below.setValue(75.5)
     dialog.accept()
     assert home.read_config()["tray"]["refreshMinutes"] == 15
-    assert home.read_config()["alerts"]["balanceBelow"] == 7.5
+    assert home.read_config()["alerts"]["balanceBelow"] == 75.5
     wait_until(lambda: tray.loop.runs == 2)
-    assert tray.loop.interval == 900.0 and tray.balance_floor == Decimal("7.5")
+    assert tray.loop.interval == 900.0
+    # The new floor is the rule book's at once: the card, the icon and the alert agree.
+    balance = tray.cards[0].row("balance")
+    assert balance is not None and balance.level == "warning"
+    assert tray.cards[0].level == "warning" and tray.icon_state.level == "warning"
+    assert [a.title for a in tray.notified] == ["Balance under $75.50"]
 
 
 def test_settings_never_show_a_stored_key(tray: Any, home: Home) -> None:
@@ -314,9 +340,8 @@ def test_settings_never_show_a_stored_key(tray: Any, home: Home) -> None:
     assert dialog.api_key.text() == "" and stored not in dialog.api_key.placeholderText()
     assert dialog.api_key.placeholderText() == f"Stored: {mask(stored)} (paste to replace)"
     assert dialog.api_key.echoMode() == QLineEdit.EchoMode.Password
-    assert "OPENROUTER_API_KEY is set and wins over this key." in [
-        label.text() for label in dialog.findChildren(type(dialog.problem))
-    ]
+    hints = [label.text() for label in dialog.findChildren(type(dialog.problem))]
+    assert "OPENROUTER_API_KEY is set and wins over this key." in hints
     dialog.api_key.setText("not a key at all")
     dialog.accept()
     assert (
@@ -365,3 +390,25 @@ def test_popup_position_stays_on_screen() -> None:
     )
     no_anchor = popup_position(QRect(), QPoint(100, 1070), size, screen)
     assert no_anchor.x() == 6 and no_anchor.y() + 600 <= 1080
+
+
+def test_settings_say_the_thresholds_in_force(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dialog's words come from the provider and the rule book, not from the tray."""
+    from codexbar.providers.openrouter.sample_data import DEMO_MANAGEMENT_KEY as MANAGEMENT
+    from codexbar.tray.settings import SettingsDialog
+
+    qapp()
+    monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
+    monkeypatch.setenv("OPENROUTER_MANAGEMENT_API_KEY", MANAGEMENT)
+    home.write_config(
+        {"version": 1, "alerts": {"keyLimitPercents": [50, 75, 90], "expiresWithinDays": None}}
+    )
+    dialog = SettingsDialog()
+    hints = [label.text() for label in dialog.findChildren(type(dialog.problem))]
+    assert "Key limit at 50 %, 75 % and 90 %, low balance, a spent budget." in hints
+    assert "OPENROUTER_MANAGEMENT_API_KEY is set and wins." in hints
+    assert not any("OPENROUTER_API_KEY is set" in h for h in hints)
+    assert dialog.api_key.placeholderText() == "Paste your OpenRouter API key"
+    assert dialog.admin_key.placeholderText() == "Optional: paste a management key"
+    dialog.close()
+    dialog.deleteLater()

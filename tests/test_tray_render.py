@@ -4,9 +4,9 @@ drawn is checked by the widgets' text and by sampling pixels of the rendered ima
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +15,12 @@ pytest.importorskip("PySide6.QtWidgets", reason="the tray extra (PySide6) is not
 
 from PySide6.QtGui import QColor, QImage
 
-from codexbar.tray.card import NO_KEY, AccountCard, CardPanel
-from codexbar.tray.chart import NOT_ENOUGH, SpendChart, nice_ceiling
+from codexbar.clock import FixedClock
+from codexbar.render.view import CardView, ChartView, chart_points
+from codexbar.tray.card import AccountCard, CardPanel, no_key_text
+from codexbar.tray.chart import NOT_ENOUGH, SpendChart
 from codexbar.tray.icon import badge_rect, geometry, render_icon
-from codexbar.tray.refresher import AccountView
+from codexbar.tray.refresher import Refresher
 from codexbar.tray.theme import (
     DARK,
     ICON_AMBER,
@@ -29,7 +31,16 @@ from codexbar.tray.theme import (
     Theme,
 )
 from codexbar.tray.view import IconState
-from tests._tray_support import NOW, failed, fetched, forecast, history, qapp
+from tests._tray_support import (
+    NOW,
+    card,
+    failed_result,
+    forecast,
+    history,
+    qapp,
+    result,
+    stale,
+)
 from tests.fakes.openrouter_server import FakeOpenRouter
 
 
@@ -72,7 +83,7 @@ def over(image: QImage, background: str) -> QImage:
 
 # --- icon ------------------------------------------------------------------------------------
 
-LEVELS = [("ok", ICON_GREEN), ("warn", ICON_AMBER), ("critical", ICON_RED)]
+LEVELS = [("ok", ICON_GREEN), ("warning", ICON_AMBER), ("critical", ICON_RED)]
 
 
 @pytest.mark.parametrize("size", [16, 22, 32])
@@ -144,17 +155,17 @@ def test_icon_outline_is_legible_on_both_panels(size: int) -> None:
 # --- card ------------------------------------------------------------------------------------
 
 
-def card_for(view: AccountView, theme: Theme = LIGHT) -> AccountCard:
-    card = AccountCard(theme)
-    card.set_view(view, NOW)
-    card.show()
+def card_for(view: CardView, theme: Theme = LIGHT) -> AccountCard:
+    widget = AccountCard(theme)
+    widget.set_view(view, NOW)
+    widget.show()
     qapp().processEvents()
-    return card
+    return widget
 
 
-def meter_pixels(card: AccountCard) -> tuple[float, QColor]:
+def meter_pixels(widget: AccountCard) -> tuple[float, QColor]:
     """The share of the meter's width drawn in its fill colour, and that colour."""
-    image = card.meter.grab().toImage()
+    image = widget.meter.grab().toImage()
     y = image.height() // 2
     colour = image.pixelColor(2, y)
     filled = sum(1 for x in range(image.width()) if close(image.pixelColor(x, y), colour.name()))
@@ -162,89 +173,106 @@ def meter_pixels(card: AccountCard) -> tuple[float, QColor]:
 
 
 def test_normal_card(server: FakeOpenRouter) -> None:
-    view = AccountView(
-        fetched("full", server), history=history([Decimal(1)] * 9), forecast=forecast()
-    )
-    card = card_for(view)
-    texts = card.texts()
+    view = card(result("full", server), history=history([Decimal(1)] * 9), forecast=forecast())
+    widget = card_for(view)
+    texts = widget.texts()
     assert texts[0] == "OpenRouter"
     for expected in (
         "KEY LIMIT",
-        "29 %",
+        "29%",
         "$5.77 / $20.00 · monthly · $14.23 left",
+        # Fetched 12 s before NOW on the same clock: Dec 1 00:00 UTC is 5d 12h 20m away.
+        "resets in 5d 12h",
         "Balance: $59.88",
-        "$100.00 bought\n$40.12 used",
+        "purchased $100.00, used $40.12",
         "$0.41",
         "$2.32",
         "$5.77",
-        "▸ api_key",
+        "All time: $38.47",
+        "Free models: 12 / 1000 requests today",
+        "30 days: $15.41 (Oct 27 – Nov 24)",
+        "▸ api_key $0.41 / $5.00",
+        "$4.59 left · resets in 12h 20m",
         "Updated 12s ago",
+        "At $0.52/day (last 7 days) · balance lasts about 115 days (Mar 20) · key limit resets "
+        "first · month ≈ $16.10",
     ):
         assert expected in texts, expected
-    assert any(t.startswith("resets in ") for t in texts)
-    assert any(
-        t.startswith("Free models: ") and t.endswith(" / 1,000 requests today") for t in texts
-    )
-    assert any(t.startswith("At $0.52/day") for t in texts)
-    assert not card.pill.isVisibleTo(card) and not card.error.isVisibleTo(card)
-    share, colour = meter_pixels(card)
+    # Every row of the view is on the card, as the view words it; the spend row as a grid.
+    for row in view.rows:
+        if row.key != "spend":
+            assert any(row.value in text for text in texts), row.key
+    assert len(view.spend) == 3
+    assert [texts[texts.index(c.upper()) + 1] for c, _ in view.spend] == [v for _, v in view.spend]
+    assert not widget.pill.isVisibleTo(widget) and not widget.error.isVisibleTo(widget)
+    share, colour = meter_pixels(widget)
     assert share == pytest.approx(0.2883, abs=0.02)
     assert close(colour, LIGHT.green)
-    assert card.chart.message() is None and len(card.chart.bar_rects()) == 9
+    assert widget.chart.message() is None and len(widget.chart.bar_rects()) == 9
 
 
 def test_no_limit_card(server: FakeOpenRouter) -> None:
-    card = card_for(AccountView(fetched("no_limit", server)))
-    texts = card.texts()
+    widget = card_for(card(result("no_limit", server)))
+    texts = widget.texts()
     assert "No key limit set" in texts and "Balance: $59.88" in texts
-    assert not card.limit_box.isVisibleTo(card)
-    assert not any(t.endswith(" %") for t in texts)
+    assert not widget.limit_box.isVisibleTo(widget)
+    assert not any(t.endswith("%") for t in texts)
 
 
 def test_over_limit_card(server: FakeOpenRouter) -> None:
-    card = card_for(AccountView(fetched("over_limit", server)), DARK)
-    texts = card.texts()
-    assert "100 %" in texts and "Balance: $3.20" in texts
+    widget = card_for(card(result("over_limit", server)), DARK)
+    texts = widget.texts()
+    assert "100%" in texts and "Balance: $3.20" in texts
     assert any("Budget key_limit is spent" in t for t in texts)
-    share, colour = meter_pixels(card)
+    share, colour = meter_pixels(widget)
     assert share > 0.97 and close(colour, DARK.red)
-    spent = next(f for n, f in card.budget_rows if n.text() == "▸ key_limit")
-    assert spent.text().startswith("$11.25 / $10.00") and DARK.red in spent.styleSheet()
+    spent_name, spent = next(
+        (n, f) for n, f in widget.budget_rows if n.text().startswith("▸ key_limit")
+    )
+    assert spent_name.text() == "▸ key_limit $11.25 / $10.00"
+    assert spent.text() == "-$1.25 left · resets in 12h 20m"
+    assert DARK.red in spent.styleSheet() and DARK.red in spent_name.styleSheet()
+    # The balance under the floor is the rule book's "critical" (spent) or "warning" (low).
+    assert widget.balance.styleSheet() == f"color: {DARK.amber};"
 
 
 def test_stale_card(server: FakeOpenRouter) -> None:
-    snapshot = fetched("full", server).marked_stale("Showing data from 25m ago: timed out")
-    snapshot = replace(snapshot, fetched_at=NOW - timedelta(minutes=25))
-    card = card_for(AccountView(snapshot, error="timed out"))
-    texts = card.texts()
-    assert card.pill.text() == "STALE" and card.pill.isVisibleTo(card)
-    assert "Updated 25m ago · stale" in texts
-    assert "⚠ Showing data from 25m ago: timed out" in texts
+    widget = card_for(card(stale(result("full", server), minutes=25)))
+    texts = widget.texts()
+    assert widget.pill.text() == "STALE" and widget.pill.isVisibleTo(widget)
+    assert "Stale · updated 25m ago" in texts
+    assert "⚠ Showing data from 25m ago: could not connect to the API" in texts
     assert "Balance: $59.88" in texts  # the last known figures stay on screen
+    assert not widget.error.isVisibleTo(widget)  # why is in the note, once
 
 
 def test_error_card() -> None:
-    card = card_for(AccountView(failed("Work"), error="rejected"))
-    texts = card.texts()
+    widget = card_for(card(failed_result("Work")))
+    texts = widget.texts()
     assert texts[:3] == [
         "OpenRouter · Work",
         "ERROR",
         "Couldn't fetch: OpenRouter rejected the API key",
     ]
     assert texts[-1] == "Tried 4s ago"
-    assert not card.chart.isVisibleTo(card) and not card.balance.isVisibleTo(card)
-    missing = card_for(AccountView(failed(), needs_key=True))
-    assert NO_KEY in missing.texts()
+    assert not widget.chart.isVisibleTo(widget) and not widget.balance.isVisibleTo(widget)
+    missing = card_for(card(failed_result(has_key=False)))
+    assert no_key_text("openrouter") in missing.texts()
+    # The provider's own variable, from the provider (the tray never names one itself).
+    assert no_key_text("openrouter") == (
+        "No API key yet. Choose Settings… to paste one, or set OPENROUTER_API_KEY before "
+        "starting codexbar tray."
+    )
 
 
 def test_not_enough_history(server: FakeOpenRouter) -> None:
-    snapshot = fetched("full", server)
+    fetched = result("full", server)
     sparse = history([None, Decimal("0.3")], enough=False)
-    card = card_for(AccountView(snapshot, history=sparse))
-    assert card.chart.message() == "1 day of history; the chart appears after 2"
-    assert not any(b.isVisibleTo(card) for b in card.mode_buttons.buttons())
-    assert card.chart.bar_rects() == []
-    none_yet = card_for(AccountView(snapshot))
+    widget = card_for(card(fetched, history=sparse, forecast=forecast()))
+    assert widget.chart.message() == "1 day of history; the chart appears after 2"
+    assert not any(b.isVisibleTo(widget) for b in widget.mode_buttons.buttons())
+    assert widget.chart.bar_rects() == []
+    none_yet = card_for(card(fetched))
     assert none_yet.chart.message() == NOT_ENOUGH
     image = none_yet.chart.grab().toImage()
     accent = sum(
@@ -256,10 +284,10 @@ def test_not_enough_history(server: FakeOpenRouter) -> None:
 
 
 def test_multi_account_panel(server: FakeOpenRouter) -> None:
-    work = replace(fetched("full", server), account="Work")
-    home = replace(fetched("over_limit", server), account="Home")
+    work = card(result("full", server, label="Work"))
+    home = card(result("over_limit", server, label="Home"))
     panel = CardPanel(DARK)
-    panel.set_views([AccountView(work), AccountView(home), AccountView(failed("Old"))], NOW)
+    panel.set_views([work, home, card(failed_result("Old"))], NOW)
     panel.show()
     qapp().processEvents()
     assert [c.title.text() for c in panel.cards] == [
@@ -268,13 +296,13 @@ def test_multi_account_panel(server: FakeOpenRouter) -> None:
         "OpenRouter · Old",
     ]
     texts = panel.texts()
-    assert "29 %" in texts and "100 %" in texts and "ERROR" in texts
+    assert "29%" in texts and "100%" in texts and "ERROR" in texts
     cards = list(panel.cards)
-    panel.set_views([AccountView(home)], NOW, problem="config tray.panel must be one of auto")
+    panel.set_views([home], NOW, problem="config tray.panel must be one of auto")
     assert panel.cards == cards[:1] and panel.cards[0].title.text() == "OpenRouter · Home"
     assert panel.texts()[0] == "config tray.panel must be one of auto"
     # Cards are stacked top to bottom, each fully shown.
-    panel.set_views([AccountView(work), AccountView(home)], NOW)
+    panel.set_views([work, home], NOW)
     qapp().processEvents()
     first, second = panel.cards
     assert second.geometry().top() >= first.geometry().bottom()
@@ -284,10 +312,17 @@ def test_multi_account_panel(server: FakeOpenRouter) -> None:
 # --- chart -----------------------------------------------------------------------------------
 
 
+def charts(values: list[Decimal | None]) -> dict[str, ChartView]:
+    """The view's charts of a history whose daily series is `values`."""
+    spend = history(values)
+    series = {"day": spend.daily, "week": spend.weekly, "month": spend.monthly}
+    return {mode: ChartView(mode, chart_points(points)) for mode, points in series.items()}
+
+
 def chart_for(values: list[Decimal | None], theme: Theme = LIGHT) -> SpendChart:
     chart = SpendChart(theme)
     chart.resize(320, 120)
-    chart.set_history(history(values))
+    chart.set_charts(charts(values))
     chart.show()
     qapp().processEvents()
     return chart
@@ -333,24 +368,96 @@ def test_chart_modes_and_hover_text() -> None:
 
 
 def test_card_switch_changes_the_chart(server: FakeOpenRouter) -> None:
-    card = card_for(AccountView(fetched("full", server), history=history([Decimal(1)] * 6)))
-    card.mode_buttons.button(2).click()
-    assert card.chart.mode == "month"
-    card.set_view(AccountView(fetched("full", server), history=history([Decimal(1)] * 6)), NOW)
-    assert card.chart.mode == "month"  # a refresh keeps the choice
+    view = card(result("full", server), history=history([Decimal(1)] * 6), forecast=forecast())
+    widget = card_for(view)
+    widget.mode_buttons.button(2).click()
+    assert widget.chart.mode == "month"
+    assert widget.chart.chart() is view.charts["month"]
+    widget.set_view(view, NOW)
+    assert widget.chart.mode == "month"  # a refresh keeps the choice
 
 
-@pytest.mark.parametrize(
-    ("value", "top"),
-    [
-        ("0", "1"),
-        ("0.004", "0.005"),
-        ("0.41", "0.5"),
-        ("1.7", "2"),
-        ("2.2", "2.5"),
-        ("7", "10"),
-        ("38", "50"),
-    ],
-)
-def test_axis_tops(value: str, top: str) -> None:
-    assert nice_ceiling(Decimal(value)) == Decimal(top)
+def test_the_axis_is_the_views() -> None:
+    """One axis-scale function for every surface: the widget draws the view's top."""
+    values: list[Decimal | None] = [Decimal("0.3"), Decimal("1.7"), None, Decimal("0.9")]
+    chart = chart_for(values)
+    assert chart.top() == chart.chart().top == Decimal(2)  # type: ignore[union-attr]
+    chart.set_charts({})
+    assert chart.top() == Decimal(1) and chart.message() == NOT_ENOUGH
+
+
+# --- end to end: the refresher, the pipeline and the card on one clock -----------------------
+
+
+def demo_refresher(clock: FixedClock, tmp_path: Path, *, management: bool) -> Refresher:
+    """The tray's refresher over the in-process simulated API (no socket), everything on
+    `clock`: the API's dates, the pipeline, the history store, the forecast and the cards."""
+    from codexbar.accounts import Account
+    from codexbar.demo import demo_setup
+    from codexbar.rules.alerts import MemoryStore
+    from codexbar.tray.refresher import Selection
+
+    accounts, transport = demo_setup(["openrouter"], clock=clock)
+    demo = accounts[0]
+    if not management:
+        demo = Account(
+            provider=demo.provider,
+            label=None,
+            api_key=demo.api_key,
+            key_source="test",
+            base_url=demo.base_url,
+        )
+    return Refresher(
+        lambda: Selection([demo]),
+        persist=False,
+        store=MemoryStore(),
+        transport=transport,
+        history_path=tmp_path / "history.sqlite3",
+        clock=clock,
+    )
+
+
+def test_forecast_without_a_burn_rate_says_why(tmp_path: Path) -> None:
+    """Two refreshes three weeks ago and one today: enough history for a chart, but no spend
+    known in the last 7 completed days, so no burn rate. The forecast's own reason (written
+    under its own key by history/forecast.py) reaches the card through the real pipeline."""
+    clock = FixedClock(NOW - timedelta(days=20))
+    refresher = demo_refresher(clock, tmp_path, management=False)
+    try:
+        for days_ago in (20, 19, 0):
+            clock.at = NOW - timedelta(days=days_ago)
+            outcome = refresher()
+    finally:
+        refresher.close()
+    (fetched,) = outcome.results
+    assert fetched.history is not None and fetched.history.enough
+    assert fetched.forecast is not None and fetched.forecast.burn_rate_per_day is None
+    (view,) = outcome.cards
+    why = "no completed day with known spend in the last 7 days yet"
+    assert view.forecast_line == f"Forecast: {why}"
+    widget = card_for(view)
+    assert widget.forecast.isVisibleTo(widget) and widget.forecast.text() == f"Forecast: {why}"
+    assert widget.chart.message() is None  # the chart is drawn from the three known days
+
+
+def test_one_clock_for_the_figures_and_the_countdowns(tmp_path: Path) -> None:
+    """The simulated API dates its reset times from the refresher's clock, and the card
+    counts down on the same clock: a monthly limit never reads more than a month away."""
+    clock = FixedClock(NOW)
+    refresher = demo_refresher(clock, tmp_path, management=True)
+    try:
+        outcome = refresher()
+    finally:
+        refresher.close()
+    (view,) = outcome.cards
+    assert outcome.finished_at == NOW and view.fetched_at == NOW
+    assert view.meter is not None and view.meter.window == "monthly"
+    assert view.meter.resets_at == datetime(2026, 12, 1, tzinfo=UTC)
+    clock.advance(60)
+    widget = card_for(view)  # drawn at NOW, as the tests draw
+    assert widget.reset.text() == "resets in 5d 12h"
+    widget.update_age(clock.now())
+    assert widget.updated.text() == "Updated 1m ago"
+    # The activity the simulated API reports (30 completed days) charts and forecasts.
+    assert view.charts and view.forecast_line is not None
+    assert view.forecast_line.startswith("At $")

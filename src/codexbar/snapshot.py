@@ -119,6 +119,10 @@ class ProviderFigures(Protocol):
         """What stands beside the balance on the card, e.g. `purchased $100.00, used $40.12`."""
         ...
 
+    def balance_share(self, balance: Decimal) -> Decimal | None:
+        """What is left of the money put in, 0..1 (a gauge's fill), or None when unknown."""
+        ...
+
     def history_values(self) -> Mapping[str, Decimal | int | str | None]:
         """Figures the history store keeps beside the neutral ones, by its column names."""
         ...

@@ -30,7 +30,8 @@ XCB_LIBRARIES = (
 
 EPILOG = """\
 Left click shows the card (one per account), right click the menu: Refresh now, Open
-OpenRouter, Copy balance, Settings (keys, interval, alerts), Start at login, Quit.
+<provider> (its credits, activity and keys pages), Copy balance, Settings (keys, interval,
+alerts), Start at login, Quit.
 Every labeled account is shown unless --account/--account-index picks one.
 
 config (top-level "tray" and "alerts" objects of the config file, kept by every other command):
@@ -47,7 +48,7 @@ exit codes: 0 closed normally, or another tray is already running (it shows its 
 def build_parser(prog: str) -> Parser:
     parser = Parser(
         prog=prog,
-        description="The OpenRouter card in your tray / menu bar, with alerts.",
+        description="Your balance, spending limit and spend in the tray / menu bar, with alerts.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -65,7 +66,7 @@ def build_parser(prog: str) -> Parser:
     )
     add_timeout_flag(parser)
     parser.add_argument(
-        "--demo", action="store_true", help="run against the built-in simulated OpenRouter"
+        "--demo", action="store_true", help="run against the built-in simulated providers"
     )
     return parser
 

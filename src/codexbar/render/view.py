@@ -330,6 +330,7 @@ class CardView:
     __slots__ = (
         "account",
         "balance",
+        "balance_share",
         "charts",
         "error",
         "expires_at",
@@ -366,6 +367,7 @@ class CardView:
         meter: MeterView | None = None,
         no_limit: bool = False,
         balance: Decimal | None = None,
+        balance_share: Decimal | None = None,
         headline: str = "",
         rows: list[Row] | None = None,
         spend: list[tuple[str, str]] | None = None,
@@ -389,6 +391,7 @@ class CardView:
         self.meter = meter
         self.no_limit = no_limit  # the key has no spending limit (said so, not unknown)
         self.balance = balance
+        self.balance_share = balance_share  # what is left of the money put in, 0..1, if known
         self.headline = headline  # "$59.88 · 29%": the short form for bars and tooltips
         self.rows = rows or []
         self.spend = spend or []  # (Today, $0.41), (This week, …), (This month, …)
@@ -429,6 +432,7 @@ class CardView:
             "meter": self.meter.to_dict() if self.meter else None,
             "noLimit": self.no_limit,
             "balance": None if self.balance is None else str(self.balance),
+            "balanceShare": None if self.balance_share is None else str(self.balance_share),
             "headline": self.headline,
             "rows": [r.to_dict() for r in self.rows],
             "spend": [list(pair) for pair in self.spend],
@@ -460,6 +464,7 @@ class CardView:
             meter=MeterView.from_dict(meter) if meter else None,
             no_limit=bool(d.get("noLimit")),
             balance=_dec(d.get("balance")),
+            balance_share=_dec(d.get("balanceShare")),
             headline=d.get("headline", ""),
             rows=[Row.from_dict(r) for r in d.get("rows", ())],
             spend=[(a, b) for a, b in d.get("spend", ())],
@@ -530,6 +535,11 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
         meter=meter,
         no_limit=s.no_limit,
         balance=s.balance,
+        balance_share=(
+            s.extra.balance_share(s.balance)
+            if s.extra is not None and s.balance is not None
+            else None
+        ),
         headline=_headline(s.balance, meter, s),
         rows=rows,
         spend=[(label, usd(v)) for label, v in s.usage.labeled(total=False)],

@@ -12,14 +12,14 @@ import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
 
 from codexbar.money import usd
+from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, display_name, load
+from codexbar.render.view import CardView
 from codexbar.rules.alerts import Alert
 from codexbar.secrets import redact
 from codexbar.textsafe import clean, fit
@@ -27,15 +27,17 @@ from codexbar.tray import autostart
 from codexbar.tray.card import CardPanel
 from codexbar.tray.icon import make_icon
 from codexbar.tray.loop import RefreshLoop
-from codexbar.tray.refresher import AccountView, Outcome, Refresher
+from codexbar.tray.refresher import Outcome, Refresher
 from codexbar.tray.theme import DARK, LIGHT, Theme
 from codexbar.tray.view import IconState, icon_state, title, tooltip
 
-LINKS = (
-    ("Credits", "https://openrouter.ai/settings/credits"),
-    ("Activity", "https://openrouter.ai/activity"),
-    ("API keys", "https://openrouter.ai/settings/keys"),
-)
+# The menu's words for the links a provider names (providers/base.py), in menu order; a link
+# of another name is listed after these, named after itself.
+LINK_LABELS = {
+    "credits": "Credits",
+    "activity": "Activity",
+    "keys": "API keys",
+}
 MAX_SEPARATE_NOTIFICATIONS = 3
 REOPEN_GUARD = 0.3  # s: the click that closed the popup must not reopen it
 # s: how long a tray must stay gone before the card comes back as a window. A panel restart
@@ -157,8 +159,8 @@ class TrayApp(QObject):
         answer, or a function asked again on each check."""
         super().__init__()
         self.refresher = refresher
-        self.views: tuple[AccountView, ...] = ()
-        self.balance_floor: Decimal | None = Decimal(5)
+        self.clock = refresher.clock  # one clock for the figures and for drawing them
+        self.cards: tuple[CardView, ...] = ()
         self.interval_locked = interval_locked  # --interval beats the config file
         self.panel_locked = panel_style is not None  # --panel beats the config file
         self.panel_style = panel_style or "auto"
@@ -184,14 +186,14 @@ class TrayApp(QObject):
         self.tray.setContextMenu(self.menu)
         self.icon_state = IconState(None, "none")
         self._draw_icon()
-        self.tray.setToolTip(tooltip([], datetime.now(UTC)))
+        self.tray.setToolTip(tooltip([], self.clock.now()))
 
         self.loop = RefreshLoop(refresher, interval, watch_network=watch_network, parent=self)
         self.loop.started.connect(lambda _reason: self.panel.set_refreshing(True))
         self.loop.finished.connect(self.on_outcome)
-        self.clock = QTimer(self)
-        self.clock.setInterval(1000)
-        self.clock.timeout.connect(self._tick)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self._tick)
         self._ticks = 0
         self.settings_dialog: QWidget | None = None
 
@@ -201,7 +203,7 @@ class TrayApp(QObject):
         # Shown even with no tray: Qt then docks the icon by itself when one appears (see
         # check_tray), which it does only for an icon that is shown.
         self.tray.show()
-        self.clock.start()
+        self.ticker.start()
         if not self.has_tray:
             log("no system tray on this desktop (yet): showing the card as a window")
             self.show_card()
@@ -243,7 +245,7 @@ class TrayApp(QObject):
             self.show_card()
 
     def shutdown(self) -> None:
-        self.clock.stop()
+        self.ticker.stop()
         self.loop.stop(wait_ms=round(self.refresher.timeout * 1000) + 1000)
         self.refresher.close()
         self.tray.hide()
@@ -256,9 +258,11 @@ class TrayApp(QObject):
         menu.addAction("Show card", self.show_card)
         menu.addSeparator()
         self.refresh_action = menu.addAction("Refresh now", self.refresh_now)
-        links = menu.addMenu("Open OpenRouter")
-        for label, url in LINKS:
-            links.addAction(label, functools.partial(open_url, url))
+        self.links_anchor = menu.addSeparator()
+        self.links_anchor.setVisible(False)  # marks where the providers' link menus go
+        self.link_menus: list[QMenu] = []
+        self.link_providers: tuple[str, ...] = ()
+        self._set_link_menus(menu, (DEFAULT_PROVIDER,))
         self.copy_action = menu.addAction("Copy balance", self.copy_balance)
         self.copy_action.setEnabled(False)
         menu.addSeparator()
@@ -271,6 +275,28 @@ class TrayApp(QObject):
         menu.addSeparator()
         menu.addAction("Quit CodexBar", self.quit)
         return menu
+
+    def _set_link_menus(self, menu: QMenu, providers: Sequence[str]) -> None:
+        """One "Open <provider>" submenu per provider shown, with the links it names."""
+        wanted = tuple(dict.fromkeys(p for p in providers if p in PROVIDERS))
+        if not wanted or wanted == self.link_providers:
+            return
+        for old in self.link_menus:
+            menu.removeAction(old.menuAction())
+            old.deleteLater()
+        self.link_menus = []
+        self.link_providers = wanted
+        for provider_id in wanted:
+            links = load(provider_id).links
+            submenu = QMenu(f"Open {display_name(provider_id)}", menu)
+            names = [n for n in LINK_LABELS if n in links]
+            names += [n for n in links if n not in LINK_LABELS]
+            for name in names:
+                label = LINK_LABELS.get(name) or name.replace("_", " ").capitalize()
+                action = submenu.addAction(label, functools.partial(open_url, links[name]))
+                action.setData(links[name])
+            menu.insertMenu(self.links_anchor, submenu)
+            self.link_menus.append(submenu)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (
@@ -295,7 +321,7 @@ class TrayApp(QObject):
         self.show_card()
 
     def show_card(self) -> None:
-        self.panel.update_ages(datetime.now(UTC))
+        self.panel.update_ages(self.clock.now())
         self.window.adjustSize()
         if self.window.popup:
             screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
@@ -324,12 +350,12 @@ class TrayApp(QObject):
 
     def balance_text(self) -> str | None:
         """`$59.88`, or one `label: $x` line per account when several have a balance."""
-        known = [v.snapshot for v in self.views if v.snapshot.balance is not None]
+        known = [c for c in self.cards if c.balance is not None]
         if not known:
             return None
         if len(known) == 1:
             return usd(known[0].balance)
-        return "\n".join(f"{title(s)}: {usd(s.balance)}" for s in known)
+        return "\n".join(f"{title(c)}: {usd(c.balance)}" for c in known)
 
     def set_autostart(self, enabled: bool) -> None:
         from codexbar.errors import CodexbarError
@@ -370,17 +396,15 @@ class TrayApp(QObject):
     # --- results ---------------------------------------------------------------------------
 
     def on_outcome(self, outcome: Outcome) -> None:
-        now = datetime.now(UTC)
-        if outcome.views or not self.views:
-            self.views = outcome.views
-        if outcome.prefs is not None:  # the config was read: its threshold is the one
-            self.balance_floor = outcome.balance_floor
+        now = self.clock.now()
+        if outcome.cards or not self.cards:  # a refresh that fetched nothing keeps the cards
+            self.cards = outcome.cards
         if outcome.prefs is not None and not self.interval_locked:
             self.loop.set_interval(outcome.prefs.interval_seconds)
         if outcome.prefs is not None and not self.panel_locked:
             self.panel_style = outcome.prefs.panel
         self.panel.set_refreshing(False)
-        self.panel.set_views(self.views, now, outcome.problem)
+        self.panel.set_views(self.cards, now, outcome.problem)
         if self.window.isVisible() and not self.window.popup:
             # Cards added to a shown window are shown on the next pass of the event loop, so
             # the panel measured itself without them; the window would stay as small as the
@@ -388,10 +412,10 @@ class TrayApp(QObject):
             QTimer.singleShot(0, self._fit_window)
         if outcome.problem:
             log(outcome.problem)
-        snapshots = [v.snapshot for v in self.views]
-        self.icon_state = icon_state(snapshots, self.balance_floor)
+        self._set_link_menus(self.menu, [c.provider for c in self.cards])
+        self.icon_state = icon_state(self.cards)
         self._draw_icon()
-        self.tray.setToolTip(tooltip(snapshots, now))
+        self.tray.setToolTip(tooltip(self.cards, now))
         balance = self.balance_text()
         self.copy_action.setEnabled(balance is not None)
         self.copy_action.setText(
@@ -441,8 +465,8 @@ class TrayApp(QObject):
             or self._ticks % TRAY_PRESENT_CHECK == 0
         ):
             self.check_tray()
-        now = datetime.now(UTC)
+        now = self.clock.now()
         if self.window.isVisible():
             self.panel.update_ages(now)
-        if self._ticks % 30 == 0 and self.views:  # the tooltip's stale age
-            self.tray.setToolTip(tooltip([v.snapshot for v in self.views], now))
+        if self._ticks % 30 == 0 and self.cards:  # the tooltip's stale age
+            self.tray.setToolTip(tooltip(self.cards, now))

@@ -85,7 +85,7 @@ def desktop_entry(command: Sequence[str]) -> str:
         "[Desktop Entry]\n"
         "Type=Application\n"
         "Name=CodexBar\n"
-        "Comment=OpenRouter balance, key limit and spend in the tray\n"
+        "Comment=Balance, spending limit and spend in the tray\n"
         f"Exec={' '.join(desktop_quote(arg) for arg in command)}\n"
         "Icon=utilities-system-monitor\n"
         "Terminal=false\n"

@@ -1,11 +1,16 @@
 """The card: one per account, stacked in a panel that pops up from the tray icon.
 
+Each card draws one `CardView` (render/view.py), built once per refresh: the figures, window
+labels, percents, levels and forecast sentence are the view's; this module only lays them out
+in Qt and colours each level with the theme. Countdowns and ages are worded at draw time, from
+the one clock the tray runs on.
+
 Widgets are built once and updated in place on every refresh (no churn: the tray runs for
 weeks). Every line is a QLabel, so `texts()` lists what a person would read.
 
 Labels are plain text (Qt would otherwise guess that a label such as `<b>x</b>` is HTML) and
-every string of the snapshot is `textsafe.clean` first; widget tooltips, which Qt always
-guesses about, are converted from plain text explicitly.
+every string of the view is `textsafe.clean` first; widget tooltips, which Qt always guesses
+about, are converted from plain text explicitly.
 """
 
 from __future__ import annotations
@@ -30,20 +35,31 @@ from PySide6.QtWidgets import (
 )
 
 from codexbar.money import usd
-from codexbar.snapshot import Snapshot
-from codexbar.textsafe import clean, clean_fields
+from codexbar.render.view import CardView, Note, Row
+from codexbar.textsafe import clean
 from codexbar.tray.chart import MODE_LABELS, MODES, SpendChart
-from codexbar.tray.refresher import AccountView
 from codexbar.tray.theme import LIGHT, Theme
-from codexbar.tray.view import meter_fraction, percent_level, spaced_percent, title
-from codexbar.windows import age, countdown
+from codexbar.windows import age
 
 CARD_WIDTH = 360
 NOTE_MARKS = {"info": "ℹ", "warning": "⚠", "error": "✖"}
-NO_KEY = (
-    "No API key yet. Choose Settings… to paste one, or set OPENROUTER_API_KEY before "
-    "starting codexbar tray."
-)
+SPEND_COLUMNS = 3  # Today, This week, This month
+# Rows drawn in a place of their own; every other row of the view is listed under the spend.
+OWN_PLACE = ("balance", "spend")
+
+
+def no_key_text(provider_id: str) -> str:
+    """What an account without a key says: where to put one (the dialog, or the provider's
+    own variable)."""
+    from codexbar.providers import PROVIDERS, load
+
+    variable = ""
+    if provider_id in PROVIDERS:
+        environment = load(provider_id).environment
+        # The protocol lists the API key's variable first.
+        variable = environment[0][0] if environment else ""
+    where = f", or set {variable} before starting codexbar tray" if variable else ""
+    return f"No API key yet. Choose Settings… to paste one{where}."
 
 
 def stylesheet(theme: Theme) -> str:
@@ -148,7 +164,7 @@ class AccountCard(QFrame):
     def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme = theme
-        self.view: AccountView | None = None
+        self.view: CardView | None = None
         self.setObjectName("card")
         self.setFixedWidth(CARD_WIDTH)
         layout = QVBoxLayout(self)
@@ -180,9 +196,9 @@ class AccountCard(QFrame):
 
         # Balance
         self.balance = _label("big")
-        self.credits = _label("muted")
-        self.credits.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        layout.addLayout(_row(self.balance, self.credits))
+        layout.addWidget(self.balance)
+        self.credits = _label("muted", wrap=True)  # what the provider says beside the balance
+        layout.addWidget(self.credits)
 
         # Spend windows
         self.spend_rule = _rule()
@@ -192,15 +208,21 @@ class AccountCard(QFrame):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(1)
+        self.spend_captions: list[QLabel] = []
         self.spend_values: list[QLabel] = []
-        for column, caption in enumerate(("TODAY", "THIS WEEK", "THIS MONTH")):
-            grid.addWidget(_label("section", caption), 0, column)
-            value = _label("value")
+        for column in range(SPEND_COLUMNS):
+            caption, value = _label("section"), _label("value")
+            grid.addWidget(caption, 0, column)
             grid.addWidget(value, 1, column)
+            self.spend_captions.append(caption)
             self.spend_values.append(value)
         layout.addWidget(self.spend_box)
-        self.free = _label("muted")
-        layout.addWidget(self.free)
+
+        # The view's other rows (all time, 30 days, models, the provider's own): a pool
+        self.row_labels: list[QLabel] = []
+        self._rows_layout = QVBoxLayout()
+        self._rows_layout.setSpacing(2)
+        layout.addLayout(self._rows_layout)
 
         # Budgets: a small pool of rows, reused
         self.budget_caption = _label("section", "BUDGETS")
@@ -256,84 +278,80 @@ class AccountCard(QFrame):
         if button is not None and not button.isChecked():
             button.setChecked(True)
 
-    def set_view(self, view: AccountView, now: datetime) -> None:
+    def set_view(self, view: CardView, now: datetime) -> None:
         self.view = view
-        s = clean_fields(view.snapshot)  # labels, scopes, notes, errors: one line each
         t = self.theme
-        self.title.setText(title(s))
-        self._set_pill(s)
+        self.title.setText(clean(view.title))
+        self._set_pill(view)
 
-        failed = s.failure is not None
+        failed = not view.ok
         if view.needs_key:
-            self.error.setText(NO_KEY)
+            self.error.setText(no_key_text(view.provider))
         elif failed:
-            assert s.failure is not None
-            self.error.setText(f"Couldn't fetch: {s.failure.message}")
+            self.error.setText(f"Couldn't fetch: {clean(view.error or 'no figures')}")
         self.error.setVisible(failed or view.needs_key)
 
-        meter = s.primary
+        meter = view.meter
         self.limit_box.setVisible(meter is not None)
         if meter is not None:
-            colour = t.level(percent_level(meter.used_percent))
-            self.percent.setText(spaced_percent(meter.used_percent))
+            colour = t.level(meter.level)
+            self.limit_caption.setText(clean(meter.label).upper())
+            self.percent.setText(meter.percent_text)
             self.percent.setStyleSheet(f"color: {colour};")
-            self.meter.set_value(meter_fraction(meter), colour)
+            self.meter.set_value(meter.fraction, colour)
             window = f" · {meter.window}" if meter.window else ""
             self.used.setText(
                 f"{usd(meter.used)} / {usd(meter.limit)}{window} · {usd(meter.remaining)} left"
             )
-            if meter.resets_at is not None:
-                self.reset.setText(f"resets in {countdown(meter.resets_at, now)}")
-            else:
-                self.reset.setText("never resets")
-        self.no_limit.setVisible(meter is None and not failed and s.key_label is not None)
+            self.reset.setText(meter.reset_text(now))
+        self.no_limit.setVisible(meter is None and view.no_limit)
 
-        self.balance.setVisible(s.balance is not None)
-        self.credits.setVisible(s.balance is not None and s.total_credits is not None)
-        if s.balance is not None:
-            self.balance.setText(f"Balance: {usd(s.balance)}")
-            self.credits.setText(f"{usd(s.total_credits)} bought\n{usd(s.total_usage)} used")
+        balance = view.row("balance")
+        self.balance.setVisible(balance is not None)
+        self.credits.setVisible(balance is not None and bool(balance.detail))
+        if balance is not None:
+            self.balance.setText(clean(balance.value))
+            self.balance.setStyleSheet(f"color: {t.level(balance.level)};" if balance.level else "")
+            self.credits.setText(clean(balance.detail))
 
-        windows = (s.usage.daily, s.usage.weekly, s.usage.monthly)
-        has_spend = any(v is not None for v in windows)
-        self.spend_box.setVisible(has_spend)
-        self.spend_rule.setVisible(has_spend)
-        for label, value in zip(self.spend_values, windows, strict=True):
-            label.setText(usd(value))
+        spend = view.spend[:SPEND_COLUMNS]
+        self.spend_box.setVisible(bool(spend))
+        self.spend_rule.setVisible(bool(spend))
+        for i, (caption, value) in enumerate(
+            zip(self.spend_captions, self.spend_values, strict=True)
+        ):
+            shown = i < len(spend)
+            caption.setVisible(shown)
+            value.setVisible(shown)
+            if shown:
+                caption.setText(clean(spend[i][0]).upper())
+                value.setText(clean(spend[i][1]))
 
-        free = s.free_requests
-        self.free.setVisible(free is not None and free.limit is not None)
-        if free is not None and free.limit is not None:
-            used = "?" if free.used is None else f"{free.used:,}"
-            tier = " (tier limit)" if free.inferred else ""
-            self.free.setText(f"Free models: {used} / {free.limit:,} requests today{tier}")
-
-        self._set_budgets(s, now)
+        others = [
+            r for r in view.rows if r.key not in OWN_PLACE and not r.key.startswith("budget:")
+        ]
+        self._set_rows(others, now)
+        self._set_budgets([r for r in view.rows if r.key.startswith("budget:")], now)
 
         show_chart = not failed
         for widget in (self.chart_rule, self.chart_caption, self.chart, self.forecast):
             widget.setVisible(show_chart)
         for button in self.mode_buttons.buttons():
-            button.setVisible(show_chart and view.history is not None and view.history.enough)
-        self.chart.set_history(view.history)
-        from codexbar.tray.view import forecast_text
-
-        line = forecast_text(view.forecast, s)
-        self.forecast.setText(line or "")
+            button.setVisible(show_chart and bool(view.charts))
+        self.chart.set_charts(view.charts, view.history_status)
+        line = view.forecast_line
+        self.forecast.setText(clean(line or ""))
         self.forecast.setVisible(show_chart and bool(line))
 
-        notes = [n for n in s.notes if not (failed and n.level == "error")]
-        self._set_notes(notes)
+        self._set_notes(view.notes)
         self.update_age(now)
 
-    def _set_pill(self, s: Snapshot) -> None:
+    def _set_pill(self, view: CardView) -> None:
         t = self.theme
-        if s.failure is not None:
-            text, colour = "ERROR", t.red
-        elif s.stale:
+        if not view.ok:
+            text, colour = "ERROR", t.level("error")
+        elif view.stale:
             text, colour = "STALE", t.amber
-        elif s.is_free_tier:
-            text, colour = "FREE TIER", t.muted
         else:
             self.pill.hide()
             return
@@ -341,42 +359,53 @@ class AccountCard(QFrame):
         self.pill.setStyleSheet(f"background: {colour};")
         self.pill.show()
 
-    def _set_budgets(self, s: Snapshot, now: datetime) -> None:
-        self.budget_caption.setVisible(bool(s.budgets))
-        while len(self.budget_rows) < len(s.budgets):
-            name, figures = _label(), _label("muted")
-            figures.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self._budget_layout.addLayout(_row(name, figures))
+    def _set_rows(self, rows: Sequence[Row], now: datetime) -> None:
+        while len(self.row_labels) < len(rows):
+            label = _label("muted", wrap=True)
+            self._rows_layout.addWidget(label)
+            self.row_labels.append(label)
+        for i, label in enumerate(self.row_labels):
+            if i >= len(rows):
+                label.hide()
+                continue
+            row = rows[i]
+            detail = f" ({row.detail})" if row.detail else ""
+            reset = row.reset_text(now)
+            label.setText(
+                clean(f"{row.label}: {row.value}{detail}" + (f" · {reset}" if reset else ""))
+            )
+            label.setStyleSheet(f"color: {self.theme.level(row.level)};" if row.level else "")
+            label.show()
+
+    def _set_budgets(self, rows: Sequence[Row], now: datetime) -> None:
+        self.budget_caption.setVisible(bool(rows))
+        while len(self.budget_rows) < len(rows):
+            # Two lines: the layer and its figures, then what is left and when it resets
+            # (side by side they do not fit the card's width).
+            name, figures = _label(), _label("muted", wrap=True)
+            figures.setContentsMargins(14, 0, 0, 2)
+            self._budget_layout.addWidget(name)
+            self._budget_layout.addWidget(figures)
             self.budget_rows.append((name, figures))
         for i, (name, figures) in enumerate(self.budget_rows):
-            if i >= len(s.budgets):
+            if i >= len(rows):
                 name.hide()
                 figures.hide()
                 continue
-            budget = s.budgets[i]
-            mark = "▸ " if budget.effective else "   "
-            name.setText(f"{mark}{budget.scope}")
-            when = (
-                f"resets in {countdown(budget.resets_at, now)}"
-                if budget.resets_at is not None
-                else budget.reset_interval or "lifetime"
-            )
-            figures.setText(f"{usd(budget.spend)} / {usd(budget.limit)} · {when}")
-            figures.setStyleSheet(f"color: {self.theme.red};" if budget.exhausted else "")
-            detail = (
-                f"{budget.scope} budget, {budget.reset_interval or 'lifetime'}: "
-                f"{usd(budget.remaining)} left"
-                + (" (spent: requests are refused)" if budget.exhausted else "")
-                + (" · the one that blocks first" if budget.effective else "")
-            )
+            row = rows[i]
+            name.setText(clean(row.value))
+            left = " · ".join(p for p in (row.detail, row.reset_text(now)) if p)
+            figures.setText(clean(left))
+            colour = f"color: {self.theme.level(row.level)};" if row.level else ""
+            name.setStyleSheet(colour)
+            figures.setStyleSheet(colour)
+            detail = clean(f"{row.value} · {left}")
             name.setToolTip(QtGui.convertFromPlainText(detail))
             figures.setToolTip(QtGui.convertFromPlainText(detail))
             name.show()
             figures.show()
 
-    def _set_notes(self, notes: Sequence[object]) -> None:
-        from codexbar.snapshot import Note
-
+    def _set_notes(self, notes: Sequence[Note]) -> None:
         while len(self.note_labels) < len(notes):
             label = _label(wrap=True)
             self._note_layout.addWidget(label)
@@ -386,23 +415,22 @@ class AccountCard(QFrame):
                 label.hide()
                 continue
             note = notes[i]
-            assert isinstance(note, Note)
             colour = {"warning": self.theme.amber, "error": self.theme.red}.get(
                 note.level, self.theme.muted
             )
-            label.setText(f"{NOTE_MARKS.get(note.level, '•')} {note.text}")
+            label.setText(f"{NOTE_MARKS.get(note.level, '•')} {clean(note.text)}")
             label.setStyleSheet(f"color: {colour}; font-size: 11px;")
             label.show()
 
     def update_age(self, now: datetime) -> None:
         if self.view is None:
             return
-        s = self.view.snapshot
-        seconds = s.age_seconds(now)
-        if s.failure is not None:
-            text = f"Tried {age(seconds)} ago"
+        view = self.view
+        if not view.ok:
+            text = f"Tried {age((now - view.fetched_at).total_seconds())} ago"
         else:
-            text = f"Updated {age(seconds)} ago" + (" · stale" if s.stale else "")
+            text = view.updated_text(now)
+            text = text[:1].upper() + text[1:]
         self.updated.setText(text)
 
     def texts(self) -> list[str]:
@@ -468,7 +496,7 @@ class CardPanel(QWidget):
         self.status.setText("Refreshing…" if busy else "")
 
     def set_views(
-        self, views: Sequence[AccountView], now: datetime, problem: str | None = None
+        self, views: Sequence[CardView], now: datetime, problem: str | None = None
     ) -> None:
         self.banner.setText(clean(problem or ""))
         self.banner.setVisible(bool(problem))

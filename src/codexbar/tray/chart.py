@@ -1,39 +1,26 @@
-"""The spend chart of the card: bars per day / week / month from the history store.
+"""The spend chart of the card: the card view's charts (day / week / month), drawn with Qt.
 
-Unknown periods are gaps (a dotted stub on the baseline, never a zero bar); the current,
-still-running period is drawn lighter; hovering a bar shows its figures.
+The points and the axis top come from `render.view.ChartView` (one axis-scale function for
+every surface). Unknown periods are gaps (a dotted stub on the baseline, never a zero bar);
+the current, still-running period is drawn lighter; hovering a bar shows its figures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from codexbar.history.model import SeriesPoint, SpendHistory
 from codexbar.money import usd
+from codexbar.render.view import CHART_MODES, ChartPoint, ChartView, axis_money
 from codexbar.tray.theme import LIGHT, Theme
 
-MODES = ("day", "week", "month")
+MODES = CHART_MODES
 MODE_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
 NOT_ENOUGH = "Not enough history yet: the chart fills in as codexbar keeps refreshing."
-NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
-
-
-def nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest 1/2/2.5/5 × 10^k at or above `value` (axis top)."""
-    if value <= 0:
-        return Decimal(1)
-    exponent = value.adjusted()
-    for _ in range(2):
-        scale = Decimal(10) ** exponent
-        for step in NICE_STEPS:
-            if step * scale >= value:
-                return (step * scale).normalize()
-        exponent += 1
-    return value  # pragma: no cover - unreachable: 10 × 10^k always fits
 
 
 class SpendChart(QWidget):
@@ -41,7 +28,7 @@ class SpendChart(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.mode = "day"
-        self.history: SpendHistory | None = None
+        self.charts: Mapping[str, ChartView] = {}
         self._status: str | None = None
         self._hover: int | None = None
         self.setMouseTracking(True)
@@ -50,8 +37,9 @@ class SpendChart(QWidget):
 
     # --- data ------------------------------------------------------------------------------
 
-    def set_history(self, history: SpendHistory | None, status: str | None = None) -> None:
-        self.history = history
+    def set_charts(self, charts: Mapping[str, ChartView], status: str | None = None) -> None:
+        """The card view's charts by mode, or none and why (`status`: too little history)."""
+        self.charts = charts
         self._status = status
         self._hover = None
         self.update()
@@ -63,28 +51,24 @@ class SpendChart(QWidget):
         self._hover = None
         self.update()
 
-    def points(self) -> tuple[SeriesPoint, ...]:
-        if self.history is None:
-            return ()
-        return {
-            "day": self.history.daily,
-            "week": self.history.weekly,
-            "month": self.history.monthly,
-        }[self.mode]
+    def chart(self) -> ChartView | None:
+        return self.charts.get(self.mode)
+
+    def points(self) -> list[ChartPoint]:
+        chart = self.chart()
+        return chart.points if chart is not None else []
 
     def message(self) -> str | None:
         """The sentence drawn instead of bars, or None when bars are drawn."""
-        if self.history is None:
+        if self.chart() is None:
             return self._status or NOT_ENOUGH
-        if not self.history.enough:
-            return self.history.status or NOT_ENOUGH
-        if not any(p.spend is not None for p in self.points()):
+        if not any(p.value is not None for p in self.points()):
             return "No spend recorded in this range yet."
         return None
 
     def top(self) -> Decimal:
-        known = [p.spend for p in self.points() if p.spend is not None]
-        return nice_ceiling(max(known, default=Decimal(0)))
+        chart = self.chart()
+        return chart.top if chart is not None else Decimal(1)
 
     # --- geometry --------------------------------------------------------------------------
 
@@ -95,10 +79,10 @@ class SpendChart(QWidget):
 
     def plot_rect(self) -> QRectF:
         metrics = QFontMetricsF(self._font(10))
-        left = metrics.horizontalAdvance(usd(self.top())) + 9
+        left = metrics.horizontalAdvance(axis_money(self.top())) + 9
         return QRectF(left, 6, self.width() - left - 2, self.height() - 6 - metrics.height() - 4)
 
-    def bar_rects(self) -> list[tuple[SeriesPoint, QRectF]]:
+    def bar_rects(self) -> list[tuple[ChartPoint, QRectF]]:
         """Each point and its bar (zero-height on the baseline for gaps), left to right."""
         points = self.points()
         if not points or self.message() is not None:
@@ -110,9 +94,9 @@ class SpendChart(QWidget):
         rects = []
         for i, point in enumerate(points):
             x = plot.left() + i * slot + (slot - width) / 2
-            value = float(point.spend) if point.spend is not None else 0.0
+            value = float(point.value) if point.value is not None else 0.0
             height = plot.height() * value / top if top else 0.0
-            if point.spend is not None and point.spend > 0:
+            if point.value is not None and point.value > 0:
                 height = max(height, 2.0)  # a cent still shows
             rects.append((point, QRectF(x, plot.bottom() - height, width, height)))
         return rects
@@ -161,7 +145,7 @@ class SpendChart(QWidget):
             painter.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(QColor(theme.muted))
-            label = usd(value)
+            label = axis_money(value)
             painter.drawText(
                 QRectF(0, y - metrics.height() / 2, plot.left() - 5, metrics.height()),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
@@ -175,14 +159,14 @@ class SpendChart(QWidget):
         current.setAlphaF(0.45)
         rects = self.bar_rects()
         for i, (point, rect) in enumerate(rects):
-            if point.spend is None:
+            if point.value is None:
                 painter.setPen(QPen(QColor(theme.muted), 1.2, Qt.PenStyle.DotLine))
                 painter.drawLine(
                     QPointF(rect.left(), plot.bottom() - 1.5),
                     QPointF(rect.right(), plot.bottom() - 1.5),
                 )
                 continue
-            colour = QColor(current if point.is_current else accent)
+            colour = QColor(current if point.current else accent)
             if i == self._hover:
                 colour = colour.lighter(125) if theme.dark else colour.darker(115)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -217,15 +201,15 @@ class SpendChart(QWidget):
             return None
         return min(len(rects) - 1, int((x - plot.left()) / (plot.width() / len(rects))))
 
-    def describe(self, point: SeriesPoint) -> str:
-        spend = "no data" if point.spend is None else usd(point.spend)
+    def describe(self, point: ChartPoint) -> str:
+        spend = "no data" if point.value is None else usd(point.value)
         start = point.start
         when = {
             "day": f"{start:%a} {start:%b} {start.day}",
             "week": f"Week of {start:%b} {start.day}",
             "month": f"{start:%B %Y}",
         }[self.mode]
-        parts = [f"{when}: {spend}" + (" so far" if point.is_current else "")]
+        parts = [f"{when}: {spend}" + (" so far" if point.current else "")]
         if point.requests is not None:
             parts.append(f"{point.requests:,} requests")
         if point.tokens is not None:

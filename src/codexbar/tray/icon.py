@@ -1,6 +1,7 @@
-"""The tray icon, drawn at runtime: a rounded gauge that fills from the bottom (the key limit
-used, or the balance left when the key has no limit), coloured by level, with a stale or error
-badge. Drawn per size so 16 and 22 px stay crisp, with a halo so it reads on any panel."""
+"""The tray icon, drawn at runtime: a rounded gauge that fills from the bottom (the spending
+limit used, or the balance left when the key has no limit), coloured by the rule book's level,
+with a stale or error badge. Drawn per size so 16 and 22 px stay crisp, with a halo so it reads
+on any panel."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from codexbar.tray.theme import ICON_AMBER, ICON_GREEN, ICON_GREY, ICON_RED
 from codexbar.tray.view import IconState
 
 SIZES = (16, 20, 22, 24, 32, 44, 48, 64)
-LEVEL_COLOURS = {"ok": ICON_GREEN, "warn": ICON_AMBER, "critical": ICON_RED}
+# The rule book's levels; stale (and a card with no figures) fills grey, as the bar's class.
+LEVEL_COLOURS = {"ok": ICON_GREEN, "warning": ICON_AMBER, "critical": ICON_RED}
 LIGHT_INK = QColor("#f5f7fa")  # frame on dark panels
 DARK_INK = QColor("#1f2328")  # frame on light panels
 

@@ -31,7 +31,7 @@ class _Job(QRunnable):
         try:
             outcome = self.work()
         except Exception as exc:  # a bug in one refresh must not end the loop
-            outcome = Outcome(views=(), failed=True, problem=f"unexpected {type(exc).__name__}")
+            outcome = Outcome(failed=True, problem=f"unexpected {type(exc).__name__}")
         self.relay.done.emit(outcome)
 
 

@@ -1,5 +1,6 @@
 """Start-up of `codexbar tray`: the Qt application, the one-instance rule, the data source
-(the config, or the built-in fake OpenRouter with --demo), signals, and the event loop."""
+(the config, or every provider's simulated API in-process with --demo), the clock, signals,
+and the event loop."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from codexbar.clock import SYSTEM, Clock
 from codexbar.tray.refresher import Refresher, Selection, config_source
 
 
@@ -69,7 +71,9 @@ def run_tray(opts: argparse.Namespace) -> TrayRun:
     return TrayRun(code)
 
 
-def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
+def _refresher(opts: argparse.Namespace, stack: ExitStack, clock: Clock = SYSTEM) -> Refresher:
+    """The tray's refresher. `clock` is the one "now" of the run: the figures, the simulated
+    API of the demo, the countdowns and ages drawn all read it."""
     if not opts.demo:
         source = config_source(
             providers=opts.provider,
@@ -77,7 +81,7 @@ def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
             account_index=opts.account_index,
             api_url=opts.api_url,
         )
-        return Refresher(source, timeout=opts.timeout)
+        return Refresher(source, timeout=opts.timeout, clock=clock)
     # The demo: every provider's simulated API in this process; no cache, history or alert
     # state of the user's is touched (history goes to a throwaway file, which still charts
     # the simulated 30-day activity).
@@ -87,7 +91,7 @@ def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
     from codexbar.demo import demo_setup
     from codexbar.rules.alerts import MemoryStore
 
-    accounts, transport = demo_setup()
+    accounts, transport = demo_setup(clock=clock)
     folder = stack.enter_context(tempfile.TemporaryDirectory())
     return Refresher(
         lambda: Selection(accounts),
@@ -96,6 +100,7 @@ def _refresher(opts: argparse.Namespace, stack: ExitStack) -> Refresher:
         store=MemoryStore(),
         transport=transport,
         history_path=Path(folder) / "history.sqlite3",
+        clock=clock,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.rules.settings import DEFAULT_BALANCE_BELOW
 from codexbar.tray.schedule import DEFAULT_MINUTES, INTERVAL_CHOICES
 
 CONFIG_KEY = "tray"
@@ -80,7 +81,7 @@ class SettingsChange:
     admin_key: str = ""
     refresh_minutes: int | None = DEFAULT_MINUTES
     alerts_enabled: bool = True
-    balance_below: Decimal | None = Decimal(5)
+    balance_below: Decimal | None = DEFAULT_BALANCE_BELOW
 
 
 def check_key(value: str, what: str) -> str:

@@ -1,22 +1,23 @@
-"""One tray refresh, run on a worker thread: config → fetch (cache and history written) →
-history and forecast → alerts. Returns plain data for the UI thread; no Qt here."""
+"""One tray refresh, run on a worker thread: config → the pipeline (cache, history and
+forecast, loaded once) → the card views → alerts. Returns plain data for the UI thread; no Qt
+here. Every "now" comes from the one clock the refresher was given.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from codexbar.accounts import Account, Overrides
 from codexbar.clock import SYSTEM, Clock
 from codexbar.config import ConfigFile
 from codexbar.errors import CodexbarError, ConfigError
-from codexbar.history.model import Forecast, SpendHistory
+from codexbar.pipeline import AccountResult
+from codexbar.render.view import CardView
 from codexbar.rules.alerts import Alert, AlertStore, MemoryStore
 from codexbar.rules.settings import RuleSettings
-from codexbar.snapshot import Snapshot
 from codexbar.tray.prefs import TrayPrefs
 
 TYPE_CHECKING = False
@@ -28,33 +29,27 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class AccountView:
-    snapshot: Snapshot
-    error: str | None = None  # why the fetch failed, also when stale data is shown
-    history: SpendHistory | None = None
-    forecast: Forecast | None = None
-    needs_key: bool = False  # no key anywhere: point at Settings
-
-
-@dataclass(frozen=True)
 class Selection:
     """What one refresh fetches, re-read from the config file every time."""
 
     accounts: list[Account]
-    alerts: RuleSettings = field(default_factory=RuleSettings)
+    rules: RuleSettings = field(default_factory=RuleSettings)
     prefs: TrayPrefs = field(default_factory=TrayPrefs)
     problems: tuple[str, ...] = ()  # config parts that were ignored, with why
 
 
 @dataclass(frozen=True)
 class Outcome:
-    views: tuple[AccountView, ...]
+    """One refresh: the pipeline's results and their cards (built once, here, with the rule
+    settings of the config), in the same order, one per account."""
+
+    results: tuple[AccountResult, ...] = ()
+    cards: tuple[CardView, ...] = ()
     alerts: tuple[Alert, ...] = ()
     failed: bool = False  # some account failed: the loop backs off
     problem: str | None = None  # nothing could be fetched, or part of the config was ignored
     prefs: TrayPrefs | None = None
-    balance_floor: Decimal | None = None  # for the icon's balance colour
-    finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
 
 
 Source = Callable[[], Selection]
@@ -87,16 +82,16 @@ def config_source(
         ]
         problems: list[str] = []
         try:
-            alerts = RuleSettings.from_config(config)
+            rules = RuleSettings.from_config(config)
         except ConfigError as exc:
-            alerts = RuleSettings()
+            rules = RuleSettings()
             problems.append(f"{exc.message}; using the default alerts")
         try:
             prefs = TrayPrefs.from_config(config)
         except ConfigError as exc:
             prefs = TrayPrefs()
             problems.append(f"{exc.message}; using the default tray settings")
-        return Selection(accounts, alerts, prefs, tuple(problems))
+        return Selection(accounts, rules, prefs, tuple(problems))
 
     return load
 
@@ -135,6 +130,7 @@ class Refresher:
 
     def __call__(self) -> Outcome:
         from codexbar.pipeline import collect
+        from codexbar.render.view import build
         from codexbar.rules import alerts
 
         with self._lock:
@@ -148,35 +144,31 @@ class Refresher:
                     persist=self.persist,
                     history_path=self.history_path,
                     client=self.client(),
+                    settings=selection.rules,
                 )
             except CodexbarError as exc:
-                return Outcome(views=(), failed=True, problem=exc.one_line())
-            views = []
-            for result in results:
-                views.append(
-                    AccountView(
-                        snapshot=result.snapshot,
-                        error=result.error.one_line() if result.error is not None else None,
-                        history=result.history,
-                        forecast=result.forecast,
-                        needs_key=not result.account.has_key,
-                    )
-                )
+                return Outcome(failed=True, problem=exc.one_line(), finished_at=self.clock.now())
+            now = self.clock.now()
+            cards = tuple(build(result, now, selection.rules) for result in results)
             problems = list(selection.problems)
             try:
                 fired = alerts.check(
-                    [v.snapshot for v in views], selection.alerts, store=self.store
+                    [r.snapshot for r in results],
+                    selection.rules,
+                    store=self.store,
+                    clock=self.clock,
                 )
             except OSError as exc:  # an unwritable state folder must not hide the figures
                 fired = []
                 problems.append(f"cannot keep alert state: {exc.strerror or exc}")
             return Outcome(
-                views=tuple(views),
+                results=tuple(results),
+                cards=cards,
                 alerts=tuple(fired),
                 failed=any(r.error is not None for r in results),
                 problem="; ".join(problems) or None,
                 prefs=selection.prefs,
-                balance_floor=selection.alerts.balance_below,
+                finished_at=now,
             )
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
-from codexbar.providers import DEFAULT_PROVIDER, load
+from codexbar.providers import DEFAULT_PROVIDER, display_name, load
 from codexbar.rules.settings import RuleSettings
 from codexbar.secrets import mask
 from codexbar.textsafe import clean
@@ -35,6 +36,9 @@ from codexbar.tray.prefs import (
     interval_label,
 )
 
+if TYPE_CHECKING:
+    from codexbar.providers.base import Provider
+
 
 def _stored(config: ConfigFile) -> tuple[str | None, str | None]:
     provider = load(DEFAULT_PROVIDER)
@@ -42,6 +46,42 @@ def _stored(config: ConfigFile) -> tuple[str | None, str | None]:
     api_key = entry.get("apiKey") if isinstance(entry.get("apiKey"), str) else None
     secret = getattr(provider, "admin_secret", None)
     return api_key or None, config.plugin_secret(provider.id, secret) if secret else None
+
+
+def key_variables(provider: Provider) -> tuple[str | None, str | None, str | None]:
+    """The provider's variable for its API key, its variable for the admin key and what that
+    key is for (from `environment`, which lists the API key's variable first), if it has one."""
+    environment = list(provider.environment)
+    api = environment[0][0] if environment else None
+    admin_name = getattr(provider, "admin_key_name", None)
+    admin = next(
+        (
+            (variable, meaning)
+            for variable, meaning in environment[1:]
+            if admin_name and meaning.startswith(admin_name)
+        ),
+        (None, None),
+    )
+    return api, admin[0], admin[1]
+
+
+def alert_summary(rules: RuleSettings) -> str:
+    """What the alerts watch, with the thresholds they use (the rule book's, from the config)."""
+    percents = [f"{p.normalize():f} %" for p in rules.key_limit_percents]
+    said = (
+        ", ".join(percents[:-1]) + " and " + percents[-1]
+        if len(percents) > 1
+        else "".join(percents)
+    )
+    parts = [f"Key limit at {said}"] if percents else []
+    if rules.balance_below is not None:
+        parts.append("low balance")
+    if rules.budget_spent:
+        parts.append("a spent budget")
+    if rules.expiry_days is not None:
+        parts.append("an expiring key")
+    text = ", ".join(parts) or "Nothing is watched (see the alerts settings in the config)"
+    return text[:1].upper() + text[1:] + "."
 
 
 class SettingsDialog(QDialog):
@@ -77,15 +117,26 @@ class SettingsDialog(QDialog):
         except ConfigError:
             alerts = RuleSettings()
 
-        self.api_key = self._secret_field(api_key, "Paste your OpenRouter API key")
+        provider = load(DEFAULT_PROVIDER)  # the dialog edits the default provider's keys
+        api_variable, admin_variable, admin_meaning = key_variables(provider)
+        self.api_key = self._secret_field(
+            api_key, f"Paste your {display_name(provider.id)} API key"
+        )
         form.addRow("API key", self.api_key)
-        if os.environ.get("OPENROUTER_API_KEY", "").strip():
-            form.addRow("", self._hint("OPENROUTER_API_KEY is set and wins over this key."))
-        self.admin_key = self._secret_field(management, "Optional: paste a management key")
-        form.addRow("Management key", self.admin_key)
-        form.addRow("", self._hint("A management key adds the balance and the 30-day spend."))
-        if os.environ.get("OPENROUTER_MANAGEMENT_API_KEY", "").strip():
-            form.addRow("", self._hint("OPENROUTER_MANAGEMENT_API_KEY is set and wins."))
+        if api_variable and os.environ.get(api_variable, "").strip():
+            form.addRow("", self._hint(f"{api_variable} is set and wins over this key."))
+        admin_name = getattr(provider, "admin_key_name", None)
+        self.admin_key = self._secret_field(
+            management, f"Optional: paste a {admin_name}" if admin_name else ""
+        )
+        if admin_name:
+            form.addRow(admin_name[:1].upper() + admin_name[1:], self.admin_key)
+            if admin_meaning:
+                form.addRow("", self._hint(f"Optional: the {admin_meaning}."))
+            if admin_variable and os.environ.get(admin_variable, "").strip():
+                form.addRow("", self._hint(f"{admin_variable} is set and wins."))
+        else:
+            self.admin_key.hide()
 
         self.interval = QComboBox()
         for minutes in interval_choices(prefs.refresh_minutes):
@@ -96,10 +147,7 @@ class SettingsDialog(QDialog):
         self.alerts = QCheckBox("Desktop notifications")
         self.alerts.setChecked(alerts.enabled)
         form.addRow("Alerts", self.alerts)
-        form.addRow(
-            "",
-            self._hint("Key limit at 80 % and 95 %, low balance, a spent budget, an expiring key."),
-        )
+        form.addRow("", self._hint(alert_summary(alerts)))
         self.balance_below = QDoubleSpinBox()
         self.balance_below.setRange(0, 1_000_000)
         self.balance_below.setDecimals(2)

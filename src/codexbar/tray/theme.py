@@ -1,4 +1,5 @@
-"""Colours of the card and icon: one light and one dark set, Primer-like, plus meter levels."""
+"""Colours of the card and icon: one light and one dark set, Primer-like, and the colour of
+each of the rule book's levels."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ class Theme:
     red: str
 
     def level(self, level: str) -> str:
-        """The colour of a meter level: ok / warn / critical (anything else: muted)."""
-        return {"ok": self.green, "warn": self.amber, "critical": self.red}.get(level, self.muted)
+        """The colour of one of the rule book's levels (rules/__init__.py): ok, warning,
+        critical, error; stale and anything else are muted (the figures are old, not bad)."""
+        colours = {"ok": self.green, "warning": self.amber, "critical": self.red, "error": self.red}
+        return colours.get(level, self.muted)
 
 
 LIGHT = Theme(

@@ -1,4 +1,8 @@
-"""What the tray shows, decided without Qt: icon level and fill, tooltip, card phrases.
+"""What the tray's icon and tooltip show, drawn from the card views (render/view.py) without Qt.
+
+Nothing is decided here: each level is the rule book's (`CardView.level`, `MeterView.level`,
+a row's level), each figure and percent the view's. This module only picks which card the
+icon shows when there are several, and words the one-line tooltip.
 
 The account label and an error message may come from the config or a server: they are
 `textsafe.clean` here, so the tooltip and the card title never carry escapes or line breaks.
@@ -8,78 +12,53 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import datetime
 
-from codexbar.history.model import Forecast
+from codexbar.levels import LEVELS
 from codexbar.money import usd
-from codexbar.providers import display_name
-from codexbar.snapshot import Meter, Snapshot
+from codexbar.render.view import CardView
 from codexbar.textsafe import clean
 from codexbar.windows import age
-
-WARN_PERCENT = Decimal(80)
-CRITICAL_PERCENT = Decimal(95)
-LEVEL_RANK = {"none": 0, "ok": 1, "warn": 2, "critical": 3}
 
 
 @dataclass(frozen=True)
 class IconState:
     """Everything the icon painter needs."""
 
-    fraction: float | None  # 0..1 of the meter drawn; None = nothing known yet
-    level: str  # ok / warn / critical / none
+    fraction: float | None  # 0..1 of the gauge drawn; None = nothing known yet
+    level: str  # the rule book's: ok / warning / critical / stale / error; none = no figures
     badge: str | None = None  # stale / error
-    kind: str = "none"  # limit (fills as the key limit is used) / balance (level left) / none
+    kind: str = "none"  # limit (fills as the limit is used) / balance (level left) / none
 
 
-def percent_level(used_percent: Decimal) -> str:
-    if used_percent >= CRITICAL_PERCENT:
-        return "critical"
-    if used_percent >= WARN_PERCENT:
-        return "warn"
-    return "ok"
+def _rank(level: str) -> int:
+    """Higher is more urgent; the rule book orders its levels (levels.LEVELS)."""
+    return len(LEVELS) - LEVELS.index(level) if level in LEVELS else 0
 
 
-def balance_level(balance: Decimal, floor: Decimal | None) -> str:
-    """Red under the alert threshold, amber under twice it; green otherwise."""
-    if floor is None:
-        return "critical" if balance <= 0 else "ok"
-    if balance < floor or balance <= 0:
-        return "critical"
-    if balance < floor * 2:
-        return "warn"
-    return "ok"
-
-
-def meter_fraction(meter: Meter) -> float:
-    return float(min(max(meter.used_percent, Decimal(0)), Decimal(100)) / 100)
-
-
-def account_state(snapshot: Snapshot, floor: Decimal | None) -> IconState:
-    badge = "error" if not snapshot.ok else "stale" if snapshot.stale else None
-    if snapshot.primary is not None:
-        meter = snapshot.primary
-        return IconState(meter_fraction(meter), percent_level(meter.used_percent), badge, "limit")
-    if snapshot.balance is not None:
-        credits = snapshot.total_credits
-        if credits is not None and credits > 0:
-            fraction = float(min(snapshot.balance / credits, Decimal(1)))
-        else:
-            fraction = 1.0 if snapshot.balance > 0 else 0.0
-        return IconState(fraction, balance_level(snapshot.balance, floor), badge, "balance")
+def card_state(card: CardView) -> IconState:
+    """The icon for one card: its spending limit's fill, else what is left of its balance,
+    coloured by the card's level (the same level as the status-bar class)."""
+    badge = "error" if not card.ok else "stale" if card.stale else None
+    if not card.ok:
+        return IconState(None, "none", badge)
+    if card.meter is not None:
+        return IconState(card.meter.fraction, card.level, badge, "limit")
+    if card.balance is not None:
+        if card.balance_share is not None:
+            fraction = float(card.balance_share)
+        else:  # how much was put in is unknown: full while something is left
+            fraction = 1.0 if card.balance > 0 else 0.0
+        return IconState(fraction, card.level, badge, "balance")
     return IconState(None, "none", badge)
 
 
-def icon_state(snapshots: Sequence[Snapshot], floor: Decimal | None) -> IconState:
-    """The icon for several accounts: the most urgent meter, and the worst badge of all."""
-    if not snapshots:
+def icon_state(cards: Sequence[CardView]) -> IconState:
+    """The icon for several accounts: the most urgent gauge, and the worst badge of all."""
+    if not cards:
         return IconState(None, "none")
-    states = [account_state(s, floor) for s in snapshots]
-    shown = max(
-        states,
-        key=lambda s: (s.fraction is not None, LEVEL_RANK[s.level], _urgency(s)),
-    )
+    states = [card_state(c) for c in cards]
+    shown = max(states, key=lambda s: (s.fraction is not None, _rank(s.level), _urgency(s)))
     badges = {s.badge for s in states}
     badge = "error" if "error" in badges else "stale" if "stale" in badges else None
     return IconState(shown.fraction, shown.level, badge, shown.kind)
@@ -91,67 +70,33 @@ def _urgency(state: IconState) -> float:
     return state.fraction if state.kind == "limit" else 1.0 - state.fraction
 
 
-def title(snapshot: Snapshot) -> str:
-    name = display_name(snapshot.provider)
-    return clean(f"{name} · {snapshot.account}" if snapshot.account else name)
+def title(card: CardView) -> str:
+    return clean(card.title)
 
 
-def spaced_percent(value: Decimal) -> str:
-    """`29 %`, as the tooltip spells it."""
-    return f"{value.quantize(Decimal(1), rounding=ROUND_HALF_UP)} %"
-
-
-def tooltip_line(snapshot: Snapshot, now: datetime) -> str:
-    head = title(snapshot)
-    if snapshot.failure is not None:
-        return f"{head} — error: {_shorten(clean(snapshot.failure.message), 90)}"
+def tooltip_line(card: CardView, now: datetime) -> str:
+    head = title(card)
+    if not card.ok:
+        return f"{head} — error: {_shorten(clean(card.error or 'no figures'), 90)}"
     parts: list[str] = []
-    if snapshot.balance is not None:
-        parts.append(usd(snapshot.balance))
-    if snapshot.primary is not None:
-        parts.append(f"{spaced_percent(snapshot.primary.used_percent)} of key limit")
-    elif snapshot.key_label is not None:
+    if card.balance is not None:
+        parts.append(usd(card.balance))
+    if card.meter is not None:
+        parts.append(f"{card.meter.percent_text} of {clean(card.meter.label).lower()}")
+    elif card.no_limit:
         parts.append("no key limit")
-    if not parts and snapshot.usage.daily is not None:
-        parts.append(f"today {usd(snapshot.usage.daily)}")
-    if snapshot.stale:
-        parts.append(f"stale ({age(snapshot.age_seconds(now))} old)")
+    if not parts and card.headline:
+        parts.append(card.headline)
+    if card.stale:
+        parts.append(f"stale ({age((now - card.fetched_at).total_seconds())} old)")
     return f"{head} — {' · '.join(parts) or 'no figures'}"
 
 
-def tooltip(snapshots: Sequence[Snapshot], now: datetime) -> str:
-    if not snapshots:
+def tooltip(cards: Sequence[CardView], now: datetime) -> str:
+    if not cards:
         return "CodexBar — loading…"
-    return "\n".join(tooltip_line(s, now) for s in snapshots)
+    return "\n".join(tooltip_line(c, now) for c in cards)
 
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _day(value: date) -> str:
-    return f"{value:%b}\u00a0{value.day}"  # no line break inside a date
-
-
-def forecast_text(forecast: Forecast | None, snapshot: Snapshot) -> str | None:
-    """One line: burn rate, when the balance runs out, when the key limit is reached, and the
-    month's projection; or why there is no forecast yet."""
-    if forecast is None:
-        return None
-    if forecast.burn_rate_per_day is None:
-        why = forecast.reasons.get("burn_rate_per_day")
-        return f"Forecast: {why}" if why else None
-    days = "day" if forecast.basis_days == 1 else "days"
-    parts = [f"{usd(forecast.burn_rate_per_day)}/day (last {forecast.basis_days} {days})"]
-    if forecast.balance_days_left is not None and snapshot.balance is not None:
-        left = int(forecast.balance_days_left)
-        when = f" ({_day(forecast.balance_runout_at)})" if forecast.balance_runout_at else ""
-        parts.append(f"balance lasts ~{left} day{'s' if left != 1 else ''}{when}")
-    if snapshot.primary is not None:
-        if forecast.limit_resets_first:
-            parts.append("key limit resets first")
-        elif forecast.key_limit_reached_at is not None:
-            parts.append(f"key limit reached ~{_day(forecast.key_limit_reached_at)}")
-    if forecast.month_projection is not None:
-        parts.append(f"month ≈ {usd(forecast.month_projection)}")
-    return "At " + " · ".join(parts)

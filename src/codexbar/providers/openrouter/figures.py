@@ -80,6 +80,13 @@ class OpenRouterFigures:
             return ""
         return f"purchased {usd(self.total_credits)}, used {usd(self.total_usage)}"
 
+    def balance_share(self, balance: Decimal) -> Decimal | None:
+        """What is left of the credits bought, 0..1 (the tray's gauge for a key without a
+        limit); None when no credits were bought or their total is unknown."""
+        if self.total_credits is None or self.total_credits <= 0:
+            return None
+        return max(Decimal(0), min(balance / self.total_credits, Decimal(1)))
+
     def history_values(self) -> Mapping[str, Decimal | int | str | None]:
         b, f = self.byok_usage, self.free_requests
         return {
