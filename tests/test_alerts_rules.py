@@ -130,8 +130,9 @@ def test_spent_budget_fires_once_per_window(server: FakeOpenRouter) -> None:
 def test_key_expiring_within_seven_days(server: FakeOpenRouter) -> None:
     assert run([fetched("full", server)], MemoryStore()) == []  # expires in 30 days
     store = MemoryStore()
+    # Three days from the fetch, 12 s of which have gone by now.
     fired = run([fetched("expiring", server)], store)
-    assert [(a.rule, a.title) for a in fired] == [("expiry", "API key expires in 3d 0h")]
+    assert [(a.rule, a.title) for a in fired] == [("expiry", "API key expires in 2d 23h")]
     assert run([fetched("expiring", server)], store) == []
     # The key then expires: a new condition, said once more.
     server.key_overrides["expires_at"] = "2026-11-24T00:00:00Z"
