@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from codexbar.clock import FixedClock
 from codexbar.errors import AuthError
 from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
 from codexbar.pipeline import AccountResult, collect
+from codexbar.record import replace
 from codexbar.render.view import CardView, build
 from codexbar.rules.settings import RuleSettings
 from codexbar.snapshot import FetchFailure, Snapshot

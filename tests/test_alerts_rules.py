@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import stat
-from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from codexbar.clock import FixedClock
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.record import replace
 from codexbar.rules.alerts import Alert, AlertStore, MemoryStore, check
 from codexbar.rules.settings import RuleSettings
 from codexbar.snapshot import Snapshot

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,6 +31,7 @@ from codexbar.providers.openrouter.parse import (
     parse_credits,
     parse_key,
 )
+from codexbar.record import replace
 from codexbar.rules.alerts import MemoryStore, check
 from codexbar.snapshot import Budget
 from tests.conftest import CliRunner

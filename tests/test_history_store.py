@@ -82,7 +82,7 @@ def test_failed_and_stale_fetches_are_not_recorded(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     history.record(snap("2026-03-04 09:00", total=1).marked_stale("old"), path=db)
     failed = snap("2026-03-04 09:00")
-    from dataclasses import replace
+    from codexbar.record import replace
 
     history.record(replace(failed, failure=FetchFailure(1, "no", "auth")), path=db)
     assert not db.exists()

@@ -5,7 +5,6 @@ UTF-8, so no print, cache write or log line downstream can trip on it."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -16,6 +15,7 @@ from codexbar import jsonsafe
 from codexbar.errors import ParseError
 from codexbar.http.client import _decode
 from codexbar.providers.openrouter.parse import parse_activity, parse_credits, parse_key
+from codexbar.record import fields, is_record
 
 # Characters that have broken things: lone surrogates, C0/C1 controls, ESC, bidi overrides,
 # BOM, U+FFFF, and ordinary text around them.
@@ -81,13 +81,13 @@ def wire(body: Any, form: str) -> bytes:
 
 
 def strings_in(value: Any) -> list[str]:
-    """Every string inside `value` (dataclasses, dict keys included), however deep."""
+    """Every string inside `value` (records, dict keys included), however deep."""
     found: list[str] = []
     pending = [value]
     while pending:
         item = pending.pop()
-        if dataclasses.is_dataclass(item) and not isinstance(item, type):
-            pending.append(dataclasses.asdict(item))
+        if is_record(item):
+            pending.extend(getattr(item, name) for name in fields(item))
         elif isinstance(item, str):
             found.append(item)
         elif isinstance(item, dict):

@@ -5,7 +5,6 @@ or a scope as HTML."""
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from codexbar.pipeline import AccountResult
+from codexbar.record import replace
 from codexbar.render.view import CardView
 from codexbar.rules.alerts import Alert
 from codexbar.snapshot import Budget, Note

@@ -3,7 +3,6 @@ from the simulated API in-process, advanced round by round."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,7 @@ from prometheus_client import generate_latest
 from codexbar.clock import FixedClock
 from codexbar.pipeline import AccountResult
 from codexbar.providers.openrouter.sample_data import DEMO_KEY
+from codexbar.record import replace
 from codexbar.rules.settings import RuleSettings
 from codexbar.serve.metrics import build_registry
 from codexbar.serve.state import KeysOutcome, ServeState, advance

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from codexbar.levels import worst
+from codexbar.record import replace
 from codexbar.render import statusbar
 from codexbar.render.view import CardView
 from codexbar.snapshot import Budget, Snapshot

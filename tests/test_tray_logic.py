@@ -7,7 +7,6 @@ import plistlib
 import shlex
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.record import replace
 from codexbar.rules import evaluate
 from codexbar.rules.settings import RuleSettings
 from codexbar.tray import autostart

@@ -103,13 +103,23 @@ def load(provider: str, identity: str) -> Snapshot | None:
     return snapshot if well_typed(snapshot) else None
 
 
+def is_record(value: object) -> bool:
+    from codexbar.record import is_record as record_check
+
+    return record_check(value)
+
+
+def is_record_type(cls: type) -> bool:
+    return hasattr(cls, "__record_fields__")
+
+
 def well_typed(value: object) -> bool:
     """Every field of a decoded snapshot (and of what it holds) has its declared type, so a
     hand-edited or damaged cache file cannot hand a number where a label belongs."""
     if not all(check(getattr(value, name)) for name, check in _checks(type(value))):
         return False
     extra = getattr(value, "extra", None)  # a provider's own part: checked the same way
-    return extra is None or not hasattr(extra, "__dataclass_fields__") or well_typed(extra)
+    return extra is None or not is_record(extra) or well_typed(extra)
 
 
 _CHECKS: dict[type, list[tuple[str, Callable[[object], bool]]]] = {}
@@ -144,7 +154,7 @@ def _checker(hint: Any) -> Callable[[object], bool]:
         return lambda v: isinstance(v, tuple) and all(item(x) for x in v)
     if hint is int:
         return lambda v: isinstance(v, int) and not isinstance(v, bool)
-    if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
+    if isinstance(hint, type) and is_record_type(hint):
         return lambda v: isinstance(v, hint) and well_typed(v)
     if isinstance(hint, type):
         return lambda v: isinstance(v, hint)

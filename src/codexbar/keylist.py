@@ -3,15 +3,15 @@ the exporter's per-key series): one neutral row per key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from codexbar.money import ZERO
+from codexbar.record import record
 from codexbar.snapshot import SpendWindows
 
 
-@dataclass(frozen=True)
+@record
 class KeyRow:
     """One key of an account, as the provider lists it, plus the derived limit figures."""
 

@@ -9,8 +9,9 @@ own, scrubs every label and keeps each series once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+
+from codexbar.record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 WINDOWS = (("day", "daily"), ("week", "weekly"), ("month", "monthly"), ("total", "total"))
 
 
-@dataclass(frozen=True)
+@record
 class MetricFamily:
     """One metric a provider adds: its name (with its unit, `_usd`, `_ratio`...), what
     `# HELP` says, and the labels its samples carry beyond the account's."""
@@ -31,7 +32,7 @@ class MetricFamily:
     kind: str = "gauge"  # gauge / counter
 
 
-@dataclass(frozen=True)
+@record
 class Sample:
     """One value of a family: the provider's own or a neutral one (`labels`: values for
     the family's extra labels, in order). A provider's sample of a neutral metric stands

@@ -12,15 +12,15 @@ cache a lossless, cheap round trip (money as decimal strings).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from codexbar.record import field, fields, is_record, record, replace
 from codexbar.windows import iso, parse_instant
 
 
-@dataclass(frozen=True)
+@record
 class Meter:
     """A spending limit and how much of it is used."""
 
@@ -33,7 +33,7 @@ class Meter:
     label: str = "Key limit"  # what the provider calls it
 
 
-@dataclass(frozen=True)
+@record
 class SpendWindows:
     total: Decimal | None = None
     daily: Decimal | None = None
@@ -51,7 +51,7 @@ class SpendWindows:
         return all(v is None or v == 0 for v in (self.total, self.daily, self.weekly, self.monthly))
 
 
-@dataclass(frozen=True)
+@record
 class Budget:
     scope: str
     limit: Decimal | None
@@ -68,7 +68,7 @@ class Budget:
         return self.remaining is not None and self.remaining <= 0
 
 
-@dataclass(frozen=True)
+@record
 class ActivityRow:
     date: str  # YYYY-MM-DD, UTC
     model: str
@@ -80,13 +80,13 @@ class ActivityRow:
     reasoning_tokens: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Note:
     level: str  # info / warning / error
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     """A labelled figure a provider shows on the card beyond the neutral ones (credits bought
     and used, BYOK spend, free requests...). `key` is stable, for templates and tests."""
@@ -99,7 +99,7 @@ class Line:
     short: str = ""  # the compact form a status bar shows, e.g. `12/1000`
 
 
-@dataclass(frozen=True)
+@record
 class FetchFailure:
     """Why a provider/account produced no figures at all."""
 
@@ -128,7 +128,7 @@ class ProviderFigures(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@record
 class Snapshot:
     provider: str
     fetched_at: datetime
@@ -214,8 +214,8 @@ def _encode(value: object) -> object:
         return iso(value) if value.microsecond == 0 else value.isoformat()
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: _encode(getattr(value, name)) for name in value.__dataclass_fields__}
+    if is_record(value):
+        return {name: _encode(getattr(value, name)) for name in fields(value)}
     return value
 
 

@@ -105,7 +105,7 @@ def display_fields(value: T, stream: IO[str] | None = None) -> T:
 
 
 def map_strings(value: T, fn: Callable[[str], str]) -> T:
-    """`value` with `fn` applied to every string in it: a string, a tuple, or a dataclass
+    """`value` with `fn` applied to every string in it: a string, a tuple, or a record
     (a Snapshot with its budgets, notes and activity rows). The same object when nothing
     changed, so a clean snapshot costs a walk and no copies."""
     if isinstance(value, str):
@@ -114,20 +114,18 @@ def map_strings(value: T, fn: Callable[[str], str]) -> T:
         items = tuple(map_strings(item, fn) for item in value)
         same = all(a is b for a, b in zip(items, value, strict=True))
         return value if same else items  # type: ignore[return-value]
-    fields = getattr(value, "__dataclass_fields__", None)
-    if fields is None or isinstance(value, type):
+    names: tuple[str, ...] | None = getattr(type(value), "__record_fields__", None)
+    if names is None or isinstance(value, type):
         return value
-    from dataclasses import replace
+    from codexbar.record import replace
 
     changes = {}
-    for name, spec in fields.items():
-        if not spec.init:
-            continue
+    for name in names:
         old = getattr(value, name)
         new = map_strings(old, fn)
         if new is not old:
             changes[name] = new
-    return replace(value, **changes) if changes else value  # type: ignore[type-var]
+    return replace(value, **changes) if changes else value
 
 
 # --- the output encoding ------------------------------------------------------------------

@@ -12,11 +12,11 @@ Nothing heavy is imported here: sqlite3 loads only when a function is called.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from codexbar.history.model import Forecast, ModelTotal, SeriesPoint, SpendHistory
+from codexbar.record import record as _record_class
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def model_table(
         conn.close()
 
 
-@dataclass(frozen=True)
+@_record_class
 class PruneResult:
     removed: int  # snapshot rows dropped by downsampling
     rows: int  # snapshot rows left

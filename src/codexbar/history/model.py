@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from codexbar.record import field, record
 
-@dataclass(frozen=True)
+
+@record
 class SeriesPoint:
     start: date  # the UTC day, the Monday of the week, or the 1st of the month
     label: str  # short axis label: "24" (day), "11-17" (week start), "Nov" (month)
@@ -22,7 +23,7 @@ class SeriesPoint:
     source: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SpendHistory:
     daily: tuple[SeriesPoint, ...]  # the last 30 UTC days, oldest first
     weekly: tuple[SeriesPoint, ...]  # the last 12 Monday-start weeks
@@ -33,7 +34,7 @@ class SpendHistory:
     has_activity: bool = False  # /activity rows are part of the series
 
 
-@dataclass(frozen=True)
+@record
 class Forecast:
     burn_rate_per_day: Decimal | None
     basis_days: int  # how many known days the burn rate rests on
@@ -46,7 +47,7 @@ class Forecast:
     key_limit_days_left: Decimal | None = None  # 0 when the limit is already reached
 
 
-@dataclass(frozen=True)
+@record
 class ModelTotal:
     """One model's spend over a period, from /activity (`codexbar history --by model`)."""
 

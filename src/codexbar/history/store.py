@@ -23,7 +23,6 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 from codexbar.history.model import ModelTotal
 from codexbar.money import plain
 from codexbar.paths import ensure_private_dir
+from codexbar.record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -321,7 +321,7 @@ def insert_snapshots(
     )
 
 
-@dataclass(frozen=True)
+@record
 class _ModelDay:
     usage: Decimal
     byok: Decimal | None
@@ -540,7 +540,7 @@ class DayRow:
         return self._money(3)
 
 
-@dataclass(frozen=True)
+@record
 class ActivityDay:
     day: int
     usage: Decimal

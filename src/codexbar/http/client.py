@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codexbar import __version__
 from codexbar.errors import NetworkError, ParseError, ProviderError
+from codexbar.record import record
 
 if TYPE_CHECKING:
     from codexbar.http.transport import Transport
@@ -37,14 +37,14 @@ class HttpStatusError(ProviderError):
         self.api_message = api_message
 
 
-@dataclass(frozen=True)
+@record
 class JsonResponse:
     status: int
     body: Any
     elapsed: float
 
 
-@dataclass(frozen=True)
+@record
 class RetryPolicy:
     attempts: int = 3
     backoff: float = 0.25  # first wait; doubles each time

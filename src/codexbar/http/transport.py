@@ -7,15 +7,15 @@ everything about meaning (status codes, JSON, retries) stays in the client.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from codexbar.http.deadline import Deadline
+from codexbar.record import field, record
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a real answer is a few kB; 5 MiB allows 250 keys and more
 
 
-@dataclass(frozen=True)
+@record
 class Request:
     method: str
     url: str
@@ -23,7 +23,7 @@ class Request:
     body: bytes | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Response:
     status: int
     body: bytes

@@ -6,12 +6,12 @@ alerts and the hook events all move together when a threshold changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from codexbar.errors import ConfigError
 from codexbar.money import to_decimal
+from codexbar.record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ DEFAULT_BALANCE_BELOW = Decimal(5)
 DEFAULT_EXPIRY_DAYS = 7
 
 
-@dataclass(frozen=True)
+@record
 class RuleSettings:
     """Thresholds from the config file; `None`/empty turns a rule off. The key-limit percents
     also set the levels: the lowest is "warning", the highest "critical"."""

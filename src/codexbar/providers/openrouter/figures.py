@@ -8,15 +8,15 @@ an endpoint failed (CodexBar's details name the reason).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from codexbar.money import usd
+from codexbar.record import field, record
 from codexbar.snapshot import Line, Snapshot, SpendWindows, dec, windows_from
 
 
-@dataclass(frozen=True)
+@record
 class FreeRequests:
     limit: int | None
     used: int | None
@@ -24,7 +24,7 @@ class FreeRequests:
     inferred: bool = False  # limit implied by credits purchased, not reported
 
 
-@dataclass(frozen=True)
+@record
 class RateLimit:
     """The legacy `rate_limit` of /key (deprecated by OpenRouter; `requests` is often -1)."""
 
@@ -32,7 +32,7 @@ class RateLimit:
     interval: str
 
 
-@dataclass(frozen=True)
+@record
 class OpenRouterFigures:
     total_credits: Decimal | None = None
     total_usage: Decimal | None = None

@@ -4,7 +4,6 @@ beyond `usage` is optional, and a wrong-typed optional field is dropped rather t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from codexbar.errors import (
 )
 from codexbar.money import ZERO, plain, to_decimal
 from codexbar.providers.openrouter.figures import FreeRequests, RateLimit
+from codexbar.record import record
 from codexbar.snapshot import (
     ActivityRow,
     Budget,
@@ -27,7 +27,7 @@ EXPIRY_WARNING = timedelta(days=7)
 FREE_TIER_THRESHOLD = Decimal(10)
 
 
-@dataclass(frozen=True)
+@record
 class KeyInfo:
     label: str | None
     limit: Decimal | None
@@ -54,7 +54,7 @@ class ImpossibleValue(ParseError):
     """An answer that parses but reports what cannot be (negative credits, for one)."""
 
 
-@dataclass(frozen=True)
+@record
 class Credits:
     total_credits: Decimal
     total_usage: Decimal
@@ -265,7 +265,7 @@ def _parse_budgets(raw: object, raw_effective: object, found: OutOfDomain) -> tu
 
 
 def _replace_effective(budget: Budget) -> Budget:
-    from dataclasses import replace
+    from codexbar.record import replace
 
     return replace(budget, effective=True)
 
