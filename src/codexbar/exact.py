@@ -4,12 +4,12 @@ ISO-8601, one shape per kind of figure, shared by every provider's block.
 
 from __future__ import annotations
 
-from typing import Any
-
 from codexbar.windows import iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
     from codexbar.snapshot import Budget, Snapshot, SpendWindows
 

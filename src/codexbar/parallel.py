@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Generic, TypeVar
 
+    T = TypeVar("T")
 
-class Outcome(Generic[T]):
-    __slots__ = ("error", "value")
+    class Outcome(Generic[T]):
+        value: T | None
+        error: BaseException | None
 
-    def __init__(self, value: T | None = None, error: BaseException | None = None) -> None:
-        self.value = value
-        self.error = error
+        def __init__(self, value: T | None = None, error: BaseException | None = None) -> None: ...
+
+else:  # the same class without typing.Generic: the request path imports no typing
+
+    class Outcome:
+        __slots__ = ("error", "value")
+
+        def __init__(self, value=None, error=None):
+            self.value = value
+            self.error = error
 
 
 def run_all(calls: Sequence[Callable[[], T]]) -> list[Outcome[T]]:

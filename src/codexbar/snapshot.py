@@ -11,13 +11,35 @@ cache a lossless, cheap round trip (money as decimal strings).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
 
 from codexbar.record import field, fields, is_record, record, replace
 from codexbar.windows import iso, parse_instant
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # types only: the request path imports no typing
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Protocol
+
+    class ProviderFigures(Protocol):
+        """A provider's own part of the snapshot (`Snapshot.extra`)."""
+
+        def lines(self) -> Sequence[Line]:
+            """The card rows only this provider has, in display order."""
+            ...
+
+        def balance_detail(self) -> str:
+            """What stands beside the balance on the card, e.g. `purchased $100.00, used $40.12`."""
+            ...
+
+        def balance_share(self, balance: Decimal) -> Decimal | None:
+            """What is left of the money put in, 0..1 (a gauge's fill), or None when unknown."""
+            ...
+
+        def history_values(self) -> Mapping[str, Decimal | int | str | None]:
+            """Figures the history store keeps beside the neutral ones, by its column names."""
+            ...
 
 
 @record
@@ -106,26 +128,6 @@ class FetchFailure:
     code: int  # the exit code this failure maps to
     message: str
     kind: str
-
-
-class ProviderFigures(Protocol):
-    """A provider's own part of the snapshot (`Snapshot.extra`)."""
-
-    def lines(self) -> Sequence[Line]:
-        """The card rows only this provider has, in display order."""
-        ...
-
-    def balance_detail(self) -> str:
-        """What stands beside the balance on the card, e.g. `purchased $100.00, used $40.12`."""
-        ...
-
-    def balance_share(self, balance: Decimal) -> Decimal | None:
-        """What is left of the money put in, 0..1 (a gauge's fill), or None when unknown."""
-        ...
-
-    def history_values(self) -> Mapping[str, Decimal | int | str | None]:
-        """Figures the history store keeps beside the neutral ones, by its column names."""
-        ...
 
 
 @record

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
 
 from codexbar import __version__
 from codexbar.errors import NetworkError, ParseError, ProviderError
 from codexbar.record import record
 
+TYPE_CHECKING = False  # typing costs an import on the request path
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.http.transport import Transport
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})

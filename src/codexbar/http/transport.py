@@ -6,11 +6,23 @@ everything about meaning (status codes, JSON, retries) stays in the client.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
-
 from codexbar.http.deadline import Deadline
 from codexbar.record import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the protocol exists for the type checker only: no typing import at run
+    from collections.abc import Mapping
+    from typing import Protocol
+
+    class Transport(Protocol):
+        def send(self, request: Request, deadline: Deadline) -> Response:
+            """The server's answer, read whole before `deadline`; raises NetworkError
+            (timeout, refused, unresolvable, TLS...) or ParseError (a broken answer, too
+            large)."""
+            ...
+
+        def close(self) -> None: ...
+
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a real answer is a few kB; 5 MiB allows 250 keys and more
 
@@ -31,15 +43,6 @@ class Response:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
-
-
-class Transport(Protocol):
-    def send(self, request: Request, deadline: Deadline) -> Response:
-        """The server's answer, read whole before `deadline`; raises NetworkError (timeout,
-        refused, unresolvable, TLS...) or ParseError (a broken HTTP answer, too large)."""
-        ...
-
-    def close(self) -> None: ...
 
 
 def body_too_large() -> Exception:

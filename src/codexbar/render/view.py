@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from codexbar.money import plain, usd
 from codexbar.windows import age, countdown, iso, parse_instant
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.history.model import Forecast, SeriesPoint, SpendHistory
     from codexbar.pipeline import AccountResult
     from codexbar.rules.settings import RuleSettings

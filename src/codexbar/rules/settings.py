@@ -7,7 +7,6 @@ alerts and the hook events all move together when a threshold changes.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from codexbar.errors import ConfigError
 from codexbar.money import to_decimal
@@ -15,6 +14,8 @@ from codexbar.record import record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.config import ConfigFile
 
 CONFIG_KEY = "alerts"

@@ -5,7 +5,6 @@ fetch fails only when no figure at all could be had, or the key was rejected."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from codexbar.accounts import Account
 from codexbar.clock import SYSTEM, Clock
@@ -36,6 +35,10 @@ from codexbar.providers.openrouter.parse import (
     parse_key,
 )
 from codexbar.snapshot import ActivityRow, Note, Snapshot, SpendWindows
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 EXPIRY_WARNING = timedelta(days=7)
 

@@ -7,13 +7,16 @@ an endpoint failed (CodexBar's details name the reason).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 from codexbar.money import usd
 from codexbar.record import field, record
 from codexbar.snapshot import Line, Snapshot, SpendWindows, dec, windows_from
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 
 @record

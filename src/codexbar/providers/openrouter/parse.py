@@ -3,10 +3,8 @@ beyond `usage` is optional, and a wrong-typed optional field is dropped rather t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from codexbar.errors import (
     ParseError,
@@ -22,6 +20,11 @@ from codexbar.snapshot import (
 )
 from codexbar.snapshot import impossible_text as snapshot_impossible_text
 from codexbar.windows import WINDOWS, next_reset, parse_instant
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 EXPIRY_WARNING = timedelta(days=7)
 FREE_TIER_THRESHOLD = Decimal(10)

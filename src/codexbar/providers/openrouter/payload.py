@@ -10,7 +10,6 @@ difference (docs/codexbar-compat.md).
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from codexbar.exact import (
     SCHEMA_VERSION,
@@ -26,6 +25,8 @@ from codexbar.windows import iso
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.snapshot import Snapshot
 
