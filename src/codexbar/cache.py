@@ -130,7 +130,11 @@ def _checks(cls: type) -> list[tuple[str, Callable[[object], bool]]]:
     if cls not in _CHECKS:
         import typing
 
-        hints = typing.get_type_hints(cls)
+        from collections.abc import Mapping, Sequence
+
+        # Names the modules import for the type checker only (no typing at run time there).
+        names = {"Any": typing.Any, "Mapping": Mapping, "Sequence": Sequence}
+        hints = typing.get_type_hints(cls, localns=names)
         _CHECKS[cls] = [(name, _checker(hint)) for name, hint in hints.items()]
     return _CHECKS[cls]
 
