@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("codexbar.cmd_serve", "Prometheus /metrics, JSON API and web card (serve extra)"),
     "tray": ("codexbar.cmd_tray", "menu-bar/tray icon and card with alerts (extra: tray)"),
     "alerts": ("codexbar.cmd_alerts", "alerts check: new limit/balance/budget/expiry alerts"),
+    "completion": ("codexbar.cmd_completion", "completion bash|zsh|fish: tab-completion script"),
 }
 
 EPILOG_TAIL = """\
