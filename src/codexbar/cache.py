@@ -129,7 +129,6 @@ def _checks(cls: type) -> list[tuple[str, Callable[[object], bool]]]:
     """(field, type check) for a dataclass, built once from its annotations."""
     if cls not in _CHECKS:
         import typing
-
         from collections.abc import Mapping, Sequence
 
         # Names the modules import for the type checker only (no typing at run time there).

@@ -103,9 +103,11 @@ def simulated() -> str:
 
 
 def missing_extra_error() -> CodexbarError:
+    from codexbar.install_hint import extra_command
+
     return CodexbarError(
         "codexbar serve needs the prometheus_client package (the serve extra)",
-        hint="Install it: pip install 'codexbar[serve]'  (or: pip install prometheus-client)",
+        hint=f"Install it with: {extra_command('serve')}",
     )
 
 

@@ -9,11 +9,7 @@ import sys
 from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, error, write
 from codexbar.errors import EXIT_FAILURE, EXIT_OK
 
-INSTALL_HINT = (
-    "codexbar tray needs the tray extra (PySide6), which is not installed. "
-    "Install it with: pip install 'codexbar[tray]'  "
-    "(pipx: pipx install --force 'codexbar[tray]')"
-)
+NO_EXTRA = "codexbar tray needs the tray extra (PySide6), which is not installed"
 INTERVALS = ["1", "2", "5", "15", "30", "manual"]
 # What Qt 6's X11 platform plugin links against beyond the usual desktop libraries, with the
 # Debian/Ubuntu package of each: minimal installs often lack them.
@@ -71,6 +67,12 @@ def build_parser(prog: str) -> Parser:
     return parser
 
 
+def install_hint() -> str:
+    from codexbar.install_hint import extra_command
+
+    return f"{NO_EXTRA}. Install it with: {extra_command('tray')}"
+
+
 def qt_problem(env: dict[str, str] | None = None) -> str | None:
     """Why Qt cannot start here, said with what to install; None when it can."""
     env = dict(os.environ) if env is None else env
@@ -78,7 +80,7 @@ def qt_problem(env: dict[str, str] | None = None) -> str | None:
         import PySide6.QtWidgets
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] in ("PySide6", "shiboken6"):
-            return INSTALL_HINT
+            return install_hint()
         return (
             f"PySide6 cannot load: {exc}. "
             "Reinstall it: pip install --force-reinstall 'codexbar[tray]'"
