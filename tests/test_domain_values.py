@@ -218,6 +218,17 @@ def test_keys_never_show_a_negative_spend(cli: CliRunner, odd: FakeOpenRouter) -
     assert not NEGATIVE_MONEY.search(table.stdout)
 
 
+@pytest.mark.parametrize("limit", [-5, 0, "twenty", {"usd": 20}])
+def test_keys_table_says_unknown_not_none_for_an_impossible_limit(
+    cli: CliRunner, odd: FakeOpenRouter, limit: object
+) -> None:
+    odd.keys_item_overrides[0] = {"name": "odd-limit", "limit": limit, "disabled": False}
+    odd.keys_item_overrides[1] = {"name": "no-limit", "limit": None, "disabled": False}
+    lines = {line.split()[0]: line for line in cli("keys").stdout.splitlines() if line.strip()}
+    assert lines["odd-limit"].split()[1] == "unknown"
+    assert lines["no-limit"].split()[1] == "none"
+
+
 @pytest.mark.parametrize("limit", [-20, 0, "twenty", {"usd": 20}])
 def test_guard_says_unknown_not_no_limit_for_an_impossible_limit(
     cli: CliRunner, odd: FakeOpenRouter, limit: object

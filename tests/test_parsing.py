@@ -195,7 +195,9 @@ def test_golden_remaining_negative_or_zero_is_100_percent_and_nothing_left(
     meter = key_meter(key_with(limit=10, limit_remaining=remaining, limit_reset="daily"), NOW)
     assert meter is not None
     assert meter.used_percent == Decimal(100)
-    assert meter.used == Decimal(10)
+    # Spend past the limit is not hidden: used is the limit plus how far over it went.
+    assert meter.used == Decimal(10) - Decimal(str(remaining))
+    assert meter.over == -Decimal(str(remaining))
     assert meter.remaining == Decimal(0)
     snap = build_snapshot(
         account(), NOW, key_with(limit=10, limit_remaining=remaining), None, None, []

@@ -35,6 +35,7 @@ class KeyRow:
     # Fields reported outside their domain (a negative spend, a limit <= 0), as `name value`;
     # each was dropped to None ("unknown") rather than shown.
     impossible: tuple[str, ...] = ()
+    limit_known: bool = True  # False: the server sent an impossible limit (None is unknown)
 
     @property
     def display_name(self) -> str:

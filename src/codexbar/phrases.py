@@ -6,12 +6,20 @@ budget that resets daily).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
+from codexbar.money import usd
 from codexbar.windows import countdown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.snapshot import Budget
+
+
+def limit_left(remaining: Decimal, over: Decimal) -> str:
+    """`$14.23 left`, or `$1.25 over the limit` once spend ran past it (never "$0.00 left"
+    for a key that is over)."""
+    return f"{usd(over)} over the limit" if over > 0 else f"{usd(remaining)} left"
 
 
 def expires_in(moment: datetime, now: datetime) -> str:

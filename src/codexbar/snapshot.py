@@ -44,15 +44,23 @@ if TYPE_CHECKING:  # types only: the request path imports no typing
 
 @record
 class Meter:
-    """A spending limit and how much of it is used."""
+    """A spending limit and how much of it is used. Spend can run past a limit (the provider
+    checks it after a request): then `used` is above `limit`, `used_percent` stops at 100 (as
+    CodexBar's) and `remaining` is zero, and `over` says by how much, so no surface reads
+    "$10.00 of $10.00 · $0.00 left" for a key $1.25 over."""
 
     limit: Decimal
     used: Decimal
-    remaining: Decimal
+    remaining: Decimal  # never below zero; `over` says by how much the limit is exceeded
     used_percent: Decimal
     window: str | None  # daily / weekly / monthly / None (never resets)
     resets_at: datetime | None
     label: str = "Key limit"  # what the provider calls it
+
+    @property
+    def over(self) -> Decimal:
+        """How much was spent past the limit (zero while within it)."""
+        return max(Decimal(0), self.used - self.limit)
 
 
 @record

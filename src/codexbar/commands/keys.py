@@ -102,5 +102,8 @@ def run(opts: argparse.Namespace) -> int:
     elif fmt == "csv":
         write(csv_text(shown))
     else:
-        write(text_table(shown, rows, now, color=use_color(opts.no_color)))
+        from codexbar.pipeline import rule_settings
+
+        settings = rule_settings()
+        write(text_table(shown, rows, now, color=use_color(opts.no_color), settings=settings))
     return EXIT_OK

@@ -12,6 +12,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from codexbar.rules.settings import RuleSettings
+
 SCHEMA_VERSION = 1
 CSV_COLUMNS = (
     "hash",
@@ -150,7 +152,9 @@ def _when(moment: datetime | None, now: datetime, *, future: bool, short: bool) 
     return left.split()[0] if short else f"in {left}"
 
 
-def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
+def _table(
+    rows: list[KeyRow], now: datetime, *, wide: bool, settings: RuleSettings | None = None
+) -> Table:
     """Eight columns fit 80 characters; a wide terminal also gets label, week and resets.
 
     Names, labels and reset intervals come from the server: each goes through
@@ -160,7 +164,12 @@ def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
     from rich.text import Text
 
     from codexbar.money import percent, usd
+    from codexbar.render.text import LEVEL_STYLES
+    from codexbar.rules import percent_level
+    from codexbar.rules.settings import RuleSettings
     from codexbar.textsafe import display, unicode_output
+
+    rules = settings or RuleSettings()
 
     # SIMPLE_HEAD drawn with a hyphen where the output cannot encode box drawing.
     ascii_head = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
@@ -184,14 +193,14 @@ def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
         if wide:
             cells.append(Text(display(r.label or ""), style="dim"))
         if r.limit is None:
-            cells += ["none", "", ""]
+            # A limit the server sent as something impossible is unknown, not "no limit".
+            cells += ["none" if r.limit_known else "unknown", "", ""]
         else:
             per = "" if wide else PER.get(r.limit_reset or "", "")
             style = ""
-            if r.used_percent is not None and r.used_percent >= 95:
-                style = "bold red"
-            elif r.used_percent is not None and r.used_percent >= 80:
-                style = "yellow"
+            if r.used_percent is not None:  # the card's thresholds, from the rule book
+                level = percent_level(r.used_percent, rules)
+                style = "" if level == "ok" else f"bold {LEVEL_STYLES[level]}"
             cells += [
                 f"{_whole_usd(r.limit)}{per}",
                 Text(percent(r.used_percent), style=style),
@@ -209,7 +218,14 @@ def _table(rows: list[KeyRow], now: datetime, *, wide: bool) -> Table:
     return table
 
 
-def text_table(shown: list[KeyRow], listed: list[KeyRow], now: datetime, *, color: bool) -> str:
+def text_table(
+    shown: list[KeyRow],
+    listed: list[KeyRow],
+    now: datetime,
+    *,
+    color: bool,
+    settings: RuleSettings | None = None,
+) -> str:
     from rich.console import Console
 
     from codexbar.money import ZERO, usd
@@ -233,6 +249,6 @@ def text_table(shown: list[KeyRow], listed: list[KeyRow], now: datetime, *, colo
     )
     with console.capture() as capture:
         if shown:
-            console.print(_table(shown, now, wide=console.width >= WIDE))
+            console.print(_table(shown, now, wide=console.width >= WIDE, settings=settings))
         console.print(f"{count} · all keys: today {usd(today)} · this month {usd(month)}")
     return fit(capture.get(), same_width=True)

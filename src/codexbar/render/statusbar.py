@@ -182,7 +182,7 @@ def card_text(view: CardView, now: datetime) -> str:
             f"{meter.percent_text}  {usd(meter.used)} / {usd(meter.limit)} · "
             + meter.reset_text(now),
         )
-        row("", f"{usd(meter.remaining)} left")
+        row("", meter.left_text)
     elif view.no_limit:
         row("Key limit", "none set")
     previous = None

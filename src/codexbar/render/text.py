@@ -79,7 +79,7 @@ def card(
         line.append(f"  {usd(meter.used)} / {usd(meter.limit)}")
         line.append(f" · {meter.reset_text(now)}", style="dim")
         grid.add_row(display(meter.label), line)
-        grid.add_row("", Text(f"{usd(meter.remaining)} left", style="dim"))
+        grid.add_row("", Text(meter.left_text, style="dim" if meter.over == 0 else "bold red"))
     elif view.no_limit:
         grid.add_row("Key limit", Text("none set", style="dim"))
     previous = None

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from codexbar.money import plain, usd
+from codexbar.phrases import limit_left
 from codexbar.windows import age, countdown, iso, parse_instant
 
 TYPE_CHECKING = False
@@ -109,6 +110,14 @@ class MeterView:
     @property
     def fraction(self) -> float:
         return float(self.percent / HUNDRED)
+
+    @property
+    def over(self) -> Decimal:
+        return max(Decimal(0), self.used - self.limit)
+
+    @property
+    def left_text(self) -> str:
+        return limit_left(self.remaining, self.over)
 
     def reset_text(self, now: datetime) -> str:
         """`resets in 5d 11h`, `resets monthly`, or `never resets`."""

@@ -17,7 +17,7 @@ from codexbar.apart import percent_apart, usd_apart
 from codexbar.levels import LEVELS as LEVELS
 from codexbar.levels import worst
 from codexbar.money import usd
-from codexbar.phrases import expires_in, refused_until
+from codexbar.phrases import expires_in, limit_left, refused_until
 from codexbar.rules.settings import RuleSettings
 from codexbar.secrets import redact
 from codexbar.windows import countdown, iso
@@ -160,7 +160,7 @@ def _key_limit(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> lis
                 level="critical" if top or meter.used_percent >= 100 else "warning",
                 # Never "100% used" while something is left.
                 title=f"{meter.label} {percent_apart(meter.used_percent, Decimal(100))} used",
-                message=f"{used} of {limit}, {usd(meter.remaining)} left" + reset,
+                message=f"{used} of {limit}, {limit_left(meter.remaining, meter.over)}" + reset,
                 threshold=str(threshold),
                 figures={
                     "used": meter.used,

@@ -118,7 +118,7 @@ def _section(title: str, body: str) -> str:
 def meter_html(meter: MeterView, now: datetime) -> str:
     detail = (
         f"{meter.percent_text} · {usd(meter.used)} of {usd(meter.limit)} · "
-        f"{usd(meter.remaining)} left · {meter.reset_text(now)}"
+        f"{meter.left_text} · {meter.reset_text(now)}"
     )
     return (
         f'<div class="meter" role="meter" aria-valuemin="0" aria-valuemax="100" '

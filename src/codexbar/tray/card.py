@@ -300,9 +300,7 @@ class AccountCard(QFrame):
             self.percent.setStyleSheet(f"color: {colour};")
             self.meter.set_value(meter.fraction, colour)
             window = f" · {meter.window}" if meter.window else ""
-            self.used.setText(
-                f"{usd(meter.used)} / {usd(meter.limit)}{window} · {usd(meter.remaining)} left"
-            )
+            self.used.setText(f"{usd(meter.used)} / {usd(meter.limit)}{window} · {meter.left_text}")
             self.reset.setText(meter.reset_text(now))
         self.no_limit.setVisible(meter is None and view.no_limit)
 

@@ -40,7 +40,9 @@ def parse_key_row(item: object, now: datetime) -> KeyRow | None:
     if key_hash is None:
         return None
     found = OutOfDomain()
+    dropped = len(found.items)
     limit = found.money(item, "limit", positive=True, null_means=True)
+    limit_known = len(found.items) == dropped
     limit_remaining = to_decimal(item.get("limit_remaining"))  # may be negative
     if limit is not None and limit_remaining is not None and limit_remaining > limit:
         found.drop("limit_remaining", limit_remaining)
@@ -73,6 +75,7 @@ def parse_key_row(item: object, now: datetime) -> KeyRow | None:
         expires_at=expires_at,
         workspace_id=_str(item.get("workspace_id")),
         impossible=tuple(found.items),
+        limit_known=limit_known,
     )
 
 

@@ -331,10 +331,11 @@ def limit_used(
     limit: Decimal, remaining: Decimal | None, reset: str | None, usage: SpendWindows
 ) -> Decimal | None:
     """How much of a key limit is used: from the reported remainder, else the reset window's
-    spend, else lifetime spend; None when none of them is known. The card's meter and the
-    `keys` table both use this rule."""
+    spend, else lifetime spend; None when none of them is known. A negative remainder is
+    spend past the limit and counts (used above the limit); a remainder above the limit
+    counts as nothing used. The card's meter and the `keys` table both use this rule."""
     if remaining is not None:
-        return limit - max(ZERO, remaining)
+        return limit - min(limit, remaining)
     window = {"daily": usage.daily, "weekly": usage.weekly, "monthly": usage.monthly}.get(
         reset or ""
     )
@@ -349,6 +350,8 @@ def key_meter(key: KeyInfo, now: datetime) -> Meter | None:
     used = limit_used(limit, key.limit_remaining, key.limit_reset, key.usage)
     if used is None:
         return None
+    # The share stops at 100 % (CodexBar's golden figure); `used` and `Meter.over` say how far
+    # past the limit spend went.
     percent = min(Decimal(100), max(ZERO, used / limit * 100))
     return Meter(
         limit=limit,
