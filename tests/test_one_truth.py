@@ -103,10 +103,14 @@ def card(server: FakeOpenRouter) -> CardView:
     return build(fetched(server), NOW)
 
 
-def figures_in(text: str, case: Case) -> None:
+def figures_in(text: str, case: Case, *, labels: bool = True) -> None:
+    """The balance and the key limit's share, and (where the surface has room for words)
+    the limit under the same name."""
     assert case.balance_text in text, text
     if case.percent is not None:
         assert re.search(rf"(?<![\d.]){re.escape(case.percent)}", text), text
+        if labels:
+            assert "key limit" in text.lower(), text
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -146,16 +150,16 @@ def test_status_bars(case: Case, cli: CliRunner, fmt: str) -> None:
     assert run.code == 0, run.stderr
     if fmt == "waybar":
         bar = json.loads(run.stdout)
-        figures_in(bar["text"], case)
+        figures_in(bar["text"], case, labels=False)
         figures_in(bar["tooltip"], case)
         assert bar["class"] == case.level
     elif fmt == "i3blocks":
         full, _short, *colour = run.stdout.splitlines()
-        figures_in(full, case)
+        figures_in(full, case, labels=False)
         # i3blocks colours only what needs attention; an ok card keeps the bar's colour.
         assert bool(colour) == (case.level != "ok")
     else:
-        figures_in(run.stdout, case)
+        figures_in(run.stdout, case, labels=False)
 
 
 def test_tooltip_text_is_the_card(case: Case, server: FakeOpenRouter) -> None:
