@@ -249,8 +249,11 @@ def collect(
     client: HttpClient | None = None,
     with_history: bool = True,
     settings: RuleSettings | None = None,
+    progress: bool = False,
 ) -> list[AccountResult]:
-    """Every account fetched independently and concurrently, results in input order."""
+    """Every account fetched independently and concurrently, results in input order.
+    `progress` asks for a spinner on a terminal while the fetch is slow (`progress.py`):
+    for output a person reads; never for watch, the tray or the exporter."""
     from codexbar.http.client import HttpClient
     from codexbar.parallel import run_all
 
@@ -274,7 +277,14 @@ def collect(
                 settings=settings,
             )
 
-        outcomes = run_all([task(a) for a in accounts])
+        calls = [task(a) for a in accounts]
+        if progress:
+            from codexbar.progress import waiting
+
+            with waiting(True):
+                outcomes = run_all(calls)
+        else:
+            outcomes = run_all(calls)
     finally:
         if own_client:
             client.close()

@@ -104,7 +104,14 @@ def check(opts: argparse.Namespace) -> int:
 
     accounts, config = selection(opts)
     settings = RuleSettings.from_config(config)  # a bad "alerts" object fails before fetching
-    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, refresh=opts.refresh)
+    shown = not opts.json and opts.format != "json"
+    results = collect(
+        accounts,
+        timeout=opts.timeout,
+        max_age=opts.max_age,
+        refresh=opts.refresh,
+        progress=shown,
+    )
     snapshots = [r.snapshot for r in results]
     fired = check(snapshots, settings, record=not opts.dry_run)
     if opts.json or opts.format == "json":

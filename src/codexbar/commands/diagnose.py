@@ -14,6 +14,7 @@ from codexbar.config import ConfigFile
 from codexbar.errors import EXIT_OK, CodexbarError
 from codexbar.paths import cache_dir, config_path, data_dir
 from codexbar.pipeline import accounts_for, select_providers
+from codexbar.progress import waiting
 from codexbar.providers import display_name
 from codexbar.secrets import mask
 from codexbar.textsafe import display
@@ -77,7 +78,8 @@ def run(opts: argparse.Namespace) -> int:
                 code = code or 1
                 continue
             try:
-                response = client.get_json(f"{url}/key", token=token, headers=account.headers)
+                with waiting(True, "Reaching the API"):
+                    response = client.get_json(f"{url}/key", token=token, headers=account.headers)
             except CodexbarError as exc:
                 write(f"reachability  FAILED: {display(exc.one_line())}\n")
                 code = code or exc.exit_code

@@ -96,7 +96,8 @@ def run(opts: argparse.Namespace) -> int:
     from codexbar.pipeline import collect
 
     accounts, _config = selection(opts)
-    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age)
+    shown = not opts.quiet and not opts.json and opts.format == "text"
+    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, progress=shown)
     return report(results, limits, opts)
 
 

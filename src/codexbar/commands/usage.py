@@ -119,6 +119,7 @@ def run(opts: argparse.Namespace) -> int:
         max_age=opts.max_age,
         refresh=opts.refresh,
         settings=rule_settings(config),
+        progress=fmt == "text",
     )
     return emit(results, fmt, opts)
 
