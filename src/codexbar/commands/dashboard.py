@@ -134,7 +134,7 @@ def collect_snapshot(
     from codexbar.render.view import build
 
     budget = timeout * BUDGET_SHARE if timeout > 0 else None
-    per_endpoint = min(FETCH_TIMEOUT, budget) if budget else FETCH_TIMEOUT
+    per_endpoint = FETCH_TIMEOUT  # the deadline is the snapshot's, as CodexBar's
     settings = rule_settings(config)
     chosen: list[tuple[str, Account | CodexbarError]]
     if demo:

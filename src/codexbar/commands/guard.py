@@ -228,7 +228,8 @@ def fetch(
     from codexbar.parallel import call_within
     from codexbar.pipeline import collect
 
-    per_endpoint = min(FETCH_TIMEOUT, timeout) if timeout > 0 else FETCH_TIMEOUT
+    # The provider's own timeouts stay as always; the deadline is the guard's, as CodexBar's.
+    per_endpoint = FETCH_TIMEOUT
 
     def call() -> list[AccountResult]:
         return collect(accounts, timeout=per_endpoint, max_age=max_age, with_history=False)

@@ -309,17 +309,20 @@ def configured_accounts(opts: argparse.Namespace) -> tuple[list[Account], list[s
 
 
 def run(opts: argparse.Namespace) -> int:
-    """Start, serve until stopped; a failure to start is CodexBar's error payload on
-    stdout (whatever the output flags say: serve has no text mode) and exit 1."""
+    """Start, serve until stopped. A failure to start is CodexBar's error payload on
+    stdout (whatever the output flags say: serve has no text mode) and exit 1; for people,
+    the same message as an `Error:` line on stderr."""
     try:
         return start(opts)
     except CodexbarError as exc:
+        from codexbar.commands._common import error
         from codexbar.jsonnum import dumps
         from codexbar.render.error_rows import cli_error
 
         kind = {"args": "args", "usage": "args", "config": "config", "runtime": "runtime"}
         shown = kind.get(exc.kind, "provider")
         write(dumps(cli_error(exc.one_line(), EXIT_FAILURE, shown)) + "\n")
+        error(exc.one_line())
         return EXIT_FAILURE
 
 
@@ -328,7 +331,7 @@ def start(opts: argparse.Namespace) -> int:
     try:
         import prometheus_client  # noqa: F401  (checked here so the error says what to install)
     except ImportError:
-        raise missing_extra_error() from None
+        raise StartupError(missing_extra_error().one_line(), kind="runtime") from None
     from dataclasses import replace
 
     from codexbar.config import ConfigFile

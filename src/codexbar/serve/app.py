@@ -62,6 +62,7 @@ SECURITY_HEADERS = [
 ]
 JSON = "application/json; charset=utf-8"
 CLOSE = [("Connection", "close")]  # CodexBar's routes answer once per connection
+CODEXBAR_ROUTES = frozenset({"/health", "/usage", "/cost", "/dashboard/v1/snapshot"})
 # Inline <style> and the SVG are all the page has: nothing else may load or run.
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -215,7 +216,10 @@ class App:
         # Before anything is read or rendered: an unauthorized request learns nothing.
         if needs_token and not self.access.auth.authorize(environ.get("HTTP_AUTHORIZATION")):
             return self._error(
-                start_response, "401 Unauthorized", "unauthorized", [("WWW-Authenticate", "Bearer")]
+                start_response,
+                "401 Unauthorized",
+                "unauthorized",
+                [("WWW-Authenticate", "Bearer"), *(CLOSE if path in CODEXBAR_ROUTES else [])],
             )
         if handler is None:
             if method == "HEAD":  # prometheus_client answers GET only: same headers, no body
@@ -445,7 +449,8 @@ class App:
         message: str,
         extra: list[tuple[str, str]] | None = None,
     ) -> Iterable[bytes]:
-        """CodexBar's error answer: `{"error": message}`, never cached, connection closed."""
+        """CodexBar's error answer: `{"error": message}`, never cached. The connection stays
+        open when the client keeps it (only CodexBar's routes end theirs, as CodexBar does)."""
         body = _json({"error": message})
         start_response(
             status,
@@ -454,7 +459,6 @@ class App:
                 ("Content-Length", str(len(body))),
                 *SECURITY_HEADERS,
                 *(extra or []),
-                *CLOSE,
             ],
         )
         return [body]
