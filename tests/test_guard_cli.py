@@ -489,14 +489,15 @@ def test_the_guard_decoder_rejects_what_codexbar_would_not_write() -> None:
         "unavailableReason": None,
     }
     assert decode_guard(good) == []
-    for change in (
+    changes: tuple[dict[str, Any], ...] = (
         {"decision": "blocked"},  # 75 >= 10
         {"exitCode": 69},
         {"remainingPercent": None},
         {"unavailableReason": "offline"},
         {"window": "daily"},
         {"accounts": []},
-    ):
+    )
+    for change in changes:
         assert decode_guard({**good, **change}) != [], change
     missing = dict(good)
     del missing["unavailableReason"]

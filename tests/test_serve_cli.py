@@ -103,7 +103,9 @@ def serve_process(env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.
         assert line.startswith("codexbar serve: http://127.0.0.1:"), line
         port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
         # CodexBar's ready line, once the socket listens: scripts wait for it.
-        assert process.stderr.readline() == f"CodexBar server listening on http://127.0.0.1:{port}\n"
+        assert (
+            process.stderr.readline() == f"CodexBar server listening on http://127.0.0.1:{port}\n"
+        )
         yield process, port
     finally:
         if process.poll() is None:
