@@ -46,9 +46,13 @@ def build_parser(prog: str) -> Parser:
     clear.add_argument("--json", action="store_true", help="same as --format json")
     clear.add_argument("--json-only", action="store_true", help="JSON, errors too")
     clear.add_argument("--pretty", action="store_true", help="indent JSON (keys sorted)")
-    clear.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
-    clear.add_argument("--json-output", action="store_true", help=argparse.SUPPRESS)
-    clear.add_argument("--log-level", metavar="LEVEL", help=argparse.SUPPRESS)
+    clear.add_argument(
+        "-v", "--verbose", action="store_true", help="accepted for CodexBar (no effect)"
+    )
+    clear.add_argument(
+        "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
+    )
+    clear.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
     return parser
 
 

@@ -49,9 +49,13 @@ def build_parser(prog: str) -> Parser:
     out.add_argument("--pretty", action="store_true", help="indent the JSON")
     out.add_argument("--output", metavar="PATH", help="write the export to this file (0600)")
     out.add_argument("--redact", action="store_true", help="accepted; the export never has keys")
-    out.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
-    out.add_argument("--json-output", action="store_true", help=argparse.SUPPRESS)
-    out.add_argument("--log-level", metavar="LEVEL", help=argparse.SUPPRESS)
+    out.add_argument(
+        "-v", "--verbose", action="store_true", help="accepted for CodexBar (no effect)"
+    )
+    out.add_argument(
+        "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
+    )
+    out.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
     return parser
 
 

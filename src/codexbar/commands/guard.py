@@ -1,6 +1,6 @@
 """`codexbar guard`: CodexBar's quota gate, plus our spending limits.
 
-    codexbar guard --provider openrouter --min-remaining 20 && run-agent
+    codexbar guard --provider or --min-remaining 20 && run-agent
     codexbar guard -p or --min-balance 2 --max-daily 10 && run-agent
 
 CodexBar's contract (shared/spec/codexbar-contract.md §6): `--provider` is required,
@@ -69,10 +69,10 @@ def build_parser(prog: str) -> Parser:
         "--min-remaining percent left and every limit given holds, 1 when not (blocked),\n"
         "69 when the figures cannot be obtained (0 with --fail-open), 64 for bad arguments.",
         epilog="examples:\n"
-        "  codexbar guard --provider openrouter --min-remaining 20 && ./run-agent\n"
+        "  codexbar guard --provider or --min-remaining 20 && ./run-agent\n"
         "  codexbar guard -p or --min-balance 2 --max-daily 10 && ./run-agent\n\n"
-        "session is the key limit (CodexBar's primary window); weekly is never available\n"
-        "for OpenRouter. With only money limits, the window is checked only when\n"
+        "session is the key limit (CodexBar's primary window); weekly, the secondary\n"
+        "window, no provider here has. With only money limits, the window is checked only when\n"
         "--min-remaining or --window is given. Thresholds are inclusive.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -129,8 +129,10 @@ def build_parser(prog: str) -> Parser:
     out.add_argument(
         "-v", "--verbose", action="store_true", help="also print the money limits that hold"
     )
-    out.add_argument("--json-output", action="store_true", help=argparse.SUPPRESS)
-    out.add_argument("--log-level", metavar="LEVEL", help=argparse.SUPPRESS)
+    out.add_argument(
+        "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
+    )
+    out.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
     return parser
 
 

@@ -122,8 +122,10 @@ def build_parser(prog: str) -> Parser:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every request and every refresh"
     )
-    parser.add_argument("--json-output", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--log-level", metavar="LEVEL", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
+    )
+    parser.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
     return parser
 
 

@@ -3,7 +3,7 @@
 - `cli_error`: the CLI error payload (contract §2.6), printed on standard output instead of a
   command's document when the command fails early and its output is JSON.
 - `provider_error`: one usage row for a provider that produced no figures for a reason of its
-  own, e.g. CodexBar's `serve` row for a fetch past its budget (`openrouter usage timed out`).
+  own, e.g. CodexBar's `serve` row for a fetch past its budget (`<id> usage timed out`).
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ class WindowCheck:
         return "ok" if self.remaining >= self.minimum else "blocked"
 
     def line(self, provider_id: str) -> str:
-        """CodexBar's text line: `openrouter session: 75% remaining — OK (minimum 10%)`."""
+        """CodexBar's text line: `<id> session: 75% remaining — OK (minimum 10%)`."""
         shown = (
             "unknown" if self.remaining is None else f"{swift_percent(self.remaining)} remaining"
         )
