@@ -361,3 +361,55 @@ def test_demo_in_a_subprocess(home: Home) -> None:
     [row] = dashboard_json(run.stdout)["providers"]
     assert row["identity"]["plan"] == "Balance: $59.88"
     assert not list(home.root.rglob("history.sqlite3"))
+
+
+def test_the_decoder_accepts_every_field_codexbar_fills() -> None:
+    """A row with everything CodexBar can set for its other providers (status, credits,
+    cost, an idle extra window, claude-swap accounts): the decoder must not reject CodexBar."""
+    doc = {
+        "schemaVersion": 1,
+        "generatedAt": "2026-07-16T12:00:00Z",
+        "staleAfterSeconds": 180,
+        "host": {"codexBarVersion": "0.54.1", "refreshIntervalSeconds": 60},
+        "providers": [
+            {
+                "id": "codex",
+                "name": "Codex",
+                "enabled": True,
+                "display": {"accentColor": "#49A3B0", "sortKey": 0, "priority": "normal"},
+                "source": "oauth",
+                "status": {"level": "ok", "label": "Operational", "updatedAt": None},
+                "identity": {"accountEmail": "user@example.com", "plan": "Pro"},
+                "windows": [
+                    {
+                        "kind": "session",
+                        "label": "Session",
+                        "usedPercent": 28,
+                        "remainingPercent": 72,
+                        "resetAt": "2026-07-16T17:15:00Z",
+                    },
+                    {
+                        "kind": "model-x",
+                        "label": "X",
+                        "usedPercent": 0,
+                        "remainingPercent": 100,
+                        "resetAt": None,
+                        "idle": True,
+                    },
+                ],
+                "credits": {"remaining": 112.4, "unit": "credits"},
+                "cost": {"todayUSD": None, "last30DaysUSD": 18.22},
+                "error": None,
+                "updatedAt": "2026-07-16T11:59:45Z",
+                "accounts": [],
+                "accountsError": "claude-swap list failed.",
+            },
+            {
+                "id": "zai",
+                "name": "z.ai",
+                "enabled": False,
+                "display": {"accentColor": "#6E6E6E", "sortKey": 10010, "priority": "normal"},
+            },
+        ],
+    }
+    assert decode_dashboard(doc) == []
