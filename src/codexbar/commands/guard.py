@@ -27,6 +27,7 @@ from codexbar.rules.guard import (
     ACCOUNT_RESOLUTION,
     CHECKS,
     DEFAULT_MIN_REMAINING,
+    FETCH_FAILED,
     TIMEOUT,
     WINDOW_UNAVAILABLE,
     WINDOWS,
@@ -262,7 +263,10 @@ def report(
     problems: list[str] = []
     failed = False
     if resolution is not None or results is None:
-        why_not = ACCOUNT_RESOLUTION if resolution is not None else TIMEOUT
+        # Only an account flag can name an account that is not there; anything else that
+        # stops the accounts (a bad endpoint URL) is a failed fetch, as CodexBar has it.
+        picked = opts.account is not None or opts.account_index is not None
+        why_not = TIMEOUT if resolution is None else ACCOUNT_RESOLUTION if picked else FETCH_FAILED
         failed = True
         windows.append(unavailable(window, minimum, why_not))
         why = resolution.one_line() if resolution is not None else "no answer in time"
