@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def dumps(value: Any, *, pretty: bool = False) -> str:
-    """json.dumps that writes Decimal as a plain number literal (compact, or indented)."""
+def dumps(value: Any, *, pretty: bool = False, sort_keys: bool = False) -> str:
+    """json.dumps that writes Decimal as a plain number literal (compact, or indented;
+    `sort_keys` as CodexBar's pretty output has them)."""
     nonce = os.urandom(8).hex()
     literals: list[str] = []
 
@@ -36,6 +37,7 @@ def dumps(value: Any, *, pretty: bool = False) -> str:
         ensure_ascii=False,
         default=exact,
         indent=2 if pretty else None,
+        sort_keys=sort_keys,
         separators=(",", ": ") if pretty else (",", ":"),
     )
     if not literals:

@@ -295,3 +295,21 @@ def collect(
         assert outcome.value is not None
         results.append(outcome.value)
     return results
+
+
+def default_accounts(
+    config: ConfigFile, providers: list[str] | None = None
+) -> list[tuple[str, Account | CodexbarError]]:
+    """Per provider (`providers`, else the enabled ones), the one account a plain `codexbar`
+    shows (CodexBar's active account), or why there is none: what CodexBar's `serve`,
+    `dashboard` and `diagnose` report, one row per provider."""
+    chosen: list[tuple[str, Account | CodexbarError]] = []
+    for provider_id in providers if providers is not None else select_providers(None, config):
+        try:
+            accounts = accounts_for(provider_id, config, Overrides())
+        except CodexbarError as exc:
+            chosen.append((provider_id, exc))
+            continue
+        if accounts:
+            chosen.append((provider_id, accounts[0]))
+    return chosen
