@@ -211,7 +211,7 @@ def test_watch_has_its_own_screen_and_no_spinner(
     [
         ["-p", "or"],
         ["-p", "or", "--format", "json"],
-        ["guard", "--max-daily", "1000"],
+        ["guard", "--provider", "openrouter", "--max-daily", "1000"],
         ["diagnose"],
     ],
 )
