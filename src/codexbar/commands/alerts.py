@@ -20,10 +20,11 @@ from codexbar.commands._common import (
 from codexbar.errors import EXIT_FAILURE, EXIT_OK
 
 EPILOG = """\
-config (top-level "alerts" object of the config file; these are the defaults):
+settings ("alerts" in codexbar-py.json, beside the config file; these are the defaults):
   {"alerts": {"enabled": true, "keyLimitPercents": [80, 95], "balanceBelow": 5,
               "budgetSpent": true, "expiresWithinDays": 7}}
-  null or [] turns a rule off.
+  false, 0 or [] turns a rule off. Without keyLimitPercents, the provider entry's CodexBar
+  "quotaWarnings": {"session": {"thresholds": [...]}} (percent remaining) sets them.
 
 each alert fires once per crossing and is re-armed when the condition clears (the limit or a
 budget resets, credits are bought, the key is replaced). State: $XDG_STATE_HOME/codexbar/

@@ -78,3 +78,6 @@ CODEXBAR_PROVIDERS: frozenset[str] = frozenset(
         "ibmbob",
     )
 )
+
+# Providers CodexBar enables when the config says nothing (`ProviderMetadata.defaultEnabled`).
+CODEXBAR_DEFAULT_ENABLED: frozenset[str] = frozenset({"codex"})
