@@ -96,7 +96,7 @@ def _holds_providers(path: Path) -> bool:
         if path.stat().st_size > MAX_SCANNED_BYTES:
             return False
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # a test's hostile cache file, say
         return False
     return isinstance(doc, dict) and isinstance(doc.get("providers"), list)
 
@@ -107,7 +107,10 @@ def config_problems(path: Path) -> list[str]:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [f"unreadable as UTF-8 text ({exc})"]
-    result = decode_config_text(text)
+    try:
+        result = decode_config_text(text)
+    except RecursionError:
+        return ["nested too deeply for any JSON decoder"]
     problems = [f"CodexBar rejects it: {error}" for error in result.errors]
     for change in result.dropped:
         if change.path in OUR_SECTIONS or change.reason.startswith("null"):

@@ -540,3 +540,20 @@ def test_a_config_written_by_us_through_the_real_cli(home: Home) -> None:
     assert result.saved is not None
     (account,) = openrouter(result.saved)["tokenAccounts"]["accounts"]
     assert account["label"] == "Work" and account["token"] == TEST_KEY
+
+
+def test_a_settings_file_that_is_not_a_regular_file_never_blocks(home: Home) -> None:
+    home.write_config({"version": 1, "providers": [{"id": "openrouter", "apiKey": TEST_KEY}]})
+    os.mkfifo(home.settings_path)
+    started = time.monotonic()
+    run = run_cli(["config", "validate", "--json"], timeout=20)
+    assert run.code == 64
+    (issue,) = [i for i in json.loads(run.stdout) if i["code"] == "invalid_settings_file"]
+    assert "not a regular file" in issue["message"]
+    with pytest.raises(ConfigError, match="not a regular file"):
+        apply_change(SettingsChange(refresh_minutes=5))
+    # The rule book falls back to its defaults rather than stop the figures.
+    from codexbar.pipeline import rule_settings
+
+    assert rule_settings() == RuleSettings()
+    assert time.monotonic() - started < 15

@@ -175,8 +175,9 @@ def active_token_account(entry: dict[str, Any]) -> tuple[str, str] | None:
     if not labeled:
         return None
     active = entry["tokenAccounts"].get("activeIndex", 0)
-    index = active if isinstance(active, int) and 0 <= active < len(labeled) else 0
-    return labeled[index]
+    if not isinstance(active, int) or isinstance(active, bool):
+        active = 0
+    return labeled[min(max(active, 0), len(labeled) - 1)]  # clamped, as CodexBar does
 
 
 def chosen_token_accounts(

@@ -80,6 +80,7 @@ def show() -> int:
     from codexbar.money import usd
     from codexbar.rules.alerts import AlertStore
     from codexbar.rules.settings import RuleSettings
+    from codexbar.settings_file import settings_path
 
     config = ConfigFile.load()
     settings = RuleSettings.from_config(config)
@@ -88,7 +89,7 @@ def show() -> int:
     floor = settings.balance_below
     days = settings.expiry_days
     write(
-        f"alerts       {'on' if settings.enabled else off}  ({config.path})\n"
+        f"alerts       {'on' if settings.enabled else off}  ({settings_path(config.path)})\n"
         f"key limit    {percents}\n"
         f"balance      {off if floor is None else 'under ' + usd(floor)}\n"
         f"budget spent {'on' if settings.budget_spent else off}\n"
