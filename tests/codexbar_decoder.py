@@ -93,9 +93,14 @@ def _is_number(value: object) -> bool:
 
 
 def _finite(value: object) -> bool:
-    if isinstance(value, Decimal):
-        return value.is_finite()
-    return _is_number(value)
+    """A number a Swift `Double` holds: `1e400` parses here, but not there."""
+    if not _is_number(value):
+        return False
+    assert isinstance(value, int | float | Decimal)
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer literal of 400 digits
+        return False
 
 
 def _is_int(value: object, bounds: tuple[int, int] = _INT64) -> bool:
@@ -961,10 +966,15 @@ class _Config:
             if value is None:
                 self.drop(_at(path, key), "null: read as absent and not written back")
                 continue
-            # ProviderConfigExtensionValue has no null case: a nested null fails the file.
+            # ProviderConfigExtensionValue has no null case: a nested null fails the file,
+            # and so does a number no Int64 or Double holds.
             nested_null = _first_null(value, _at(path, key))
             if nested_null is not None:
                 self.error(nested_null, "null inside a provider entry's own key fails the decode")
+                continue
+            huge = _first_huge(value, _at(path, key))
+            if huge is not None:
+                self.error(huge, "a number no Swift Int64 or Double holds fails the decode")
                 continue
             saved[key] = value
         return saved
@@ -1177,6 +1187,24 @@ def _first_null(value: object, path: str) -> str | None:
             found = _first_null(item, _at(path, index))
             if found is not None:
                 return found
+    return None
+
+
+def _first_huge(value: object, path: str) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return None if _is_int(value) or _finite(value) else path
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[str | int, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_huge(item, _at(path, key))
+        if found is not None:
+            return found
     return None
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pytest
 
 from codexbar.cli import main
+from tests.config_guard import config_files as config_files  # autouse: checks config files
 from tests.fakes.openrouter_server import FakeOpenRouter
 
 
@@ -59,10 +60,32 @@ class Home:
         path.chmod(0o600)
         return path
 
+    @property
+    def settings_path(self) -> Path:
+        """codexbar's own settings file, beside the config file."""
+        return self.config_path.with_name("codexbar-py.json")
+
+    def write_settings(self, data: Mapping[str, Any]) -> Path:
+        """Our own settings (`alerts`, `tray`, `hooks`), version 1 unless given."""
+        path = self.settings_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"version": 1, **data}, indent=2), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    def read_settings(self) -> Any:
+        return json.loads(self.settings_path.read_text(encoding="utf-8"))
+
     def write_accounts(self, *accounts: tuple[str, str]) -> Path:
-        """A config with OpenRouter enabled and these (label, key) labeled accounts."""
+        """A config with OpenRouter enabled and these (label, key) labeled accounts, as
+        CodexBar writes them (uppercase UUID ids, `addedAt` in epoch seconds)."""
         entries = [
-            {"id": str(i), "label": label, "token": key}
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "label": label,
+                "token": key,
+                "addedAt": 1_764_000_000 + i,
+            }
             for i, (label, key) in enumerate(accounts, start=1)
         ]
         return self.write_config(

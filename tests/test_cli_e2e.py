@@ -762,7 +762,7 @@ def test_config_dump_in_a_subprocess_masks_the_key(env: dict[str, str], home: Ho
     run = run_cli(["config", "dump"], env=env)
     assert run.code == 0
     assert TEST_KEY not in run.stdout
-    assert json.loads(run.stdout)["providers"][0]["apiKey"] == f"sk-or-v1-…{TEST_KEY[-4:]}"
+    assert json.loads(run.stdout)["providers"][0]["apiKey"] == "[REDACTED]"
 
 
 # --- colour ---------------------------------------------------------------------------------------

@@ -460,8 +460,18 @@ def test_every_account_is_checked(cli: CliRunner, home: Home, server: FakeOpenRo
                         "version": 1,
                         "activeIndex": 0,
                         "accounts": [
-                            {"id": "1", "label": "Work", "token": WORK_KEY},
-                            {"id": "2", "label": "Home", "token": HOME_KEY},
+                            {
+                                "id": "9F0C4A51-2B7D-4E3A-8C16-3D5E7F9A1B21",
+                                "label": "Work",
+                                "token": WORK_KEY,
+                                "addedAt": 1764000000,
+                            },
+                            {
+                                "id": "9F0C4A51-2B7D-4E3A-8C16-3D5E7F9A1B22",
+                                "label": "Home",
+                                "token": HOME_KEY,
+                                "addedAt": 1764000001,
+                            },
                         ],
                     },
                 }

@@ -78,3 +78,6 @@ CODEXBAR_ORDER: tuple[str, ...] = (
     "ibmbob",
 )
 CODEXBAR_PROVIDERS: frozenset[str] = frozenset(CODEXBAR_ORDER)
+
+# Providers CodexBar enables when the config says nothing (`ProviderMetadata.defaultEnabled`).
+CODEXBAR_DEFAULT_ENABLED: frozenset[str] = frozenset({"codex"})
