@@ -1299,9 +1299,13 @@ def _apple_string(text: str) -> str:
     return "".join(out)
 
 
-def apple_json(value: object, *, pretty: bool, sort_keys: bool) -> str:
+def apple_json(value: object, *, pretty: bool, sort_keys: bool, exact_numbers: bool = False) -> str:
     """JSON text as CodexBar's JSONEncoder writes it (§0): `\\/`, `"key" : value` and
-    two-space indent when pretty, Swift's double spelling, no trailing newline."""
+    two-space indent when pretty, Swift's double spelling, no trailing newline.
+
+    `exact_numbers` writes a Decimal with all its digits (no exponent, no trailing zeros)
+    instead of as the nearest double: our money is exact where CodexBar's is a double, the
+    one deliberate difference in how a number is spelled."""
     colon = " : " if pretty else ":"
 
     def write(item: object, indent: str) -> str:
@@ -1316,6 +1320,8 @@ def apple_json(value: object, *, pretty: bool, sort_keys: bool) -> str:
         if isinstance(item, float | Decimal):
             if isinstance(item, Decimal) and item == item.to_integral_value():
                 return str(int(item))
+            if isinstance(item, Decimal) and exact_numbers:
+                return format(item, "f").rstrip("0").rstrip(".")
             return swift_double(item)
         if isinstance(item, str):
             return _apple_string(item)

@@ -184,7 +184,11 @@ def chosen_token_accounts(
     entry: dict[str, Any], overrides: Overrides, *, name: str, provider_id: str
 ) -> list[tuple[str, str]] | None:
     """The labeled accounts the overrides pick, or None when they pick none (then the
-    provider's default account applies)."""
+    provider's default account applies). `--account` matches a label as CodexBar does:
+    trimmed, case-insensitively, the first match; blank means the active account. Each
+    failure says it our way and carries CodexBar's words for its JSON payload."""
+    from codexbar.errors import SelectionError
+
     labeled = token_accounts(entry)
     wants_labeled = overrides.account is not None or overrides.account_index is not None
     if not (wants_labeled or overrides.all_accounts):
@@ -192,21 +196,36 @@ def chosen_token_accounts(
     if not labeled:
         if overrides.all_accounts:
             return None
-        raise UsageError(
+        raise SelectionError(
             f"no labeled {name} accounts in the config",
+            provider=provider_id,
+            codexbar_message=f"No token accounts configured for {provider_id}.",
             hint=f"Add one: codexbar config set-api-key -p {provider_id} --account LABEL --stdin",
         )
     if overrides.all_accounts:
         return labeled
-    if overrides.account is not None:
-        chosen = [a for a in labeled if a[0] == overrides.account]
-        if not chosen:
+    wanted = (overrides.account or "").strip()
+    if wanted:
+        chosen = next((a for a in labeled if a[0].lower() == wanted.lower()), None)
+        if chosen is None:
             names = ", ".join(label for label, _ in labeled)
-            raise UsageError(f"no account labeled {overrides.account!r}; known: {names}")
-        return chosen
-    index = overrides.account_index or 0
+            raise SelectionError(
+                f"no account labeled {wanted!r}; known: {names}",
+                provider=provider_id,
+                codexbar_message=f"No token account labeled '{wanted}' for {provider_id}.",
+            )
+        return [chosen]
+    if overrides.account_index is None:  # a blank label: the active account
+        active = active_token_account(entry)
+        return [active] if active is not None else None
+    index = overrides.account_index
     if not 1 <= index <= len(labeled):
-        raise UsageError(f"--account-index must be between 1 and {len(labeled)}")
+        raise SelectionError(
+            f"--account-index must be between 1 and {len(labeled)}",
+            provider=provider_id,
+            codexbar_message=f"Token account index {index} out of range for {provider_id} "
+            f"(1-{len(labeled)}).",
+        )
     return [labeled[index - 1]]
 
 

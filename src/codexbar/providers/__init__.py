@@ -17,7 +17,16 @@ if TYPE_CHECKING:
 class ProviderInfo:
     """A registry line. A plain class: this sits on the cached-answer path."""
 
-    __slots__ = ("accent", "aliases", "id", "key_env", "key_pattern", "name", "window_label")
+    __slots__ = (
+        "accent",
+        "aliases",
+        "id",
+        "key_env",
+        "key_pattern",
+        "name",
+        "sources",
+        "window_label",
+    )
 
     def __init__(
         self,
@@ -29,6 +38,7 @@ class ProviderInfo:
         key_pattern: str,
         accent: str = "#6E6E6E",
         window_label: str = "Session",
+        sources: tuple[str, ...] = ("auto", "api"),
     ) -> None:
         self.id = id  # CodexBar's provider id, used in the config file and the JSON payload
         self.name = name
@@ -39,6 +49,8 @@ class ProviderInfo:
         # a dashboard-v1 row shows (`display.accentColor`, `windows[].label`).
         self.accent = accent
         self.window_label = window_label
+        # CodexBar's source modes (`--source`, an entry's `source`) this provider fetches with.
+        self.sources = sources
 
     @property
     def module(self) -> str:
@@ -76,6 +88,12 @@ def known_names() -> str:
     return ", ".join(
         f"{p.id} ({', '.join(p.aliases)})" if p.aliases else p.id for p in PROVIDERS.values()
     )
+
+
+def find(name: str) -> ProviderInfo | None:
+    """A provider by id or alias, any case; None when there is none of that name."""
+    wanted = name.strip().lower()
+    return next((p for p in PROVIDERS.values() if wanted == p.id or wanted in p.aliases), None)
 
 
 def resolve(name: str) -> ProviderInfo | None:

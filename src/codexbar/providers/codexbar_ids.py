@@ -81,3 +81,28 @@ CODEXBAR_PROVIDERS: frozenset[str] = frozenset(CODEXBAR_ORDER)
 
 # Providers CodexBar enables when the config says nothing (`ProviderMetadata.defaultEnabled`).
 CODEXBAR_DEFAULT_ENABLED: frozenset[str] = frozenset({"codex"})
+
+# The names CodexBar's `--provider` accepts besides these ids (ProviderDescriptorRegistry's
+# cliNameMap: each descriptor's CLI name and aliases, matched lowercased), v0.54.1.
+CODEXBAR_CLI_ALIASES: frozenset[str] = frozenset(
+    (
+        "11labs", "eleven", "abacus-ai", "abacusai", "ai&", "ai-and", "bailian",
+        "alibaba-coding-plan", "alibaba-token", "alibaba-token-plan", "bailian-token-plan",
+        "aws-bedrock", "azure-openai", "aoai", "chutes.ai", "claw-router", "command-code",
+        "crofai", "deep-infra", "di", "deep-seek", "ds", "dg", "fw", "groqcloud", "groq-api",
+        "ibm-bob", "bob", "bobshell", "kilo-ai", "kimi-ai", "kiro-cli", "litellm-proxy",
+        "llm-api-key-proxy", "llm-proxy", "long-cat", "lc", "manicode", "mini-max",
+        "mistral-ai", "notion-ai", "notionai", "nw", "neural", "openai-api", "or",
+        "qwen-cloud", "qwen", "qwen-token-plan", "sakana-ai", "step-fun", "sf",
+        "synthetic.new", "t3-chat", "t3", "ven", "volcengine", "ark", "bytedance", "warp-ai",
+        "warp-terminal", "wayfinder-router", "xiaomi-mimo", "z.ai", "zen-mux", "sub-2-api",
+    )
+)  # fmt: skip
+# `--provider both`: CodexBar's primary providers.
+CODEXBAR_BOTH: tuple[str, ...] = ("codex", "claude")
+
+
+def is_codexbar_name(name: str) -> bool:
+    """Whether CodexBar's `--provider` knows this name (any case)."""
+    wanted = name.strip().lower()
+    return wanted in CODEXBAR_PROVIDERS or wanted in CODEXBAR_CLI_ALIASES

@@ -111,11 +111,13 @@ def accounts(
 
 
 def missing_key_error() -> ProviderError:
-    return ProviderError(
+    error = ProviderError(
         f"no {NAME} API key",
         hint=f"Create one at {KEYS_PAGE}, then: export {KEY_ENV}=… or printf '%s' \"$KEY\" | "
         f"codexbar config set-api-key --provider {ID} --stdin",
     )
+    error.codexbar_message = f"No available fetch strategy for {ID}."
+    return error
 
 
 def config_issues(entry: dict[str, Any]) -> list[ConfigIssue]:
