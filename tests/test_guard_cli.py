@@ -212,6 +212,7 @@ def test_the_last_provider_flag_wins_and_names_are_any_case(
     assert run.code == 0 and run.stdout.startswith("openrouter session:")
 
 
+@pytest.mark.foreign_config("the test writes a broken file on purpose")
 def test_a_config_codexbar_cannot_read_is_1(
     cli: CliRunner, home: Home, api_env: dict[str, str]
 ) -> None:
