@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -118,6 +119,23 @@ class Home:
 
 _CLEARED_PREFIXES = ("OPENROUTER_", "CODEXBAR_", "XDG_")
 _CLEARED_NAMES = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM")
+
+
+@pytest.fixture(autouse=True)
+def no_work_left_behind(home: Home) -> Iterator[None]:
+    """A fetch a command gave up on (`parallel.call_within`, watch's fetch thread, serve's
+    round) finishes on its own in the background. In a real process that is harmless; here
+    the next test would share the process, and the late fetch would write its cache file
+    into that test's folders. So each test waits (briefly) for its stragglers to end."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 15
+    for thread in threading.enumerate():
+        if thread in before or not thread.name.startswith("codexbar-"):
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture(autouse=True)
