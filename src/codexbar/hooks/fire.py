@@ -233,9 +233,9 @@ def decide(
                 (s for s in fresh if (s.provider, s.account) == (alert.provider, alert.account)),
                 None,
             )
-            event = own_event(alert, found, now) if found is not None else None
-            if event is not None:
-                planned.append((event, plan(event, setup.own)))
+            ours = own_event(alert, found, now) if found is not None else None
+            if ours is not None:
+                planned.append((ours, plan(ours, setup.own)))
         from codexbar.secrets import redact_all
 
         state.own = redact_all(memory)
