@@ -113,7 +113,7 @@ def test_bash_completes_commands_choices_and_providers(tmp_path: Path) -> None:
     cases = {
         ("codexbar", "con"): ["config"],
         ("codexbar", "comp"): ["completion"],
-        ("codexbar", "h"): ["history"],
+        ("codexbar", "h"): ["history", "hooks"],
         ("codexbar", "-p", ""): ["openrouter", "or", "all"],
         ("codexbar", "--provider", "o"): ["openrouter", "or"],
         ("codexbar", "--for"): ["--format"],
@@ -177,6 +177,7 @@ def test_bash_offers_every_command_subcommand_and_flag(tmp_path: Path) -> None:
         ),
         "cache": ["clear"],
         "alerts": ["check", "reset", "show"],
+        "hooks": ["disable", "enable", "list", "test", "watch"],
     }
     sub_cases = [["codexbar", *name.split(), ""] for name in subcommands]
     for name, got in zip(subcommands, bash_complete(path, sub_cases), strict=True):

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "dashboard": "one dashboard-v1 snapshot (CodexBar's schema) as JSON",
     "tray": "menu-bar/tray icon and card with alerts (extra: tray)",
     "alerts": "alerts check: new limit/balance/budget/expiry alerts",
+    "hooks": "hooks list|enable|disable|test|watch: run commands on quota/money events",
     "completion": "completion bash|zsh|fish: tab-completion script",
 }
 

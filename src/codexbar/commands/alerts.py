@@ -116,6 +116,11 @@ def check(opts: argparse.Namespace) -> int:
     )
     snapshots = [r.snapshot for r in results]
     fired = check(snapshots, settings, record=not opts.dry_run)
+    if not opts.dry_run:  # the hooks this poll fires, as the tray and serve fire them
+        from codexbar.commands._common import warn
+        from codexbar.hooks.fire import fire_logged
+
+        fire_logged(results, config, warn)
     if opts.json or opts.format == "json":
         from codexbar.jsonnum import dumps
 

@@ -21,10 +21,17 @@ def list_lines(hooks: HooksConfig | None) -> list[str]:
     (`[on|off] <event> provider=<id|any>: <exe args>`) or `No rules configured.`"""
     enabled = hooks is not None and hooks.enabled
     lines = [f"Hooks: {'enabled' if enabled else 'disabled'}"]
-    rules = hooks.rules if hooks is not None else ()
-    if not rules:
+    if hooks is None or not hooks.rules:
         lines.append("No rules configured.")
-    for rule in rules:
+    else:
+        lines.extend(rule_lines(hooks))
+    return lines
+
+
+def rule_lines(hooks: HooksConfig) -> list[str]:
+    """One `[on|off] <event> provider=<id|any>: <exe args>` line per rule."""
+    lines = []
+    for rule in hooks.rules:
         state = "on" if rule.enabled else "off"
         command = " ".join(rule.command())
         lines.append(clean(f"[{state}] {rule.event} provider={rule.provider or 'any'}: {command}"))

@@ -175,6 +175,13 @@ class TransitionState:
     outage: dict[str, bool] = field(default_factory=dict)
     fired: dict[_FireKey, float] = field(default_factory=dict)
     revision: str | None = None
+    # When each (provider, account) was last judged (its snapshot's fetch time, epoch s): a
+    # cached answer, or a poll older than one another process already judged, says nothing
+    # new and must not move a baseline backwards (`is_new`).
+    seen: dict[tuple[str, str], float] = field(default_factory=dict)
+    # The fire-once memory of our own money events (`rules.alerts.evaluate`'s state); None
+    # until the first poll under the current configuration, which is a baseline.
+    own: dict[str, object] | None = None
 
     def reset_if_config_changed(self, revision: str) -> None:
         """Drop every baseline when the hook configuration is not the one they were built
@@ -183,7 +190,18 @@ class TransitionState:
             return
         self.lanes.clear()
         self.outage.clear()
+        self.own = None
         self.revision = revision
+
+    def is_new(self, provider: str, account: str | None, fetched_at: datetime) -> bool:
+        """True (and remembered) when this account's figures were fetched after the last
+        ones judged; False for the same or an older fetch."""
+        key = (provider, account or "")
+        at = _epoch(fetched_at) or 0.0
+        if key in self.seen and at <= self.seen[key]:
+            return False
+        self.seen[key] = at
+        return True
 
     def evaluate(
         self, sample: Sample, hooks: HooksConfig, now: datetime | None = None
@@ -307,6 +325,11 @@ class TransitionState:
         }
         if self.revision is not None:
             out["revision"] = self.revision
+        out["seen"] = [
+            {"provider": p, "account": a, "at": at} for (p, a), at in sorted(self.seen.items())
+        ]
+        if self.own is not None:
+            out["own"] = self.own
         return out
 
     @classmethod
@@ -336,6 +359,14 @@ class TransitionState:
             at = _float(item.get("at"))
             if fkey is not None and at is not None:
                 state.fired[(fkey[0], fkey[1], fkey[2], fkey[3])] = at
+        for item in _entries(raw.get("seen")):
+            skey = _strings(item, "provider", "account")
+            at = _float(item.get("at"))
+            if skey is not None and at is not None:
+                state.seen[(skey[0], skey[1])] = at
+        own = raw.get("own")
+        if isinstance(own, dict):
+            state.own = own
         return state
 
 

@@ -202,9 +202,22 @@ class Refresher:
                 f"{_who(owner.provider, None)} key list", old_keys.last_error, new_keys.last_error
             )
         self.state.publish(after)
+        if self.persist:  # the hooks this round fires, as the tray and `alerts check` fire them
+            self._fire_hooks(results)
         if self.verbose:
             ok = sum(1 for r in results if r.error is None)
             self.log(f"refreshed {ok}/{len(results)} accounts")
+
+    def _fire_hooks(self, results: list[AccountResult]) -> None:
+        from codexbar.config import ConfigFile
+        from codexbar.hooks.fire import fire_logged
+
+        try:
+            config = ConfigFile.load()  # each round: `hooks enable` needs no restart
+        except CodexbarError as exc:
+            self.log(f"hooks: not run: {exc.one_line()}")
+            return
+        fire_logged(results, config, self.log)
 
     def _keys_call(self, owner: Account, client: HttpClient) -> Callable[[], KeysOutcome]:
         lister = key_lister(owner.provider)

@@ -36,6 +36,7 @@ class Selection:
     rules: RuleSettings = field(default_factory=RuleSettings)
     prefs: TrayPrefs = field(default_factory=TrayPrefs)
     problems: tuple[str, ...] = ()  # config parts that were ignored, with why
+    config: ConfigFile | None = None  # for the hooks (None: none fire, as in the demo)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def config_source(
         except ConfigError as exc:
             prefs = TrayPrefs()
             problems.append(f"{exc.message}; using the default tray settings")
-        return Selection(accounts, rules, prefs, tuple(problems))
+        return Selection(accounts, rules, prefs, tuple(problems), config)
 
     return load
 
@@ -161,6 +162,10 @@ class Refresher:
             except OSError as exc:  # an unwritable state folder must not hide the figures
                 fired = []
                 problems.append(f"cannot keep alert state: {exc.strerror or exc}")
+            if self.persist and selection.config is not None:
+                from codexbar.hooks.fire import fire_logged
+
+                fire_logged(results, selection.config, problems.append)
             return Outcome(
                 results=tuple(results),
                 cards=cards,
