@@ -130,6 +130,8 @@ def reset_server(server: FakeOpenRouter) -> None:
     server.keys_overrides.clear()
     server.activity_extra.clear()
     server.keys_item_overrides.clear()
+    server.key_patches.clear()
+    server.models_extra.clear()
     server.accounts.clear()
     server.accounts.update(TEST_ACCOUNTS)
     server.clear_requests()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from codexbar.render.view import CardView
     from codexbar.snapshot import Snapshot
 
-FORMAT = 4  # 4: the card's view is kept beside the payload
+FORMAT = 5  # 4: the card's view is kept beside the payload; 5: the view says what is spendable
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a cache file is a few KiB; anything far larger is not ours
 
 

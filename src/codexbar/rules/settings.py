@@ -22,6 +22,11 @@ CONFIG_KEY = "alerts"
 DEFAULT_PERCENTS = (Decimal(80), Decimal(95))
 DEFAULT_BALANCE_BELOW = Decimal(5)
 DEFAULT_EXPIRY_DAYS = 7
+# A model's day is a spike from this many times its trailing 7-day mean, and this many USD.
+DEFAULT_SPIKE_RATIO = Decimal(3)
+DEFAULT_SPIKE_MINIMUM = Decimal(5)  # below this a "jump" is noise, whatever its ratio
+DEFAULT_DORMANT_DAYS = 30  # `keys audit`: a key unused this long is dormant
+DEFAULT_UNLIMITED_SHARE = Decimal(25)  # `keys audit`: percent of all keys' monthly spend
 
 
 @record
@@ -34,6 +39,10 @@ class RuleSettings:
     balance_below: Decimal | None = DEFAULT_BALANCE_BELOW
     budget_spent: bool = True
     expiry_days: int | None = DEFAULT_EXPIRY_DAYS
+    spike_ratio: Decimal | None = DEFAULT_SPIKE_RATIO  # None: no spike findings
+    spike_minimum: Decimal = DEFAULT_SPIKE_MINIMUM
+    dormant_days: int | None = DEFAULT_DORMANT_DAYS
+    unlimited_share: Decimal | None = DEFAULT_UNLIMITED_SHARE
 
     @classmethod
     def from_config(cls, config: ConfigFile) -> RuleSettings:
@@ -76,12 +85,42 @@ class RuleSettings:
             ):
                 raise ConfigError("config alerts.expiresWithinDays must be a whole number")
             days = value or None
+        ratio: Decimal | None = defaults.spike_ratio
+        if "spikeRatio" in raw:
+            value = raw["spikeRatio"]
+            ratio = None if value is None else to_decimal(value)
+            if value is not None and (ratio is None or ratio <= 1):
+                raise ConfigError("config alerts.spikeRatio must be a number above 1 (or null)")
+        minimum = defaults.spike_minimum
+        if "spikeMinimum" in raw:
+            found = to_decimal(raw["spikeMinimum"])
+            if found is None or found < 0:
+                raise ConfigError("config alerts.spikeMinimum must be a non-negative number")
+            minimum = found
+        dormant: int | None = defaults.dormant_days
+        if "dormantDays" in raw:
+            value = raw["dormantDays"]
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError("config alerts.dormantDays must be a whole number from 1")
+            dormant = value
+        share: Decimal | None = defaults.unlimited_share
+        if "unlimitedSharePercent" in raw:
+            value = raw["unlimitedSharePercent"]
+            share = None if value is None else to_decimal(value)
+            if value is not None and (share is None or not 0 < share <= 100):
+                raise ConfigError("config alerts.unlimitedSharePercent must be in (0, 100]")
         return cls(
             enabled=enabled,
             key_limit_percents=percents,
             balance_below=balance,
             budget_spent=budget,
             expiry_days=days,
+            spike_ratio=ratio,
+            spike_minimum=minimum,
+            dormant_days=dormant,
+            unlimited_share=share,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -93,6 +132,12 @@ class RuleSettings:
             "balanceBelow": None if floor is None else _json_number(floor),
             "budgetSpent": self.budget_spent,
             "expiresWithinDays": self.expiry_days,
+            "spikeRatio": None if self.spike_ratio is None else _json_number(self.spike_ratio),
+            "spikeMinimum": _json_number(self.spike_minimum),
+            "dormantDays": self.dormant_days,
+            "unlimitedSharePercent": (
+                None if self.unlimited_share is None else _json_number(self.unlimited_share)
+            ),
         }
 
     @property
