@@ -51,7 +51,9 @@ def main() -> int:
     for name, value in zip(commands, results, strict=True):
         print(f"{name:<40} {value * 1000:7.1f}ms {value / base:9.2f}x {value / bar:9.2f}x")
     ratio = ours / bar
-    print(f"afford / cached waybar: {ratio:.2f}x (goal {GOAL}x) {'ok' if ratio <= GOAL else 'OVER'}")
+    print(
+        f"afford / cached waybar: {ratio:.2f}x (goal {GOAL}x) {'ok' if ratio <= GOAL else 'OVER'}"
+    )
     return 0
 
 

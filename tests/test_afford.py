@@ -158,7 +158,7 @@ def test_spendable_is_the_least_of_three() -> None:
     assert spendable(Snapshot(provider="openrouter", fetched_at=NOW)) is None
 
 
-# --- the command against the fake --------------------------------------------------------------------
+# --- the command against the fake -----------------------------------------------------------
 
 
 @pytest.fixture
