@@ -20,8 +20,26 @@ from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def _snapshot_file(home: Home) -> Path:
-    (path,) = [p for p in home.cache_files() if not p.name.endswith((".failed.json", ".lock"))]
-    return path
+    """The one snapshot file; a temp file of an atomic write (".name.tmp") or a lock is not one."""
+    files = home.cache_files()
+    found = [
+        p
+        for p in files
+        if p.name.startswith("openrouter-")
+        and p.name.endswith(".json")
+        and not p.name.endswith(".failed.json")
+    ]
+    assert len(found) == 1, [(p.name, _describe(p)) for p in files]
+    return found[0]
+
+
+def _describe(path: Path) -> object:
+    """What a cache file says of its account (to tell two files apart when a test fails)."""
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8")).get("snapshot", {})
+    except (OSError, ValueError, AttributeError):
+        return "unreadable"
+    return {k: snapshot.get(k) for k in ("account", "account_id", "fetched_at", "provider")}
 
 
 def _document(home: Home) -> dict[str, Any]:

@@ -215,7 +215,7 @@ def test_no_findings_exits_zero(cli: CliRunner, fake: FakeOpenRouter) -> None:
 
 def test_thresholds_from_the_config(cli: CliRunner, fake: FakeOpenRouter, home: Home) -> None:
     count = cli("keys", "audit", "--json").json()["count"]
-    home.write_config({"version": 1, "providers": [], "alerts": {"dormantDays": None}})
+    home.write_settings({"alerts": {"dormantDays": 0}})
     fewer = cli("keys", "audit", "--json").json()
     assert fewer["count"] < count
     assert all(f["kind"] != DORMANT for f in fewer["findings"])
@@ -243,6 +243,6 @@ def test_the_web_card_shows_findings_beside_the_keys() -> None:
     assert "Key hygiene (2)" in html
     assert "codexbar keys set-limit open --limit 5 --reset monthly" in html
     assert "codexbar keys disable idle" in html
-    assert html.index("<table>") < html.index("Key hygiene")
+    assert html.index("<table") < html.index("Key hygiene")
     clean = keys_html(KeysState(identity="x", provider="openrouter", rows=(row("fine"),)), NOW)
     assert "Key hygiene" not in clean

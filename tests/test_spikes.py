@@ -158,7 +158,7 @@ def test_an_alert_said_once(cli: CliRunner, spiking: FakeOpenRouter, home: Home)
     [alert] = [a for a in first.json() if a["rule"] == "spike"]
     assert alert["title"] == "Spend spike: openai/gpt-4.1" and alert["threshold"] == "3"
     assert cli("alerts", "check").code == 0  # said once for that day
-    home.write_config({"version": 1, "providers": [], "alerts": {"spikeMinimum": 20}})
+    home.write_settings({"alerts": {"spikeMinimum": 20}})
     assert cli("alerts", "check", "--dry-run", "--refresh").code == 0
 
 

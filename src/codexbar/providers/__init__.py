@@ -17,7 +17,16 @@ if TYPE_CHECKING:
 class ProviderInfo:
     """A registry line. A plain class: this sits on the cached-answer path."""
 
-    __slots__ = ("aliases", "id", "key_env", "key_pattern", "name")
+    __slots__ = (
+        "accent",
+        "aliases",
+        "id",
+        "key_env",
+        "key_pattern",
+        "name",
+        "sources",
+        "window_label",
+    )
 
     def __init__(
         self,
@@ -27,12 +36,21 @@ class ProviderInfo:
         aliases: tuple[str, ...] = (),
         key_env: tuple[str, ...] = (),
         key_pattern: str,
+        accent: str = "#6E6E6E",
+        window_label: str = "Session",
+        sources: tuple[str, ...] = ("auto", "api"),
     ) -> None:
         self.id = id  # CodexBar's provider id, used in the config file and the JSON payload
         self.name = name
         self.aliases = aliases
         self.key_env = key_env  # environment variables that may hold its keys
         self.key_pattern = key_pattern  # a regex for the provider's keys, to scrub from text
+        # CodexBar's branding colour (#RRGGBB) and its name for the primary rate window: what
+        # a dashboard-v1 row shows (`display.accentColor`, `windows[].label`).
+        self.accent = accent
+        self.window_label = window_label
+        # CodexBar's source modes (`--source`, an entry's `source`) this provider fetches with.
+        self.sources = sources
 
     @property
     def module(self) -> str:
@@ -49,6 +67,8 @@ PROVIDERS: dict[str, ProviderInfo] = {
             aliases=("or",),
             key_env=("OPENROUTER_API_KEY", "OPENROUTER_MANAGEMENT_API_KEY"),
             key_pattern=r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}",
+            accent="#6467F2",  # CodexBar's ProviderColor(100, 103, 242)
+            window_label="Credits",  # CodexBar's sessionLabel for it
         ),
     )
 }
@@ -68,6 +88,12 @@ def known_names() -> str:
     return ", ".join(
         f"{p.id} ({', '.join(p.aliases)})" if p.aliases else p.id for p in PROVIDERS.values()
     )
+
+
+def find(name: str) -> ProviderInfo | None:
+    """A provider by id or alias, any case; None when there is none of that name."""
+    wanted = name.strip().lower()
+    return next((p for p in PROVIDERS.values() if wanted == p.id or wanted in p.aliases), None)
 
 
 def resolve(name: str) -> ProviderInfo | None:

@@ -9,7 +9,8 @@ history file, which `plan_restore` reads to undo it.
 
 The same plans serve the command line (`codexbar keys set-limit | disable | enable | restore`,
 rule "manual"), and any rule that enforces (`guard --enforce`, hook rules): `enforce` is the
-one call those make.
+one call those make (`plan_enforcement` then `apply`, for a front end that shows the plan or
+prints the request first, as `guard --enforce --dry-run` does).
 
 A policy only ever tightens: "lower the limit to X" leaves a key whose limit is already X or
 less alone (whatever its window), and never lifts a limit; "disable" leaves a disabled key
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
     from codexbar.http.client import HttpClient
     from codexbar.providers.base import KeyEditor
     from codexbar.rules import Finding
-    from codexbar.rules.guard import Check
+    from codexbar.rules.guard import Check, WindowCheck
     from codexbar.snapshot import Snapshot
+
+    Trigger = Finding | Check | WindowCheck | str
 
 LOWER_LIMIT = "limit"
 DISABLE = "disable"
@@ -191,21 +194,24 @@ def plan_change(
     return _plan(provider, key, after, rule)
 
 
-def rule_name(trigger: Finding | Check | str) -> str:
-    """How the audit log names what fired: a finding by its key (`key_limit:95`,
-    `spike:openai/gpt-4.1`), a guard check by its flag (`guard --max-daily 10`)."""
+def rule_name(trigger: Trigger) -> str:
+    """How the audit log names what fired: a finding by its key (`rule key_limit:95`,
+    `rule spike:openai/gpt-4.1`), a guard check by its flag (`guard --max-daily 10`,
+    `guard --min-remaining 10`), text as it is."""
     if isinstance(trigger, str):
         return trigger
-    from codexbar.rules.guard import Check
+    from codexbar.money import plain
+    from codexbar.rules.guard import Check, WindowCheck
 
     if isinstance(trigger, Check):
-        from codexbar.money import plain
-
         return f"guard --{trigger.flag.replace('_', '-')} {plain(trigger.threshold)}"
+    if isinstance(trigger, WindowCheck):
+        window = "" if trigger.window == "session" else f" --window {trigger.window}"
+        return f"guard --min-remaining {plain(trigger.minimum)}{window}"
     return f"rule {trigger.key}"
 
 
-def plan_for(trigger: Finding | Check | str, policy: Policy, key: KeyRow, *, provider: str) -> Plan:
+def plan_for(trigger: Trigger, policy: Policy, key: KeyRow, *, provider: str) -> Plan:
     """What `policy` does to `key` now that `trigger` fired. Only ever tightens: an empty
     plan when the key is already at or under the limit (or already disabled)."""
     before = KeySettings.of(key)
@@ -280,8 +286,36 @@ def apply(
     return row, change
 
 
+def plan_enforcement(
+    trigger: Trigger,
+    policy: Policy,
+    editor: KeyEditor,
+    account: Account,
+    client: HttpClient,
+    *,
+    now: datetime,
+    snapshot: Snapshot | None = None,
+    key_ref: str | None = None,
+) -> Plan:
+    """Find the key (`key_ref` by name, label or hash, else the account's own key from
+    `snapshot`) among every key of the account (one GET with the management key) and plan
+    what `policy` does to it. Nothing is sent to change it; a UsageError when the key cannot
+    be told."""
+    from codexbar.keylist import resolve
+
+    rows = editor.list_keys(account, client, include_disabled=True, include_expired=True, now=now)
+    if key_ref is not None:
+        key = resolve(rows, key_ref)
+    else:
+        found = key_for_snapshot(rows, snapshot) if snapshot is not None else None
+        if found is None:
+            raise UsageError("cannot tell which key to act on: name it (by name, label or hash)")
+        key = found
+    return plan_for(trigger, policy, key, provider=account.provider)
+
+
 def enforce(
-    trigger: Finding | Check | str,
+    trigger: Trigger,
     policy: Policy,
     editor: KeyEditor,
     account: Account,
@@ -293,21 +327,13 @@ def enforce(
     confirm: Callable[[Plan], bool] | None = None,
     history_path: Path | None = None,
 ) -> tuple[Plan, KeyRow | None]:
-    """The one call a rule that enforces makes: find the key (`key_ref` by name, label or hash,
-    else the account's own key from `snapshot`), plan what `policy` does to it, ask `confirm`
+    """The one call a rule that enforces makes: plan (`plan_enforcement`), ask `confirm`
     (None: go ahead), then apply and log it. Returns the plan and the key as it now stands
-    (None when nothing was sent: an empty plan, or not confirmed)."""
-    from codexbar.keylist import resolve
-
-    rows = editor.list_keys(account, client, include_disabled=True, include_expired=True, now=now)
-    if key_ref is not None:
-        key = resolve(rows, key_ref)
-    else:
-        found = key_for_snapshot(rows, snapshot) if snapshot is not None else None
-        if found is None:
-            raise UsageError("cannot tell which key to act on: name it (by name, label or hash)")
-        key = found
-    plan = plan_for(trigger, policy, key, provider=account.provider)
+    (None when nothing was sent: an empty plan, or not confirmed). Errors are CodexbarErrors
+    with their exit codes (no management key, refused, network, which key)."""
+    plan = plan_enforcement(
+        trigger, policy, editor, account, client, now=now, snapshot=snapshot, key_ref=key_ref
+    )
     if not plan.changes or (confirm is not None and not confirm(plan)):
         return plan, None
     row, _change = apply(plan, editor, account, client, now=now, history_path=history_path)

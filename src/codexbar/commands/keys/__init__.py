@@ -131,6 +131,7 @@ def run(opts: argparse.Namespace) -> int:
 
 def list_keys(opts: argparse.Namespace) -> int:
     from codexbar.clock import SYSTEM
+    from codexbar.progress import waiting
     from codexbar.render.keys import SCHEMA_VERSION, csv_text, json_document, text_table
 
     fmt = "json" if opts.json else opts.format
@@ -139,13 +140,14 @@ def list_keys(opts: argparse.Namespace) -> int:
     account, provider, client = lister(opts)
     now = SYSTEM.now()
     try:
-        rows = provider.list_keys(
-            account,
-            client,
-            include_disabled=opts.include_disabled or opts.all,
-            include_expired=opts.include_expired or opts.all,
-            now=now,
-        )
+        with waiting(fmt == "text", "Listing keys"):
+            rows = provider.list_keys(
+                account,
+                client,
+                include_disabled=opts.include_disabled or opts.all,
+                include_expired=opts.include_expired or opts.all,
+                now=now,
+            )
     except CodexbarError as exc:
         if fmt == "json":
             from codexbar.jsonnum import dumps
