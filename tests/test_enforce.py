@@ -115,6 +115,13 @@ def test_rules_are_named_for_the_audit_log() -> None:
     assert rule_name("hook quota_reached") == "hook quota_reached"
     plan = plan_for(check, Policy.parse("disable"), row(), provider="openrouter")
     assert plan.reason == check.message
+    # CodexBar's own gate, by its flags (the window only when it is not the default).
+    window = guard_rules.WindowCheck("session", Decimal(20), Decimal("7.5"), None)
+    assert rule_name(window) == "guard --min-remaining 20"
+    assert window.message == "7.5% of the session window left, under the minimum 20%"
+    weekly = guard_rules.WindowCheck("weekly", Decimal("12.5"), Decimal(3), None)
+    assert rule_name(weekly) == "guard --min-remaining 12.5 --window weekly"
+    assert plan_for(window, Policy.parse("disable"), row(), provider="x").reason == window.message
 
 
 def test_manual_plans_and_restores() -> None:

@@ -203,13 +203,9 @@ def _text(plan: Plan, request: dict[str, object] | None) -> str:
     if plan.undoes is not None:
         lines.append(f"  ({plan.reason})")
     if request is not None and plan.changes:
-        import json
+        from codexbar.commands._common import dry_run_lines
 
-        body = json.dumps(request["body"], separators=(",", ":"))
-        lines.append("Dry run, nothing sent. The request would be:")
-        lines.append(f"  {request['method']} {request['url']}")
-        lines.append("  Authorization: Bearer <management key, not shown>")
-        lines.append(f"  {body}")
+        lines += dry_run_lines(str(request["method"]), str(request["url"]), request["body"])
     return "\n".join(display(line) for line in lines) + "\n"
 
 
