@@ -18,7 +18,10 @@ def codexbar_command() -> list[str]:
 
 def isolated_env(home: str, **extra: str) -> dict[str, str]:
     """An environment whose config, cache, data and state all live under `home`."""
+    # PYTHONPATH passes through: a worktree measures its own sources, not the installed ones.
+    passed = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
     return {
+        **passed,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": home,
         "XDG_CONFIG_HOME": f"{home}/config",

@@ -1426,7 +1426,7 @@ def decode_guard(
         guard,
         "$",
         GUARD_KEYS,
-        extra=() if codexbar_only else ("accounts",),
+        extra=() if codexbar_only else ("accounts", "enforcement"),
         nullable=("remainingPercent", "unavailableReason"),
     )
     walker.exact_keys(guard, "$", GUARD_KEYS, always=GUARD_KEYS)

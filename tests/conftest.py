@@ -172,6 +172,8 @@ def reset_server(server: FakeOpenRouter) -> None:
     server.keys_overrides.clear()
     server.activity_extra.clear()
     server.keys_item_overrides.clear()
+    server.key_patches.clear()
+    server.models_extra.clear()
     server.accounts.clear()
     server.accounts.update(TEST_ACCOUNTS)
     server.clear_requests()
@@ -231,7 +233,7 @@ class CliRunner(Protocol):
 # The commands of the CLI (checked against codexbar.commands.COMMANDS by test_usage_validator).
 COMMAND_WORDS = frozenset(
     {"usage", "config", "cache", "diagnose", "history", "watch", "guard", "keys", "serve"}
-    | {"tray", "alerts", "completion", "dashboard", "hooks"}
+    | {"tray", "alerts", "completion", "dashboard", "hooks", "afford"}
 )
 # Our flags that may come before the command word, and whether each takes a value.
 HOISTED_FLAGS = {

@@ -29,6 +29,7 @@ def test_check_fires_once_then_stays_quiet(over_limit: None, cli: CliRunner, hom
         "Key limit 100% used",
         "Balance under $5.00",
         "Budget key_limit spent (daily)",
+        "Spend spike",  # today's $11.25+ against a week of well under $1 a day
     ]
     assert all(line.startswith("OpenRouter: ") for line in first.stdout.splitlines())
     assert first.stderr == ""
@@ -42,13 +43,13 @@ def test_reset_rearms_every_alert(over_limit: None, cli: CliRunner) -> None:
     assert cli("alerts", "check").code == 1
     reset = cli("alerts", "reset")
     assert reset.code == 0 and reset.stdout.startswith("Forgot fired alerts")
-    assert len(cli("alerts", "check").stdout.splitlines()) == 3
+    assert len(cli("alerts", "check").stdout.splitlines()) == 4
 
 
 def test_dry_run_remembers_nothing(over_limit: None, cli: CliRunner, home: Home) -> None:
     for _ in range(2):
         run = cli("alerts", "check", "--dry-run")
-        assert run.code == 1 and len(run.stdout.splitlines()) == 3
+        assert run.code == 1 and len(run.stdout.splitlines()) == 4
     assert not (home.root / "xdg-state" / "codexbar" / "alerts.json").exists()
 
 
@@ -56,7 +57,7 @@ def test_json_lists_the_alerts(over_limit: None, cli: CliRunner) -> None:
     run = cli("alerts", "check", "--json")
     assert run.code == 1
     payload = run.json()
-    assert [a["rule"] for a in payload] == ["key_limit", "balance", "budget"]
+    assert [a["rule"] for a in payload] == ["key_limit", "balance", "budget", "spike"]
     assert payload[0]["threshold"] == "95" and payload[0]["level"] == "critical"
     assert set(payload[0]) == {
         "rule",
@@ -80,7 +81,14 @@ def test_thresholds_come_from_the_config(over_limit: None, cli: CliRunner, home:
         }
     )
     home.write_settings(
-        {"alerts": {"balanceBelow": 1, "budgetSpent": False, "keyLimitPercents": []}}
+        {
+            "alerts": {
+                "balanceBelow": 1,
+                "budgetSpent": False,
+                "keyLimitPercents": [],
+                "spikeRatio": False,
+            }
+        }
     )
     before = home.config_path.read_text(), home.settings_path.read_text()
     run = cli("alerts", "check")
@@ -90,6 +98,7 @@ def test_thresholds_come_from_the_config(over_limit: None, cli: CliRunner, home:
     shown = cli("alerts", "show").stdout
     assert "balance      under $1.00" in shown
     assert "key limit    off" in shown and "budget spent off" in shown
+    assert "spikes       off" in shown
 
 
 def test_quiet_account_exits_zero(
@@ -123,4 +132,4 @@ def test_failures_go_to_stderr_with_their_exit_code(
 def test_listed_in_help_and_end_to_end(over_limit: None, api_env: dict[str, str]) -> None:
     assert "alerts" in run_cli(["--help"]).stdout
     run = run_cli(["alerts", "check"], env={"OPENROUTER_MANAGEMENT_API_KEY": DEMO_MANAGEMENT_KEY})
-    assert run.code == 1 and len(run.stdout.splitlines()) == 3
+    assert run.code == 1 and len(run.stdout.splitlines()) == 4

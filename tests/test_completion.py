@@ -178,6 +178,7 @@ def test_bash_offers_every_command_subcommand_and_flag(tmp_path: Path) -> None:
         "cache": ["clear"],
         "alerts": ["check", "reset", "show"],
         "hooks": ["disable", "enable", "list", "test", "watch"],
+        "keys": ["audit", "disable", "enable", "log", "restore", "set-limit"],
     }
     sub_cases = [["codexbar", *name.split(), ""] for name in subcommands]
     for name, got in zip(subcommands, bash_complete(path, sub_cases), strict=True):

@@ -172,6 +172,7 @@ def test_alerts_check(cached: None, server: FakeOpenRouter, encoding: str) -> No
         "Key limit 100% used",
         "Balance under $5.00",
         "Budget key_limit spent (daily)",
+        "Spend spike",
     ]
     assert all(line.startswith(f"OpenRouter ({LABEL[:3]}") for line in lines)
 

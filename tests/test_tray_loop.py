@@ -196,12 +196,12 @@ def test_alerts_fire_once_and_rearm_through_the_loop(
         wait_until(lambda: len(recorder.outcomes) > count)
         return recorder.outcomes[-1]
 
-    assert sorted(a.rule for a in refresh().alerts) == ["balance", "budget", "key_limit"]
+    assert sorted(a.rule for a in refresh().alerts) == ["balance", "budget", "key_limit", "spike"]
     assert refresh().alerts == ()
     server.set_dataset("full")  # the limit reset, credits bought, the budget reset
     assert refresh().alerts == ()
     server.set_dataset("over_limit")
-    assert sorted(a.rule for a in refresh().alerts) == ["balance", "budget", "key_limit"]
+    assert sorted(a.rule for a in refresh().alerts) == ["balance", "budget", "key_limit", "spike"]
 
 
 @pytest.mark.foreign_config("a corrupt config the loop must survive")
@@ -260,7 +260,7 @@ def test_tray_shows_the_figures_and_alerts(server: FakeOpenRouter, tray: Any) ->
     wait_until(lambda: bool(tray.cards))
     assert tray.tray.toolTip() == "OpenRouter — $3.20 · 100% of key limit"
     assert (tray.icon_state.level, tray.icon_state.fraction) == ("critical", 1.0)
-    assert [a.rule for a in tray.notified] == ["key_limit", "balance", "budget"]
+    assert [a.rule for a in tray.notified] == ["key_limit", "balance", "budget", "spike"]
     assert "Balance: $3.20" in tray.panel.texts()
     assert tray.copy_action.isEnabled() and tray.copy_action.text() == "Copy balance ($3.20)"
     tray.copy_balance()
@@ -272,7 +272,7 @@ def test_tray_shows_the_figures_and_alerts(server: FakeOpenRouter, tray: Any) ->
     assert not pixmap.isNull()
     tray.refresh_now()
     wait_until(lambda: tray.loop.runs == 2)
-    assert len(tray.notified) == 3  # nothing new to say
+    assert len(tray.notified) == 4  # nothing new to say
 
 
 def test_tray_menu_and_start_at_login(tray: Any, home: Home) -> None:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from codexbar.render.view import CardView
     from codexbar.snapshot import Snapshot
 
-FORMAT = 5  # 5: the payload text is CodexBar's (`\\/`); 4: the view beside it
+FORMAT = 6  # 6: the view says what is spendable; 5: the payload text is CodexBar's (`\\/`);
+# 4: the view beside it
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a cache file is a few KiB; anything far larger is not ours
 
 

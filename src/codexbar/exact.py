@@ -44,6 +44,7 @@ def _point(p: SeriesPoint) -> dict[str, Any]:
         "topModel": p.top_model,
         "current": p.is_current,
         "source": p.source,
+        "topup": p.topup,
     }
 
 
@@ -56,6 +57,10 @@ def history_block(h: SpendHistory) -> dict[str, Any]:
         "enough": h.enough,
         "hasActivity": h.has_activity,
         "status": h.status,
+        "purchases": [
+            {"at": iso(p.at), "amount": p.amount, "totalCredits": p.total_credits}
+            for p in h.purchases
+        ],
     }
 
 

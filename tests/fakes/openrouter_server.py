@@ -84,6 +84,7 @@ SCENARIOS: Final = (
     "redirect",
     "reset",
 )
+MAX_REQUEST_BODY: Final = 64 * 1024  # a PATCH body is a few dozen bytes
 # Comfortably above the 6 MiB mark so size caps in clients are exercised.
 HUGE_BODY_BYTES: Final = 6 * 1024 * 1024 + 512 * 1024
 
@@ -246,16 +247,22 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         parts = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
+        body = b""
+        length = headers.get("content-length", "")
+        if length.isdigit() and 0 < int(length) <= MAX_REQUEST_BODY:
+            body = self.rfile.read(int(length))
         request = ApiRequest(
             method=self.command,
             path=parts.path,
             query=dict(parse_qsl(parts.query, keep_blank_values=True)),
             headers=headers,
             time=time.monotonic(),
+            body=body,
         )
         fake._record(request)
         if self.command not in ("GET", "HEAD"):
-            # We never read request bodies, so don't reuse the connection.
+            # A body larger than we read (or one without a length) may still be on the
+            # wire: never reuse the connection after a request that can carry one.
             self.close_connection = True
 
         scenario = fake._take_scenario(request.path)
@@ -350,6 +357,8 @@ class FakeOpenRouter:
         self.activity_extra = self.api.activity_extra
         self.keys_overrides = self.api.keys_overrides
         self.keys_item_overrides = self.api.keys_item_overrides
+        self.key_patches = self.api.key_patches  # what PATCH /keys/{hash} changed
+        self.models_extra = self.api.models_extra
 
     @property
     def now(self) -> dt.datetime | None:

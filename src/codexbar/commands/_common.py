@@ -269,3 +269,16 @@ def report_failures(results: Sequence[AccountResult], *, strict: bool) -> int:
             error(f"{who}: {result.error.one_line()}")
             code = code or result_code
     return code
+
+
+def dry_run_lines(method: str, url: str, body: object) -> list[str]:
+    """What a dry run of a key change prints (`keys set-limit --dry-run`, `guard --enforce
+    --dry-run`): the request as it would be sent, the management key never shown."""
+    import json
+
+    return [
+        "Dry run, nothing sent. The request would be:",
+        f"  {method} {url}",
+        "  Authorization: Bearer <management key, not shown>",
+        f"  {json.dumps(body, separators=(',', ':'))}",
+    ]

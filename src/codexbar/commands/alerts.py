@@ -22,9 +22,12 @@ from codexbar.errors import EXIT_FAILURE, EXIT_OK
 EPILOG = """\
 settings ("alerts" in codexbar-py.json, beside the config file; these are the defaults):
   {"alerts": {"enabled": true, "keyLimitPercents": [80, 95], "balanceBelow": 5,
-              "budgetSpent": true, "expiresWithinDays": 7}}
+              "budgetSpent": true, "expiresWithinDays": 7,
+              "spikeRatio": 3, "spikeMinimum": 5}}
   false, 0 or [] turns a rule off. Without keyLimitPercents, the provider entry's CodexBar
   "quotaWarnings": {"session": {"thresholds": [...]}} (percent remaining) sets them.
+  A spike: a model's spend yesterday (or the key's today) at spikeRatio times its 7-day mean
+  and spikeMinimum USD or more (needs a management key).
 
 each alert fires once per crossing and is re-armed when the condition clears (the limit or a
 budget resets, credits are bought, the key is replaced). State: $XDG_STATE_HOME/codexbar/
@@ -39,7 +42,7 @@ def build_parser(prog: str) -> Parser:
     parser = Parser(
         prog=prog,
         description="Desktop-alert rules for cron: key limit 80/95 %, low balance, spent "
-        "budget, expiring key.",
+        "budget, expiring key, spend spike.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -88,12 +91,19 @@ def show() -> int:
     percents = ", ".join(f"{p}%" for p in settings.key_limit_percents) or off
     floor = settings.balance_below
     days = settings.expiry_days
+    ratio = settings.spike_ratio
+    spikes = (
+        off
+        if ratio is None
+        else f"{ratio}× the 7-day mean and {usd(settings.spike_minimum)} or more"
+    )
     write(
         f"alerts       {'on' if settings.enabled else off}  ({settings_path(config.path)})\n"
         f"key limit    {percents}\n"
         f"balance      {off if floor is None else 'under ' + usd(floor)}\n"
         f"budget spent {'on' if settings.budget_spent else off}\n"
         f"key expiry   {off if days is None else f'within {days} days'}\n"
+        f"spikes       {spikes}\n"
         f"state        {AlertStore().path}\n"
     )
     return EXIT_OK

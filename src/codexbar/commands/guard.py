@@ -13,6 +13,12 @@ readers ignore. Every threshold and verdict is the rule book's (rules/guard.py).
 When only our limits are given, CodexBar's window check is left out unless `--min-remaining`
 or `--window` asks for it: a script that checks spend alone must not fail on a key without a
 limit. Any invocation CodexBar itself accepts behaves as CodexBar's.
+
+`--enforce POLICY` (ours) acts when the guard blocks: for each blocked account, the rule book
+(`rules.enforce`) plans what the policy does to the account's own key (or `--enforce-key`),
+shows it, asks on a terminal (`--yes` for scripts; `--dry-run` prints the PATCH), sends it with
+the management key to its own host and logs it, naming the check that fired. The verdict and
+CodexBar's JSON are unchanged; the outcome goes under an extra `enforcement` key.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Account
     from codexbar.pipeline import AccountResult
+    from codexbar.providers.base import KeyEditor
+    from codexbar.rules.enforce import Policy
 
 DEFAULT_TIMEOUT = 60.0  # CodexBar's: seconds for the whole fetch; 0 = no deadline
 MAX_TIMEOUT = 86400.0
@@ -74,7 +82,10 @@ def build_parser(prog: str) -> Parser:
         "  codexbar guard -p or --min-balance 2 --max-daily 10 && ./run-agent\n\n"
         "session is the key limit (CodexBar's primary window); weekly, the secondary\n"
         "window, no provider here has. With only money limits, the window is checked only when\n"
-        "--min-remaining or --window is given. Thresholds are inclusive.",
+        "--min-remaining or --window is given. Thresholds are inclusive.\n\n"
+        "--enforce: when blocked, change the key (management key; shown first, asked on a\n"
+        "terminal, --yes for scripts, --dry-run prints the PATCH). The exit code stays 1, or\n"
+        "is the error's when the change fails (64 without a terminal and without --yes).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gate = parser.add_argument_group("CodexBar's gate")
@@ -107,6 +118,22 @@ def build_parser(prog: str) -> Parser:
             metavar="N",
             help=f"at {kind}: {meaning}",
         )
+    act = parser.add_argument_group("enforcement (ours): act on the key when blocked")
+    act.add_argument(
+        "--enforce",
+        metavar="POLICY",
+        help="disable: disable the key; limit=USD[/daily|weekly|monthly|none]: lower its "
+        "limit (never raises one). Logged; undo with `keys restore`",
+    )
+    act.add_argument(
+        "--enforce-key",
+        metavar="KEY",
+        help="the key to act on: name, label or hash (default: the account's own key)",
+    )
+    act.add_argument("-y", "--yes", action="store_true", help="enforce without asking")
+    act.add_argument(
+        "--dry-run", action="store_true", help="print the request instead of sending it"
+    )
     sel = parser.add_argument_group("account (default: the one `codexbar` shows)")
     sel.add_argument("--account", metavar="LABEL", help="one labeled account from the config")
     sel.add_argument(
@@ -193,9 +220,37 @@ def decode(opts: argparse.Namespace) -> tuple[str, Decimal, float, str]:
     return window, minimum, timeout, info.id
 
 
+def enforcement_policy(opts: argparse.Namespace, provider_id: str) -> Policy | None:
+    """The --enforce policy, checked before anything is fetched: a bad policy, a provider
+    that cannot change keys, and a change nobody could confirm (no terminal, no --yes) are
+    argument errors, not surprises after the guard has blocked."""
+    import sys
+
+    from codexbar.rules.enforce import Policy
+
+    if opts.enforce is None:
+        if opts.yes or opts.dry_run or opts.enforce_key is not None:
+            raise GuardArgumentError("--yes, --dry-run and --enforce-key go with --enforce.")
+        return None
+    try:
+        policy = Policy.parse(opts.enforce)
+    except CodexbarError as exc:
+        raise GuardArgumentError(f"--enforce: {exc.message}.") from None
+    from codexbar.providers import display_name, load
+
+    if not hasattr(load(provider_id), "update_key"):
+        raise GuardArgumentError(f"--enforce: {display_name(provider_id)} keys cannot be changed.")
+    if not (opts.yes or opts.dry_run) and (sys.stdin is None or not sys.stdin.isatty()):
+        raise GuardArgumentError(
+            "--enforce needs --yes (or --dry-run) when stdin is not a terminal."
+        )
+    return policy
+
+
 def run(opts: argparse.Namespace) -> int:
     try:
         window, minimum, timeout, provider_id = decode(opts)
+        policy = enforcement_policy(opts, provider_id)
     except GuardArgumentError as exc:
         return fail(opts, exc.message, EXIT_USAGE, "args", prefixed=True)
     limits = {flag: getattr(opts, flag) for flag in CHECKS if getattr(opts, flag) is not None}
@@ -219,11 +274,15 @@ def run(opts: argparse.Namespace) -> int:
     try:
         accounts = accounts_for(provider_id, config, overrides)
     except CodexbarError as exc:
-        return report(opts, provider_id, window, minimum, [], limits, window_wanted, exc)
+        return report(
+            opts, provider_id, window, minimum, [], limits, window_wanted, exc, policy=policy
+        )
     # The spinner only where a person reads the line (text on a terminal, never JSON).
     shown = not opts.quiet and not _json_mode(opts)
     results = fetch(accounts, timeout, opts.max_age, progress=shown)
-    return report(opts, provider_id, window, minimum, results, limits, window_wanted, None)
+    return report(
+        opts, provider_id, window, minimum, results, limits, window_wanted, None, policy=policy
+    )
 
 
 def fetch(
@@ -262,9 +321,13 @@ def report(
     limits: dict[str, Decimal],
     window_wanted: bool,
     resolution: CodexbarError | None,
+    *,
+    policy: Policy | None = None,
 ) -> int:
-    """The decision, as CodexBar's JSON or text line, and our limits' lines."""
+    """The decision, as CodexBar's JSON or text line, and our limits' lines; with a
+    `policy`, the enforcement on every blocked account."""
     windows: list[WindowCheck] = []
+    blocked: list[tuple[AccountResult, Check | WindowCheck]] = []  # each blocked account: why
     checks: list[Check] = []
     entries: list[dict[str, Any]] = []
     lines: list[str] = []
@@ -295,6 +358,11 @@ def report(
         else:
             account_checks = evaluate(snapshot, limits)
         checks.extend(account_checks)
+        fired: list[Check | WindowCheck] = [c for c in account_checks if c.status == "crossed"]
+        if window_wanted and windows[-1].decision == "blocked":
+            fired.insert(0, windows[-1])
+        if fired:
+            blocked.append((result, fired[0]))
         entries.append(_entry(snapshot.provider, snapshot, windows[-1], failure, account_checks))
         for check in account_checks:
             if check.status == "crossed":
@@ -305,7 +373,11 @@ def report(
                 lines.append(f"{who}: ok: {check.message}")
     counted = windows if window_wanted else []
     decision, code = verdict(counted, checks, failed=failed, fail_open=opts.fail_open)
+    targets = blocked if decision == "blocked" else []
     if opts.quiet:
+        if policy is not None:
+            _, refused = enforce_all(opts, policy, targets, show=False)
+            code = refused or code
         return code
     # CodexBar reports one window: the worst account's (blocked, then unknown, then least left).
     shown = min(windows, key=_severity) if windows else unavailable(window, minimum, TIMEOUT)
@@ -325,6 +397,10 @@ def report(
         }
         if ours:
             document["accounts"] = entries
+        if policy is not None:
+            actions, refused = enforce_all(opts, policy, targets, show=False)
+            document["enforcement"] = actions
+            code = refused or code
         write(_dumps(document, pretty=opts.pretty) + "\n")
     else:
         from codexbar.textsafe import display
@@ -338,12 +414,117 @@ def report(
         text += lines
         if text:
             write("\n".join(display(line) for line in text) + "\n")
+        if policy is not None:
+            _, refused = enforce_all(opts, policy, targets, show=True)
+            code = refused or code
     if limits or opts.verbose:  # CodexBar's own run says why in its line (and -v's log)
         from codexbar.commands._common import error
 
         for problem in problems:
             error(problem)
     return code
+
+
+def enforce_all(
+    opts: argparse.Namespace,
+    policy: Policy,
+    targets: list[tuple[AccountResult, Check | WindowCheck]],
+    *,
+    show: bool,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Enforce `policy` on each blocked account's key, one at a time: plan, show (`show`:
+    the plan and any dry-run request on stdout), ask, apply and log (rules.enforce). Returns
+    an entry per account for the JSON and the exit code of the first failure (None: none
+    failed). A failure is said on stderr and leaves the other accounts to go on."""
+    from typing import cast
+
+    from codexbar.clock import SYSTEM
+    from codexbar.commands._common import dry_run_lines, error
+    from codexbar.confirm import ask
+    from codexbar.http.client import HttpClient
+    from codexbar.providers import load
+    from codexbar.render.keys import key_json
+    from codexbar.rules.enforce import apply, plan_enforcement, rule_name, settings_text
+    from codexbar.textsafe import display
+
+    actions: list[dict[str, Any]] = []
+    failure: int | None = None
+    if not targets:
+        return actions, failure
+    now = SYSTEM.now()
+    client = HttpClient(timeout=FETCH_TIMEOUT)
+    try:
+        for result, trigger in targets:
+            snapshot = result.snapshot
+            who = _who(snapshot.provider, snapshot.account)
+            entry: dict[str, Any] = {
+                "provider": snapshot.provider,
+                "account": snapshot.account,
+                "rule": rule_name(trigger),
+                "reason": trigger.message,
+                "dryRun": bool(opts.dry_run),
+                "applied": False,
+                "plan": None,
+                "request": None,
+                "change": None,
+                "key": None,
+                "error": None,
+            }
+            actions.append(entry)
+            editor = cast("KeyEditor", load(snapshot.provider))
+            try:
+                plan = plan_enforcement(
+                    trigger,
+                    policy,
+                    editor,
+                    result.account,
+                    client,
+                    now=now,
+                    snapshot=snapshot,
+                    key_ref=opts.enforce_key,
+                )
+                entry["plan"] = plan.to_json()
+                out = [f"{who}: enforcing {entry['rule']}: key {plan.describe()}"]
+                if plan.changes:
+                    method, url, body = editor.key_change_request(
+                        result.account, plan.key.hash, plan.patch
+                    )
+                    entry["request"] = {"method": method, "url": url, "body": body}
+                    if opts.dry_run:
+                        out += dry_run_lines(method, url, body)
+                if show:
+                    write("".join(display(line) + "\n" for line in out))
+                if not plan.changes or opts.dry_run:
+                    continue
+                question = "Make this change?" if show else f"{out[0]}. Make this change?"
+                if not ask(question, yes=opts.yes):
+                    if show:
+                        write("Not changed.\n")
+                    continue
+                row, change = apply(plan, editor, result.account, client, now=now)
+                entry.update(applied=True, change=change.to_json(), key=key_json(row))
+                if show:
+                    from codexbar.keylist import KeySettings
+
+                    now_is = settings_text(KeySettings.of(row))
+                    write(
+                        display(
+                            f"Changed: now {now_is}. Logged as change #{change.id} "
+                            f"(undo: codexbar keys restore {row.hash})."
+                        )
+                        + "\n"
+                    )
+            except CodexbarError as exc:
+                entry["error"] = {
+                    "code": exc.exit_code,
+                    "message": exc.one_line(),
+                    "kind": exc.kind,
+                }
+                error(f"{who}: not enforced: {exc.one_line()}")
+                failure = failure or exc.exit_code
+    finally:
+        client.close()
+    return actions, failure
 
 
 def _severity(check: WindowCheck) -> tuple[int, Decimal]:

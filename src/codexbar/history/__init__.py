@@ -1,7 +1,9 @@
 """Spend history: a SQLite store of every fetch, the day/week/month series, and forecasts.
 
 Public API used by every front end (CLI, tray, exporter):
-  record(snapshot)          store one successful fetch (and its /activity rows)
+  record(snapshot)          store one successful fetch (and its /activity rows); a rise of
+                            the credits ever bought is kept as a top-up and returned
+  audit                     the log of changes made to keys (history/audit.py)
   load_for(snapshot, now=)  (SpendHistory, Forecast) for that account, or None without history
   default_path()            where the file lives
   prune()                   downsample now (also done cheaply after writes)
@@ -15,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from codexbar.history.model import Forecast, ModelTotal, SeriesPoint, SpendHistory
+from codexbar.history.model import Forecast, ModelTotal, Purchase, SeriesPoint, SpendHistory
 from codexbar.record import record as _record_class
 
 TYPE_CHECKING = False
@@ -26,6 +28,7 @@ __all__ = [
     "Forecast",
     "ModelTotal",
     "PruneResult",
+    "Purchase",
     "SeriesPoint",
     "SpendHistory",
     "daily_table",
@@ -43,12 +46,13 @@ def default_path() -> Path:
     return data_dir() / "history.sqlite3"
 
 
-def record(snapshot: Snapshot, *, path: Path | None = None) -> None:
-    """Store one successful fetch. Best effort: storage trouble (locked past the busy
-    timeout, read-only, full disk, a newer schema) is swallowed, never raised, and never
-    leaves a half-written row."""
+def record(snapshot: Snapshot, *, path: Path | None = None) -> Purchase | None:
+    """Store one successful fetch; returns the top-up it revealed (the credits ever bought
+    rose since the previous recorded snapshot), if any, for a `topped_up` hook event. Best
+    effort: storage trouble (locked past the busy timeout, read-only, full disk, a newer
+    schema) is swallowed, never raised, and never leaves a half-written row."""
     if snapshot.account_id is None or snapshot.failure is not None or snapshot.stale:
-        return
+        return None
     import sqlite3
 
     from codexbar.history import store
@@ -57,14 +61,20 @@ def record(snapshot: Snapshot, *, path: Path | None = None) -> None:
         conn = store.connect(path or default_path(), create=True)
         assert conn is not None
     except (sqlite3.Error, OSError, store.HistoryError):
-        return
+        return None
+    bought: Purchase | None = None
     try:
-        store.write_snapshot(conn, snapshot)
+        account = store.write_snapshot(conn, snapshot)
+        ts = store.to_ms(snapshot.fetched_at)
+        found = store.purchase_rows(conn, account, ts)
+        if found and found[0].ts == ts:
+            bought = Purchase(snapshot.fetched_at, found[0].amount, found[0].total_credits)
         store.maybe_prune(conn, snapshot.fetched_at)
     except (sqlite3.Error, OSError, store.HistoryError):
         pass
     finally:
         conn.close()
+    return bought
 
 
 def load_for(
@@ -181,3 +191,14 @@ def prune(*, path: Path | None = None, now: datetime | None = None) -> PruneResu
     finally:
         conn.close()
     return PruneResult(removed=removed, rows=rows, size_before=before, size_after=_size(file))
+
+
+def new_purchase(spend: SpendHistory, snapshot: Snapshot) -> Purchase | None:
+    """The top-up this very snapshot revealed (its fetch first saw the higher total of
+    credits bought), for a `topped_up` hook event; None otherwise. Front ends that fire hooks
+    call this on each fresh result, so a top-up is announced once."""
+    if not spend.purchases:
+        return None
+    latest = spend.purchases[-1]
+    apart = abs((latest.at - snapshot.fetched_at).total_seconds())
+    return latest if apart < 0.001 and not snapshot.stale else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from codexbar.record import field, record
@@ -21,6 +21,19 @@ class SeriesPoint:
     # figure: usage_daily / _weekly / _monthly), "days" (sum of known days), "usage"
     # (difference of lifetime usage); None for a gap.
     source: str | None = None
+    # Credits bought in this period (top-ups, from rises of the credits ever bought), None
+    # when none. Never spend: burn rate and runway read `spend` only.
+    topup: Decimal | None = None
+
+
+@record
+class Purchase:
+    """A top-up: the credits ever bought rose by `amount` between two recorded snapshots;
+    `at` is when the new total was first seen (the purchase itself was at or before)."""
+
+    at: datetime
+    amount: Decimal
+    total_credits: Decimal
 
 
 @record
@@ -32,6 +45,7 @@ class SpendHistory:
     enough: bool  # at least two known days, or any /activity data
     status: str  # for people, e.g. "1 day of history; the chart appears after 2"
     has_activity: bool = False  # /activity rows are part of the series
+    purchases: tuple[Purchase, ...] = ()  # top-ups over the series' span, oldest first
 
 
 @record

@@ -17,12 +17,12 @@ else a lifetime-usage difference; otherwise a gap.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from codexbar.history import store
-from codexbar.history.model import SeriesPoint, SpendHistory
+from codexbar.history.model import Purchase, SeriesPoint, SpendHistory
 from codexbar.history.store import ActivityDay, DayRow, day_date, day_number
 
 DAYS = 30
@@ -138,8 +138,17 @@ def empty(today: date) -> SpendHistory:
     return compute({}, {}, day_number(today))
 
 
+def _bought(purchases: Sequence[Purchase], first: int, last: int) -> Decimal | None:
+    """Credits bought in the days first..last; None when none were."""
+    amounts = [p.amount for p in purchases if first <= day_number(p.at) <= last]
+    return sum(amounts, Decimal(0)) if amounts else None
+
+
 def compute(
-    rows: Mapping[int, DayRow], activity: Mapping[int, ActivityDay], today: int
+    rows: Mapping[int, DayRow],
+    activity: Mapping[int, ActivityDay],
+    today: int,
+    purchases: Sequence[Purchase] = (),
 ) -> SpendHistory:
     days = Days(rows, activity, today)
     today_date = day_date(today)
@@ -159,6 +168,7 @@ def compute(
                 top_model=act.top_model if act else None,
                 is_current=number == today,
                 source=source,
+                topup=_bought(purchases, number, number),
             )
         )
 
@@ -176,6 +186,7 @@ def compute(
                 spend=spend,
                 is_current=back == 0,
                 source=source,
+                topup=_bought(purchases, first, last),
             )
         )
 
@@ -192,6 +203,7 @@ def compute(
                 spend=spend,
                 is_current=back == 0,
                 source=source,
+                topup=_bought(purchases, first, last),
             )
         )
 
@@ -207,6 +219,7 @@ def compute(
         enough=enough,
         status=status_text(len(known), enough, known[-1] if known else None, today),
         has_activity=has_activity,
+        purchases=tuple(purchases),
     )
 
 
@@ -253,4 +266,12 @@ def build(conn: sqlite3.Connection, account: int, now: datetime) -> SpendHistory
     first = first_loaded(day_date(today)) - 1  # the day before: lifetime differences
     rows = {r.day: r for r in store.day_rows(conn, account, first, today)}
     activity = {a.day: a for a in store.activity_days(conn, account, first, today)}
-    return compute(rows, activity, today)
+    bought = [
+        Purchase(
+            at=store.EPOCH + timedelta(milliseconds=p.ts),
+            amount=p.amount,
+            total_credits=p.total_credits,
+        )
+        for p in store.purchase_rows(conn, account, first * store.MS_PER_DAY)
+    ]
+    return compute(rows, activity, today, bought)

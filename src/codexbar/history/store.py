@@ -1,7 +1,7 @@
 """The SQLite history file: schema and migrations, writes, downsampling, and the reads the
 series need.
 
-Layout (schema version 1):
+Layout (schema version 2):
   accounts       one row per provider/account: the one-way account hash and its label
   snapshots      one row per successful fetch (money as exact decimal text, time in UTC ms)
   days           per account and UTC day, the last figures seen that day; kept forever, so
@@ -10,6 +10,11 @@ Layout (schema version 1):
   activity_days  the days an /activity import covered, with their totals (an empty day is a
                  known zero, not a gap)
   meta           housekeeping (when downsampling last ran)
+  purchases      (v2) per account, each rise of the credits ever bought between two recorded
+                 snapshots: a top-up and its amount; kept forever (a few rows a month)
+  key_changes    (v2) the audit log of changes made to keys (`codexbar keys set-limit`,
+                 `disable`, `enable`, `restore`, a rule that enforces): when, which key,
+                 before and after, which rule; kept forever
 
 Every write is one short `BEGIN IMMEDIATE` transaction in WAL mode with a busy timeout, so a
 second writer waits instead of failing, and a process killed mid-write leaves the previous
@@ -36,7 +41,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.snapshot import ActivityRow, Snapshot
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another one before giving up
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
@@ -120,8 +125,31 @@ CREATE TABLE activity_days (
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
+_V2 = """
+CREATE TABLE purchases (
+    account INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    amount TEXT NOT NULL,
+    total_credits TEXT NOT NULL,
+    PRIMARY KEY (account, ts)
+) WITHOUT ROWID;
+CREATE TABLE key_changes (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    key_name TEXT,
+    before TEXT NOT NULL,
+    after TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    undoes INTEGER,
+    undone_by INTEGER
+);
+CREATE INDEX key_changes_by_key ON key_changes (provider, key_hash, id);
+"""
+
 # MIGRATIONS[n] takes a database from version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 
 
 class HistoryError(Exception):
@@ -426,11 +454,38 @@ def write_snapshot(conn: sqlite3.Connection, snapshot: Snapshot) -> int:
     ts = to_ms(snapshot.fetched_at)
     with transaction(conn):
         account = account_key(conn, snapshot.provider, snapshot.account_id, snapshot.account, ts)
-        insert_snapshots(conn, account, [(ts, snapshot_values(snapshot))])
+        values = snapshot_values(snapshot)
+        note_purchase(conn, account, ts, values[SNAPSHOT_COLUMNS.index("total_credits")])
+        insert_snapshots(conn, account, [(ts, values)])
         # last30_spend is set exactly when /activity answered (even with no rows).
         if snapshot.last30_spend is not None:
             import_activity(conn, account, snapshot.activity, snapshot.fetched_at)
     return account
+
+
+def note_purchase(
+    conn: sqlite3.Connection, account: int, ts: int, total_credits: str | int | None
+) -> Decimal | None:
+    """A top-up: the credits ever bought rose since the account's previous recorded snapshot
+    that knew them. Recorded once (keyed by the snapshot's time) with its amount; returns the
+    amount, or None. Call inside the transaction that records the snapshot, before it."""
+    if not isinstance(total_credits, str):
+        return None
+    row = conn.execute(
+        "SELECT total_credits FROM snapshots WHERE account = ? AND ts < ? "
+        "AND total_credits IS NOT NULL ORDER BY ts DESC, id DESC LIMIT 1",
+        (account, ts),
+    ).fetchone()
+    if row is None:
+        return None  # the first figure seen is a baseline, not a purchase
+    amount = Decimal(total_credits) - Decimal(row[0])
+    if amount <= 0:
+        return None  # unchanged, or lowered (a refund is not a top-up)
+    conn.execute(
+        "INSERT OR IGNORE INTO purchases VALUES (?, ?, ?, ?)",
+        (account, ts, plain(amount), total_credits),
+    )
+    return amount
 
 
 def scrubbed(snapshot: Snapshot) -> Snapshot:
@@ -598,5 +653,23 @@ def accounts(conn: sqlite3.Connection) -> list[tuple[int, str, str, str | None]]
         (int(i), str(p), str(h), lbl)
         for i, p, h, lbl in conn.execute(
             "SELECT id, provider, account_hash, label FROM accounts ORDER BY id"
+        )
+    ]
+
+
+@record
+class PurchaseRow:
+    ts: int  # ms since the epoch, UTC: the snapshot that first saw the new total
+    amount: Decimal
+    total_credits: Decimal
+
+
+def purchase_rows(conn: sqlite3.Connection, account: int, first_ms: int) -> list[PurchaseRow]:
+    return [
+        PurchaseRow(int(ts), Decimal(amount), Decimal(total))
+        for ts, amount, total in conn.execute(
+            "SELECT ts, amount, total_credits FROM purchases WHERE account = ? AND ts >= ? "
+            "ORDER BY ts",
+            (account, first_ms),
         )
     ]

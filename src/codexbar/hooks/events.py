@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 TYPE_CHECKING = False
@@ -294,6 +294,66 @@ def key_expiring(
     return HookEvent(KEY_EXPIRING, provider, now, account, extra={"expiresAt": expires_at})
 
 
+def topped_up(
+    provider: str,
+    now: datetime,
+    *,
+    amount: Decimal,
+    balance: Decimal | None = None,
+    account: str | None = None,
+) -> HookEvent:
+    """Credits were bought: the credits ever bought rose by `amount` (USD) since the previous
+    recorded fetch (`history.new_purchase`); `balance` is the balance now, when known."""
+    extra: dict[str, Extra] = {"amount": amount}
+    if balance is not None:
+        extra["balance"] = balance
+    return HookEvent(TOPPED_UP, provider, now, account, extra=extra)
+
+
+def spend_spike(
+    provider: str,
+    now: datetime,
+    *,
+    model: str | None,
+    spend: Decimal,
+    ratio: Decimal | None,
+    day: date | None = None,
+    account: str | None = None,
+) -> HookEvent:
+    """A model's day (or, with no `model`, this key's spend today) reached the spike ratio of
+    its 7-day mean (`rules.spikes`). `ratio` is absent when the mean was zero (new spend)."""
+    extra: dict[str, Extra] = {"spend": spend}
+    if model is not None:
+        extra["model"] = model
+    if ratio is not None:
+        extra["ratio"] = ratio
+    if day is not None:
+        extra["day"] = day.isoformat()  # the UTC day of the spend (today for today's pace)
+    return HookEvent(SPEND_SPIKE, provider, now, account, extra=extra)
+
+
+def key_changed(
+    provider: str,
+    now: datetime,
+    *,
+    key_label: str,
+    rule: str,
+    key_hash: str | None = None,
+    limit: Decimal | None = None,
+    disabled: bool | None = None,
+    account: str | None = None,
+) -> HookEvent:
+    """codexbar changed a key (`keys set-limit | disable | enable | restore`, or a rule that
+    enforces): its name, the rule behind it, and the settings it now has."""
+    extra: dict[str, Extra] = {"keyLabel": key_label, "rule": rule}
+    if key_hash is not None:
+        extra["keyHash"] = key_hash
+    if disabled is not None:
+        extra["disabled"] = disabled
+    event = HookEvent(KEY_CHANGED, provider, now, account, extra=extra)
+    return replace(event, limit=limit)
+
+
 def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
     """Samples for `hooks test`, shaped like the real events."""
     if event == BALANCE_LOW:
@@ -302,13 +362,13 @@ def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
         return budget_spent(provider, now, window="daily", used=Decimal(10), limit=Decimal(10))
     if event == KEY_EXPIRING:
         return key_expiring(provider, now, expires_at=now + timedelta(days=3))
-    # Not fired yet (issue 10): their fields as the recipes expect them.
     if event == TOPPED_UP:
-        return HookEvent(event, provider, now, extra={"amount": 20, "balance": Decimal("24.2")})
+        return topped_up(provider, now, amount=Decimal(20), balance=Decimal("24.2"))
     if event == SPEND_SPIKE:
-        spike: dict[str, Extra] = {"model": "openai/gpt-4.1", "spend": Decimal("12.4")}
-        spike["ratio"] = Decimal("5.2")  # 5.2 × its 7-day mean
-        return HookEvent(event, provider, now, extra=spike)
+        # 5.2 × its 7-day mean
+        return spend_spike(
+            provider, now, model="openai/gpt-4.1", spend=Decimal("12.4"), ratio=Decimal("5.2")
+        )
     if event == KEY_CHANGED:
-        return HookEvent(event, provider, now, extra={"keyLabel": "ci-runner"})
+        return key_changed(provider, now, key_label="ci-runner", rule="manual")
     return None

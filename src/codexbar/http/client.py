@@ -103,6 +103,9 @@ class HttpClient:
         if body is not None:
             payload = json.dumps(body, separators=(",", ":")).encode()
             request_headers["Content-Type"] = "application/json"
+            # http.client sends a body as given, without framing it: the length says where
+            # it ends (a server would otherwise wait for more, or read none).
+            request_headers["Content-Length"] = str(len(payload))
         request_headers.update(headers or {})
         request = Request(method=method, url=url, headers=request_headers, body=payload)
         attempts = self.retry.attempts if method in IDEMPOTENT else 1

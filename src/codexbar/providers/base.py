@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
     from codexbar.http.memory import Handler
-    from codexbar.keylist import KeyRow
+    from codexbar.keylist import KeyPatch, KeyRow
+    from codexbar.prices import ModelPrice
     from codexbar.samples import MetricFamily, Sample
     from codexbar.snapshot import Snapshot
 
@@ -119,3 +120,36 @@ class KeyLister(Provider, Protocol):
         include_expired: bool = False,
         now: datetime | None = None,
     ) -> list[KeyRow]: ...
+
+
+class KeyEditor(KeyLister, Protocol):
+    """A provider that can change a key of the account (`codexbar keys set-limit`, `disable`,
+    `enable`, `restore`, and rules that enforce). The change goes with the admin key, to the
+    admin URL only."""
+
+    def update_key(
+        self,
+        account: Account,
+        client: HttpClient,
+        key_hash: str,
+        patch: KeyPatch,
+        *,
+        now: datetime | None = None,
+    ) -> KeyRow:
+        """Send `patch` and return the key as it now stands."""
+        ...
+
+    def key_change_request(
+        self, account: Account, key_hash: str, patch: KeyPatch
+    ) -> tuple[str, str, dict[str, object]]:
+        """(method, URL, JSON body) of that change, as it would be sent (a dry run prints
+        it); never a key."""
+        ...
+
+
+class PriceLister(Protocol):
+    """A provider that publishes what its models cost (`codexbar afford`)."""
+
+    def list_prices(self, account: Account, client: HttpClient) -> list[ModelPrice]:
+        """Every model's price, discount applied; fetched without a key."""
+        ...

@@ -5,6 +5,7 @@ rich styles; joined without styles the chart stays readable (today's bar is poin
 `▲` on the axis, a gap is a `·` on the baseline, and a legend says so). No rich import here.
 With `ascii_only` (an output that cannot encode these glyphs) it draws the same chart in
 ASCII: levels ` ..::==##`, `|` `+` `-` for the axes, `^` for the current bar, `x` for a gap.
+A period in which credits were bought (a top-up) has a `$` on the axis under its bar.
 
     Spend per day, last 30 days (UTC)                      ▲ today  · no data
     $1.50 ┤                 █
@@ -38,6 +39,7 @@ class Glyphs:
 
 
 UNICODE = Glyphs(BLOCKS, GAP, "▲", "┤│└─")
+TOPUP = "$"  # under a bar: credits were bought then (the same in ASCII)
 # Eight levels squeezed into four marks; a gap must not look like a low bar.
 ASCII = Glyphs(" ..::==##", "x", "^", "+|+-")
 # mode -> (bar width, pitch, label every n bars); titles and markers are the view's
@@ -76,6 +78,8 @@ def chart_lines(chart: ChartView, width: int = 76, *, ascii_only: bool = False) 
 
     lines: list[Line] = []
     legend = f"{g.current} {marker}" + (f"  {g.gap} no data" if len(known) < len(points) else "")
+    if any(p.topup for p in points):
+        legend += f"  {TOPUP} top-up"
     if len(title) + len(legend) + 1 > max(body, width):
         title = title.split(",")[0]  # narrow: "Spend per day"
     space = max(1, body - len(title) - len(legend))
@@ -97,8 +101,13 @@ def chart_lines(chart: ChartView, width: int = 76, *, ascii_only: bool = False) 
 
     axis = [g.rule] * (len(points) * pitch)
     for index, point in enumerate(points):
+        under = index * pitch + (pitch - bar) + bar // 2
         if point.current:
-            axis[index * pitch + (pitch - bar) + bar // 2] = g.current
+            axis[under] = g.current
+            if point.topup and pitch > bar:
+                axis[index * pitch] = TOPUP  # beside today's marker, in the gap before it
+        elif point.topup:
+            axis[under] = TOPUP
     lines.append([(f"{'$0':>{label_width}} {g.corner}", "axis"), ("".join(axis), "axis")])
 
     row_text = [" "] * (len(points) * pitch)

@@ -143,7 +143,8 @@ def cli_error_payload(error: CodexbarError) -> list[dict[str, Any]]:
 
 
 def our_sections(view: CardView) -> list[dict[str, Any]]:
-    """Budgets, free models, spend by model and the 30-day chart, from the card's view."""
+    """Budgets, free models, spend by model, top-ups and spikes, and the 30-day chart, from
+    the card's view."""
     sections: list[dict[str, Any]] = []
     budgets = [r for r in view.rows if r.key.startswith("budget:")]
     if budgets:
@@ -166,6 +167,10 @@ def our_sections(view: CardView) -> list[dict[str, Any]]:
             rest = sum((spend for _, spend in models[MAX_ROWS - 1 :]), Decimal(0))
             rows.append(_row(f"{len(models) - MAX_ROWS + 1} more models", usd(rest)))
         sections.append({"title": f"Spend by model ({view.models_day})", "rows": rows})
+    notices = [r for r in view.rows if r.key == "topup" or r.key.startswith("spike:")]
+    if notices:
+        rows = [_row(r.label, r.value, r.detail) for r in notices[:MAX_ROWS]]
+        sections.append({"title": "Top-ups and spikes", "rows": rows})
     chart = view.charts.get("day")
     if chart is not None:
         points = [

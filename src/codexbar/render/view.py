@@ -220,7 +220,17 @@ class Row:
 
 
 class ChartPoint:
-    __slots__ = ("current", "label", "requests", "source", "start", "tokens", "top_model", "value")
+    __slots__ = (
+        "current",
+        "label",
+        "requests",
+        "source",
+        "start",
+        "tokens",
+        "top_model",
+        "topup",
+        "value",
+    )
 
     def __init__(
         self,
@@ -233,6 +243,7 @@ class ChartPoint:
         tokens: int | None = None,
         top_model: str | None = None,
         source: str | None = None,
+        topup: Decimal | None = None,
     ) -> None:
         self.start = start  # the UTC day, the Monday of the week, the 1st of the month
         self.label = label  # short axis label: "24", "11-17", "Nov"
@@ -242,6 +253,7 @@ class ChartPoint:
         self.tokens = tokens
         self.top_model = top_model
         self.source = source
+        self.topup = topup  # credits bought in this period: every chart marks it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -253,6 +265,7 @@ class ChartPoint:
             "tokens": self.tokens,
             "topModel": self.top_model,
             "source": self.source,
+            "topup": None if self.topup is None else str(self.topup),
         }
 
     @classmethod
@@ -266,6 +279,7 @@ class ChartPoint:
             tokens=d.get("tokens"),
             top_model=d.get("topModel"),
             source=d.get("source"),
+            topup=_dec(d.get("topup")),
         )
 
 
@@ -362,6 +376,8 @@ class CardView:
         "provider_name",
         "rows",
         "spend",
+        "spendable",
+        "spendable_by",
         "stale",
     )
 
@@ -393,6 +409,8 @@ class CardView:
         forecast_line: str | None = None,
         notes: list[Note] | None = None,
         expires_at: datetime | None = None,
+        spendable: Decimal | None = None,
+        spendable_by: str | None = None,
     ) -> None:
         self.provider = provider
         self.provider_name = provider_name
@@ -421,6 +439,10 @@ class CardView:
         self.forecast_line = forecast_line  # the same in one sentence (tray, tooltips)
         self.notes = notes or []
         self.expires_at = expires_at
+        # What the key can still spend (the least of balance, key limit and budget left) and
+        # which of them bounds it (`afford`); None when none is known.
+        self.spendable = spendable
+        self.spendable_by = spendable_by
 
     @property
     def title(self) -> str:
@@ -464,6 +486,8 @@ class CardView:
             "forecastLine": self.forecast_line,
             "notes": [[n.level, n.text] for n in self.notes],
             "expiresAt": iso(self.expires_at),
+            "spendable": None if self.spendable is None else str(self.spendable),
+            "spendableBy": self.spendable_by,
         }
 
     @classmethod
@@ -498,6 +522,8 @@ class CardView:
             forecast_line=d.get("forecastLine"),
             notes=[Note(level, text) for level, text in d.get("notes", ())],
             expires_at=parse_instant(d.get("expiresAt")),
+            spendable=_dec(d.get("spendable")),
+            spendable_by=d.get("spendableBy"),
         )
 
 
@@ -506,8 +532,9 @@ class CardView:
 
 def build(result: AccountResult, now: datetime, settings: RuleSettings | None = None) -> CardView:
     """The card of one result. `settings` are the rule book's (the config's by default)."""
+    from codexbar.afford import spendable
     from codexbar.providers import display_name
-    from codexbar.rules import BALANCE, evaluate, meter_level
+    from codexbar.rules import BALANCE, SPIKE, evaluate, meter_level
     from codexbar.rules.settings import RuleSettings
 
     settings = settings or RuleSettings()
@@ -544,9 +571,16 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
             level=meter_level(m, settings),
         )
     rows = _rows(s, now, settings)
+    rows.extend(_topup_rows(result.history, now))
+    rows.extend(
+        Row(f.key, "Spike", f.message, level=f.level)
+        for f in evaluation.findings
+        if f.family == SPIKE
+    )
     day, models = s.latest_day_by_model()
     charts, status = _charts(result.history)
     forecast_rows, forecast_line = _forecast(result.history, result.forecast, s)
+    money = spendable(s)
     return CardView(
         provider=s.provider,
         provider_name=name,
@@ -576,7 +610,24 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
         forecast_line=forecast_line,
         notes=[Note(n.level, n.text) for n in s.notes],
         expires_at=s.expires_at,
+        spendable=money[0] if money is not None else None,
+        spendable_by=money[1] if money is not None else None,
     )
+
+
+TOPUP_DAYS = 30  # the card says "topped up" for a purchase this recent
+
+
+def _topup_rows(history: SpendHistory | None, now: datetime) -> list[Row]:
+    """`topped up $50.00 on 2026-07-14`: the latest purchase of the last 30 days."""
+    if history is None or not history.purchases:
+        return []
+    latest = history.purchases[-1]
+    if now - latest.at > timedelta(days=TOPUP_DAYS):
+        return []
+    text = f"topped up {usd(latest.amount)} on {latest.at.date().isoformat()}"
+    detail = f"credits bought: {usd(latest.total_credits)}"
+    return [Row("topup", "Top-up", text, detail, level="info")]
 
 
 def _headline(balance: Decimal | None, meter: MeterView | None, s: Snapshot) -> str:
@@ -655,6 +706,7 @@ def chart_points(points: tuple[SeriesPoint, ...]) -> list[ChartPoint]:
             tokens=p.tokens,
             top_model=p.top_model,
             source=p.source,
+            topup=p.topup,
         )
         for p in points
     ]

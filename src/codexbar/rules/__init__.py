@@ -5,7 +5,9 @@ judges figures draws from it.
 balance under its floor, a budget spent or nearly, the key expiring) and the level (ok /
 warning / critical / stale / error). The status-bar class, the card's colours, the tray's icon,
 the alerts (`rules.alerts`), the guard (`rules.guard`) and the hook events all read this one
-result, so they agree by construction; a new rule is one more finding here.
+result, so they agree by construction; a new rule is one more finding here. Spikes (a model's
+day far above its week: `rules.spikes`) are findings too; key hygiene (`rules.keys_audit`)
+and enforcement (`rules.enforce`) judge and act on every key of an account.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ KEY_LIMIT = "key_limit"
 BALANCE = "balance"
 BUDGET = "budget"
 EXPIRY = "expiry"
+SPIKE = "spike"
 
 
 class Finding:
@@ -131,6 +134,9 @@ def evaluate(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> Evalu
         known.add(EXPIRY)
     findings.extend(_budgets(snapshot, settings, now))
     findings.extend(_expiry(snapshot, settings, now))
+    if snapshot.last30_spend is not None:  # /activity was read: spikes can be told
+        known.add(SPIKE)
+        findings.extend(_spikes(snapshot, settings, now))
     levels = [f.level for f in findings]
     if snapshot.stale:
         levels.append("stale")
@@ -279,3 +285,32 @@ def _expiry(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[F
             )
         ]
     return []
+
+
+def _spikes(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[Finding]:
+    """A model's day (or today's pace) far above its trailing week (rules/spikes.py)."""
+    from codexbar.rules.spikes import detect
+
+    found = []
+    for spike in detect(snapshot, settings, now):
+        subject = spike.model if spike.model is not None else "today"
+        found.append(
+            Finding(
+                # The state file keys alerts by this: masked, as a model name comes from a
+                # server and may echo anything.
+                key=f"{SPIKE}:{redact(subject)}",
+                period=spike.day.isoformat(),
+                level="warning",
+                title="Spend spike" if spike.model is None else f"Spend spike: {spike.model}",
+                message=spike.sentence(now),
+                threshold=str(settings.spike_ratio),
+                figures={
+                    "model": spike.model,
+                    "day": spike.day,
+                    "spend": spike.spend,
+                    "mean": spike.mean,
+                    "ratio": spike.ratio,
+                },
+            )
+        )
+    return found

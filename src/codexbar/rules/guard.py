@@ -166,6 +166,17 @@ class WindowCheck:
             return "unknown"
         return "ok" if self.remaining >= self.minimum else "blocked"
 
+    @property
+    def message(self) -> str:
+        """In words, for a rule that acts on it: `4% of the session window left, under the
+        minimum 10%`."""
+        left = "unknown" if self.remaining is None else swift_percent(self.remaining)
+        under = "under" if self.decision == "blocked" else "against"
+        return (
+            f"{left} of the {self.window} window left, {under} the minimum "
+            f"{swift_percent(self.minimum)}"
+        )
+
     def line(self, provider_id: str) -> str:
         """CodexBar's text line: `<id> session: 75% remaining — OK (minimum 10%)`."""
         shown = (

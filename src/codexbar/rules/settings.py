@@ -35,6 +35,11 @@ DEFAULT_QUOTA_THRESHOLDS = (50, 20)
 QUOTA_RANGE = (0, 99)
 DEFAULT_BALANCE_BELOW = Decimal(5)
 DEFAULT_EXPIRY_DAYS = 7
+# A model's day is a spike from this many times its trailing 7-day mean, and this many USD.
+DEFAULT_SPIKE_RATIO = Decimal(3)
+DEFAULT_SPIKE_MINIMUM = Decimal(5)  # below this a "jump" is noise, whatever its ratio
+DEFAULT_DORMANT_DAYS = 30  # `keys audit`: a key unused this long is dormant
+DEFAULT_UNLIMITED_SHARE = Decimal(25)  # `keys audit`: percent of all keys' monthly spend
 
 
 @record
@@ -47,6 +52,10 @@ class RuleSettings:
     balance_below: Decimal | None = DEFAULT_BALANCE_BELOW
     budget_spent: bool = True
     expiry_days: int | None = DEFAULT_EXPIRY_DAYS
+    spike_ratio: Decimal | None = DEFAULT_SPIKE_RATIO  # None: no spike findings
+    spike_minimum: Decimal = DEFAULT_SPIKE_MINIMUM
+    dormant_days: int | None = DEFAULT_DORMANT_DAYS
+    unlimited_share: Decimal | None = DEFAULT_UNLIMITED_SHARE
     # CodexBar's `quotaWarnings.session`: percent remaining, active ones only, highest first.
     quota_thresholds: tuple[int, ...] = DEFAULT_QUOTA_THRESHOLDS
     key_limit_notify: bool = True
@@ -107,12 +116,47 @@ class RuleSettings:
             ):
                 raise ConfigError(f"{WHERE}: alerts.expiresWithinDays must be a whole number")
             days = value or None
+        # false turns a rule off (null did, earlier); so does 0 for the day count.
+        ratio: Decimal | None = defaults.spike_ratio
+        if "spikeRatio" in raw:
+            value = raw["spikeRatio"]
+            off = value is None or value is False
+            ratio = None if off else to_decimal(value)
+            if not off and (ratio is None or ratio <= 1):
+                raise ConfigError(f"{WHERE}: alerts.spikeRatio must be a number above 1 (or false)")
+        minimum = defaults.spike_minimum
+        if "spikeMinimum" in raw:
+            found = to_decimal(raw["spikeMinimum"])
+            if found is None or found < 0:
+                raise ConfigError(f"{WHERE}: alerts.spikeMinimum must be a non-negative number")
+            minimum = found
+        dormant: int | None = defaults.dormant_days
+        if "dormantDays" in raw:
+            value = raw["dormantDays"]
+            if (
+                value is not None
+                and value is not False
+                and (isinstance(value, bool) or not isinstance(value, int) or value < 0)
+            ):
+                raise ConfigError(f"{WHERE}: alerts.dormantDays must be a whole number (0: off)")
+            dormant = value or None
+        share: Decimal | None = defaults.unlimited_share
+        if "unlimitedSharePercent" in raw:
+            value = raw["unlimitedSharePercent"]
+            off = value is None or value is False
+            share = None if off else to_decimal(value)
+            if not off and (share is None or not 0 < share <= 100):
+                raise ConfigError(f"{WHERE}: alerts.unlimitedSharePercent must be in (0, 100]")
         return cls(
             enabled=enabled,
             key_limit_percents=percents,
             balance_below=balance,
             budget_spent=budget,
             expiry_days=days,
+            spike_ratio=ratio,
+            spike_minimum=minimum,
+            dormant_days=dormant,
+            unlimited_share=share,
             quota_thresholds=DEFAULT_QUOTA_THRESHOLDS if thresholds is None else thresholds,
             key_limit_notify=notify,
         )
@@ -126,6 +170,12 @@ class RuleSettings:
             "balanceBelow": False if floor is None else _json_number(floor),
             "budgetSpent": self.budget_spent,
             "expiresWithinDays": self.expiry_days or 0,  # 0: off
+            "spikeRatio": False if self.spike_ratio is None else _json_number(self.spike_ratio),
+            "spikeMinimum": _json_number(self.spike_minimum),
+            "dormantDays": self.dormant_days or 0,  # 0: off
+            "unlimitedSharePercent": (
+                False if self.unlimited_share is None else _json_number(self.unlimited_share)
+            ),
         }
 
     @property

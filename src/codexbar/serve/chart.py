@@ -5,7 +5,8 @@ scale function every chart of the program uses (`nice_top`), the axis labels fro
 `axis_money`. No script and no external asset: the SVG scales with the page (viewBox, width
 100%), every bar carries a <title> (a tooltip on desktop, read out by screen readers),
 unknown periods are drawn as gaps rather than zeros, and the current period is marked
-"so far".
+"so far". A period in which credits were bought has a small diamond above the axis labels,
+with its amount in its title.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def spend_svg(chart: ChartView, *, title: str) -> str:
                 f'width="{_num(bar_w)}" height="{_num(height)}" rx="1.5">'
                 f"<title>{_e(tip)}</title></rect>"
             )
+        if point.topup:
+            parts.append(topup_mark(center, base_y, point.label, point.topup))
         # Every few periods, and the latest one unless it would crowd the label before it.
         latest_far_enough = i == count - 1 and i % every >= max(every // 2, 1)
         if i % every == 0 or latest_far_enough:
@@ -94,3 +97,16 @@ def spend_svg(chart: ChartView, *, title: str) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def topup_mark(center: float, base_y: float, label: str, amount: Decimal) -> str:
+    """A small diamond just under the baseline: credits were bought in this period (a
+    top-up is not spend, so it is not a bar)."""
+    y = base_y + 5
+    points = f"{_num(center)},{_num(y - 4)} {_num(center + 4)},{_num(y)} "
+    points += f"{_num(center)},{_num(y + 4)} {_num(center - 4)},{_num(y)}"
+    tip = f"{label}: topped up {usd(amount)}"
+    return (
+        f'<polygon class="topup" points="{points}" style="fill:var(--ok,#1f9d55)">'
+        f"<title>{_e(tip)}</title></polygon>"
+    )

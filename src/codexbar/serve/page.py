@@ -16,8 +16,9 @@ from urllib.parse import quote
 
 from codexbar import __version__
 from codexbar.money import percent, usd
-from codexbar.providers import display_name
+from codexbar.providers import PROVIDERS, display_name, load
 from codexbar.render.view import CHART_MODES, CardView, MeterView, Row
+from codexbar.rules.settings import RuleSettings
 from codexbar.serve.chart import spend_svg
 from codexbar.serve.state import AccountState, KeysState, View
 from codexbar.textsafe import clean
@@ -328,8 +329,28 @@ def keys_html(state: KeysState, now: datetime) -> str:
     title = f"Every key of the account ({count})"
     return (
         f'<section class="card"><header><h2>{_e(title)}</h2></header>{note}'
-        f'<table class="reflow">{head}<tbody>{"".join(rows)}</tbody></table></section>'
+        f'<table class="reflow">{head}<tbody>{"".join(rows)}</tbody></table>'
+        f"{hygiene_html(state, now)}</section>"
     )
+
+
+def hygiene_html(state: KeysState, now: datetime) -> str:
+    """The rule book's key findings (`codexbar keys audit`), each with its fix, under the
+    table; nothing when there are none."""
+    from codexbar.rules.keys_audit import audit
+
+    page = ""
+    if state.provider in PROVIDERS:
+        page = load(state.provider).links.get("keys", "")
+    found = audit(state.rows, RuleSettings(), now, keys_page=page)
+    if not found:
+        return ""
+    items = "".join(
+        f'<li class="{"error" if f.level == "critical" else "warning"}">'
+        f"<b>{_e(f.key.display_name)}</b> {_e(f.message)} → <code>{_e(f.fix)}</code></li>"
+        for f in found
+    )
+    return _section(f"Key hygiene ({len(found)})", f'<ul class="notes">{items}</ul>')
 
 
 def _last_used(moment: datetime | None, now: datetime) -> str:

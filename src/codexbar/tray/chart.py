@@ -4,7 +4,8 @@ The points and the axis top come from `render.view.ChartView` (one axis-scale fu
 every surface). The money axis reads $0 at the baseline, half and top; under the bars' labels
 a second line says which month (per day) or year (per month) they are in. Unknown periods are
 gaps (a dotted stub on the baseline, never a zero bar); the current, still-running period is
-drawn lighter; hovering a bar shows its figures.
+drawn lighter; hovering a bar shows its figures. A period in which credits were bought has a
+small dot over its bar (a top-up is not spend).
 """
 
 from __future__ import annotations
@@ -231,6 +232,7 @@ class SpendChart(QWidget):
             painter.setBrush(colour)
             radius = min(3.0, rect.width() / 2, rect.height() / 2)
             painter.drawRoundedRect(rect, radius, radius)
+        self._paint_topups(painter, rects)
 
         painter.setPen(QColor(theme.muted))
         for text, box in self.bar_labels():
@@ -242,6 +244,13 @@ class SpendChart(QWidget):
             painter.drawText(
                 box, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), text
             )
+
+    def _paint_topups(self, painter: QPainter, rects: list[tuple[ChartPoint, QRectF]]) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(self.theme.green))
+        for point, rect in rects:
+            if point.topup:  # a dot over the bar: a top-up is not spend, so not a bar
+                painter.drawEllipse(QPointF(rect.center().x(), max(3.0, rect.top() - 5)), 2.5, 2.5)
 
     # --- hover -----------------------------------------------------------------------------
 
@@ -269,6 +278,8 @@ class SpendChart(QWidget):
             parts.append(f"{point.tokens:,} tokens")
         if point.top_model:
             parts.append(f"top: {point.top_model}")
+        if point.topup:
+            parts.append(f"topped up {usd(point.topup)}")
         return "\n".join(parts)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:

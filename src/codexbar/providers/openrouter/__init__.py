@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
     from codexbar.http.memory import Handler
-    from codexbar.keylist import KeyRow
+    from codexbar.keylist import KeyPatch, KeyRow
+    from codexbar.prices import ModelPrice
     from codexbar.samples import MetricFamily, Sample
     from codexbar.snapshot import Snapshot
 
@@ -95,7 +96,7 @@ class OpenRouter:
     def demo_handler(self, clock: Clock) -> Handler:
         from codexbar.providers.openrouter.sample_data import SampleApi
 
-        return SampleApi(source=clock).handler()
+        return SampleApi(source=clock, spike=True).handler()  # the demo tells a spike too
 
     def decode_extra(self, data: dict[str, Any]) -> Any:
         from codexbar.providers.openrouter.figures import decode
@@ -147,6 +148,31 @@ class OpenRouter:
             include_expired=include_expired,
             now=now,
         )
+
+    def update_key(
+        self,
+        account: Account,
+        client: HttpClient,
+        key_hash: str,
+        patch: KeyPatch,
+        *,
+        now: datetime | None = None,
+    ) -> KeyRow:
+        from codexbar.providers.openrouter.manage import update_key
+
+        return update_key(account, client, key_hash, patch, now=now)
+
+    def key_change_request(
+        self, account: Account, key_hash: str, patch: KeyPatch
+    ) -> tuple[str, str, dict[str, object]]:
+        from codexbar.providers.openrouter.manage import patch_body, patch_url
+
+        return "PATCH", patch_url(account, key_hash), patch_body(patch)
+
+    def list_prices(self, account: Account, client: HttpClient) -> list[ModelPrice]:
+        from codexbar.providers.openrouter.models import list_prices
+
+        return list_prices(account, client)
 
 
 PROVIDER = OpenRouter()

@@ -1,6 +1,7 @@
 """OpenRouter's API, simulated from deterministic sample data: what `--demo` shows.
 
-`SampleApi.answer` gives the well-behaved answer to GET /api/v1/{key,credits,activity,keys}:
+`SampleApi.answer` gives the well-behaved answer to GET /api/v1/{key,credits,activity,keys,models}
+and to PATCH /api/v1/keys/{hash} (which changes the API's state: later answers show it):
 realistic figures shaped like the real API (see docs and shared/spec/openrouter-api.md), the
 same key permissions (an ordinary key gets 403 from /activity and /keys, and from /credits
 except in the `legacy_credits` dataset), dated from a given "now". `SampleApi.handler()` plugs
@@ -31,7 +32,7 @@ from codexbar.http.memory import Handler
 from codexbar.http.transport import Request, Response
 
 API_PREFIX: Final = "/api/v1"
-ENDPOINTS: Final = ("/key", "/credits", "/activity", "/keys")
+ENDPOINTS: Final = ("/key", "/credits", "/activity", "/keys", "/models")
 DATASETS: Final = (
     "full",
     "sparse",
@@ -82,6 +83,7 @@ class ApiRequest:
     query: dict[str, str]
     headers: dict[str, str]
     time: float = 0.0
+    body: bytes = b""
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,6 +421,32 @@ _RATE_LIMIT: Final = {
 }
 
 
+def _key_hash(key: str) -> str:
+    """The hash /keys lists a key under (derived from the key, as the real API's is)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _window_usage(entry: Mapping[str, object], reset: object) -> float:
+    names = {"daily": "usage_daily", "weekly": "usage_weekly", "monthly": "usage_monthly"}
+    value = entry.get(names.get(reset, "usage") if isinstance(reset, str) else "usage")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _apply_patch(entry: dict[str, object], patch: Mapping[str, object]) -> None:
+    """A key's stored changes (PATCH /keys/{hash}) over its generated figures; what is left
+    of the limit follows the new limit and reset window."""
+    if not patch:
+        return
+    entry.update(patch)
+    limit = entry.get("limit")
+    if "limit" in patch or "limit_reset" in patch:
+        if isinstance(limit, int | float) and not isinstance(limit, bool):
+            used = _window_usage(entry, entry.get("limit_reset"))
+            entry["limit_remaining"] = _usd(Decimal(repr(float(limit))) - Decimal(repr(used)))
+        else:
+            entry["limit_remaining"] = None
+
+
 def _key_data(dataset: str, profile: _Profile, now: dt.datetime) -> dict[str, object]:
     figures = _figures_for(dataset, profile)
     label = _masked_label(profile.key)
@@ -596,7 +624,41 @@ def _activity_rows(day: dt.date, *, free_only: bool) -> list[dict[str, object]]:
     return rows
 
 
-def _activity_data(dataset: str, now: dt.datetime, date_filter: str | None) -> list[object]:
+# The demo's story (`SampleApi(spike=True)`): an agent left running on a pricier model
+# yesterday, 5.2x what that model cost a day over the week before. Spend per day, oldest
+# first (8 days before yesterday, then yesterday).
+SPIKE_MODEL: Final = "openai/gpt-4.1"
+_SPIKE_DAYS: Final = ("1.95", "2.10", "2.55", "2.35", "2.60", "2.20", "2.49", "2.40", "12.40")
+
+
+def _spike_rows(day: dt.date, today: dt.date) -> list[dict[str, object]]:
+    back = (today - day).days  # 1 = yesterday
+    index = len(_SPIKE_DAYS) - back
+    if not 0 <= index < len(_SPIKE_DAYS):
+        return []
+    usage = Decimal(_SPIKE_DAYS[index])
+    requests = int(usage * 40)
+    return [
+        {
+            "date": day.isoformat(),
+            "model": SPIKE_MODEL,
+            "model_permaslug": "openai/gpt-4.1-2025-04-14",
+            "endpoint_id": _uuid("endpoint", SPIKE_MODEL, "OpenAI"),
+            "provider_name": "OpenAI",
+            "usage": _usd(usage),
+            "byok_usage_inference": 0.0,
+            "requests": requests,
+            "prompt_tokens": int(usage / Decimal("0.000002") * Decimal("0.6")),
+            "completion_tokens": int(usage / Decimal("0.000008") * Decimal("0.4")),
+            "reasoning_tokens": 0,
+            "cached_tokens": 0,
+        }
+    ]
+
+
+def _activity_data(
+    dataset: str, now: dt.datetime, date_filter: str | None, *, spike: bool = False
+) -> list[object]:
     today = now.date()
     days = [today - dt.timedelta(days=n) for n in range(1, ACTIVITY_DAYS + 1)]
     if date_filter is not None:
@@ -604,6 +666,8 @@ def _activity_data(dataset: str, now: dt.datetime, date_filter: str | None) -> l
     rows: list[object] = []
     for day in days:
         rows.extend(_activity_rows(day, free_only=dataset == "free_tier"))
+        if spike and dataset != "free_tier":
+            rows.extend(_spike_rows(day, today))
     return rows
 
 
@@ -641,7 +705,7 @@ def _key_entry(
         figures = _figures_for(dataset, demo)
         created = now - dt.timedelta(days=45, hours=3)
         entry = _keys_item(
-            key_hash=hashlib.sha256(demo.key.encode()).hexdigest(),
+            key_hash=_key_hash(demo.key),
             name="codexbar demo",
             label=_masked_label(demo.key),
             disabled=False,
@@ -765,15 +829,159 @@ def _keys_page(
     include_disabled: bool,
     include_expired: bool,
     overrides: Mapping[int, Mapping[str, object]] | None = None,
+    patches: Mapping[str, Mapping[str, object]] | None = None,
 ) -> list[object]:
     listed: list[object] = []
     for index in range(count):
         entry, disabled, expired = _key_entry(index, dataset, demo, now)
         _apply_overrides(entry, (overrides or {}).get(index, {}))
+        _apply_patch(entry, (patches or {}).get(str(entry.get("hash")), {}))
+        disabled = entry.get("disabled") is True
         if (disabled and not include_disabled) or (expired and not include_expired):
             continue
         listed.append(entry)
     return listed[offset : offset + PAGE_SIZE]
+
+
+# --------------------------------------------------------------------------------------------
+# /models (public: no key needed). Prices are decimal strings in USD per token, as the real
+# list has them: one free model, one router whose price is not fixed ("-1"), one discounted
+# model and one with a per-request fee.
+
+
+def _model(
+    slug: str,
+    name: str,
+    prompt: str,
+    completion: str,
+    *,
+    context: int | None,
+    max_out: int | None,
+    **extra: str,
+) -> dict[str, object]:
+    return {
+        "id": slug,
+        "canonical_slug": slug,
+        "name": name,
+        "created": 1735689600,
+        "description": f"{name} (sample data)",
+        "context_length": context,
+        "architecture": {"modality": "text->text", "tokenizer": "Other"},
+        "pricing": {"prompt": prompt, "completion": completion, **extra},
+        "top_provider": {
+            "context_length": context,
+            "max_completion_tokens": max_out,
+            "is_moderated": False,
+        },
+        "per_request_limits": None,
+        "supported_parameters": ["max_tokens", "temperature"],
+    }
+
+
+SAMPLE_MODELS: Final = (
+    _model(
+        "openai/gpt-4.1",
+        "OpenAI: GPT-4.1",
+        "0.000002",
+        "0.000008",
+        context=1047576,
+        max_out=32768,
+        input_cache_read="0.0000005",
+    ),
+    _model(
+        "openai/gpt-4o-mini",
+        "OpenAI: GPT-4o-mini",
+        "0.00000015",
+        "0.0000006",
+        context=128000,
+        max_out=16384,
+    ),
+    _model(
+        "anthropic/claude-sonnet-4",
+        "Anthropic: Claude Sonnet 4",
+        "0.000003",
+        "0.000015",
+        context=200000,
+        max_out=64000,
+        input_cache_read="0.0000003",
+        input_cache_write="0.00000375",
+    ),
+    _model(
+        "google/gemini-2.5-flash",
+        "Google: Gemini 2.5 Flash",
+        "0.0000003",
+        "0.0000025",
+        context=1048576,
+        max_out=65535,
+        internal_reasoning="0",
+    ),
+    _model(
+        "meta-llama/llama-3.3-70b-instruct:free",
+        "Meta: Llama 3.3 70B Instruct (free)",
+        "0",
+        "0",
+        context=131072,
+        max_out=None,
+    ),
+    _model(
+        "mistralai/mistral-small-3.2-24b-instruct",
+        "Mistral: Mistral Small 3.2 24B",
+        "0.0000001",
+        "0.0000003",
+        context=131072,
+        max_out=None,
+        discount="0.25",
+    ),
+    _model(
+        "perplexity/sonar",
+        "Perplexity: Sonar",
+        "0.000001",
+        "0.000001",
+        context=127072,
+        max_out=None,
+        request="0.005",
+        web_search="0.005",
+    ),
+    _model(
+        "openrouter/auto",
+        "Auto Router",
+        "-1",
+        "-1",
+        context=2000000,
+        max_out=None,
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# PATCH /keys/{hash}: the fields the API reads, and what each must be.
+
+_KEY_FIELDS: Final = ("name", "disabled", "limit", "limit_reset", "include_byok_in_limit")
+_RESETS: Final = ("daily", "weekly", "monthly", None)
+
+
+def _patch_problem(body: Mapping[str, object]) -> str | None:
+    """Why a PATCH body would be refused (400), or None."""
+    known = [name for name in (*_KEY_FIELDS, "workspace_id") if name in body]
+    if not known:
+        return "No update fields provided"
+    if "name" in body and not isinstance(body["name"], str):
+        return "Invalid name: expected a string"
+    for flag in ("disabled", "include_byok_in_limit"):
+        if flag in body and not isinstance(body[flag], bool):
+            return f"Invalid {flag}: expected a boolean"
+    if "limit" in body:
+        limit = body["limit"]
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int | float):
+                return "Invalid limit: expected a non-negative number or null"
+            if not math.isfinite(limit) or limit < 0:
+                return "Invalid limit: expected a non-negative number or null"
+    if "limit_reset" in body and body["limit_reset"] not in _RESETS:
+        return "Invalid limit_reset: expected daily, weekly, monthly or null"
+    if "workspace_id" in body and not isinstance(body["workspace_id"], str):
+        return "Invalid workspace_id: expected a string"
+    return None
 
 
 _ERROR_MESSAGES: Final = {
@@ -844,6 +1052,12 @@ class SampleApi:
     """Fields set (or REMOVEd) in every /keys item, e.g. a hostile ``name``."""
     keys_item_overrides: dict[int, dict[str, object]] = field(default_factory=dict)
     """Fields put into the /keys item at that listing index (0 is DEMO_KEY's own)."""
+    key_patches: dict[str, dict[str, object]] = field(default_factory=dict)
+    """What PATCH /keys/{hash} changed, by key hash: later /keys and /key answers show it."""
+    models_extra: list[dict[str, object]] = field(default_factory=list)
+    """Items appended to every /models answer (hostile names, odd prices)."""
+    spike: bool = False
+    """The demo's story: one model spent 5.2x its 7-day average yesterday."""
     requests: list[ApiRequest] = field(default_factory=list)
     source: Clock | None = None
     """Where "now" comes from when `now` is None (the demo's clock); else the system's."""
@@ -879,6 +1093,7 @@ class SampleApi:
                 path=parts.path,
                 query=dict(parse_qsl(parts.query, keep_blank_values=True)),
                 headers={k.lower(): v for k, v in request.headers.items()},
+                body=request.body or b"",
             )
             with self._lock:
                 self.requests.append(api_request)
@@ -892,10 +1107,17 @@ class SampleApi:
     def answer(self, request: ApiRequest, profile: _Profile | None = None) -> Reply:
         """The normal, well-behaved answer to a request."""
         endpoint = request.path.removeprefix(API_PREFIX)
-        if not request.path.startswith(API_PREFIX + "/") or endpoint not in ENDPOINTS:
+        one_key = endpoint.startswith("/keys/") and len(endpoint) > len("/keys/")
+        if not request.path.startswith(API_PREFIX + "/") or (
+            endpoint not in ENDPOINTS and not one_key
+        ):
             return _error(404)
-        if request.method not in ("GET", "HEAD"):
+        allowed = ("PATCH",) if one_key else ("GET", "HEAD")
+        if request.method not in allowed:
             return _error(405)
+        if endpoint == "/models":  # public: the price list needs no key
+            models = [*SAMPLE_MODELS, *self.models_extra]
+            return Reply(200, _json_bytes({"data": [dict(m) for m in models]}))
 
         if profile is None:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -911,6 +1133,10 @@ class SampleApi:
 
         if endpoint == "/key":
             data = _key_data(dataset, profile, now)
+            with self._lock:
+                patch = dict(self.key_patches.get(_key_hash(profile.key), {}))
+            # /key has no name or disabled flag; the limit and its window follow the change.
+            _apply_patch(data, {k: v for k, v in patch.items() if k in ("limit", "limit_reset")})
             _apply_overrides(data, dict(self.key_overrides))
             return Reply(200, _json_bytes({"data": data}))
 
@@ -924,11 +1150,14 @@ class SampleApi:
         if not profile.management:
             return _error(403, "Only management keys can perform this operation")
 
+        if one_key:
+            return self._patch_key(endpoint.removeprefix("/keys/"), request.body, now)
+
         if endpoint == "/activity":
             date = request.query.get("date")
             if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
                 return _error(400, "Invalid date: expected YYYY-MM-DD")
-            rows = _activity_data(dataset, now, date)
+            rows = _activity_data(dataset, now, date, spike=self.spike)
             for row in rows:
                 _apply_overrides(cast("dict[str, object]", row), dict(self.activity_overrides))
             rows.extend(dict(row) for row in self.activity_extra)
@@ -947,7 +1176,41 @@ class SampleApi:
             include_disabled=request.query.get("include_disabled") == "true",
             include_expired=request.query.get("include_expired") == "true",
             overrides=dict(self.keys_item_overrides),
+            patches=self._patches(),
         )
         for item in page:
             _apply_overrides(cast("dict[str, object]", item), dict(self.keys_overrides))
         return Reply(200, _json_bytes({"data": page}))
+
+    def _patches(self) -> dict[str, dict[str, object]]:
+        with self._lock:
+            return {h: dict(p) for h, p in self.key_patches.items()}
+
+    def _patch_key(self, key_hash: str, raw: bytes, now: dt.datetime) -> Reply:
+        """PATCH /keys/{hash}: check the body as the API does, remember the change, answer
+        with the key as it now stands."""
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "Invalid JSON body")
+        if not isinstance(body, dict):
+            return _error(400, "Invalid JSON body: expected an object")
+        problem = _patch_problem(body)
+        if problem is not None:
+            return _error(400, problem)
+        demo = _demo_profile(DEMO_KEY, management=False)
+        for index in range(self.keys_count):
+            entry, _disabled, _expired = _key_entry(index, self.dataset, demo, now)
+            _apply_overrides(entry, dict(self.keys_item_overrides.get(index, {})))
+            if entry.get("hash") != key_hash:
+                continue
+            change = {k: v for k, v in body.items() if k in (*_KEY_FIELDS, "workspace_id")}
+            with self._lock:
+                stored = self.key_patches.setdefault(key_hash, {})
+                stored.update(change)
+                patch = dict(stored)
+            _apply_patch(entry, patch)
+            entry["updated_at"] = _iso(now)
+            _apply_overrides(entry, dict(self.keys_overrides))
+            return Reply(200, _json_bytes({"data": entry}))
+        return _error(404, "Key not found")
