@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Account
     from codexbar.config import ConfigFile
+    from codexbar.http.client import HttpClient
     from codexbar.pipeline import AccountResult
 
 
@@ -101,6 +102,43 @@ def add_selection_flags(parser: argparse.ArgumentParser) -> None:
     sel.add_argument(
         "--api-url", metavar="URL", help="API base URL (beats the provider's URL variable)"
     )
+
+
+DEMO_HELP = "the built-in simulated account: no key, no network, nothing of yours read or written"
+
+
+def add_demo_flag(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str = DEMO_HELP
+) -> None:
+    """`--demo`, the same meaning everywhere (the CLI runs a demo in `demo.sandbox`)."""
+    parser.add_argument("--demo", action="store_true", help=help)
+
+
+def demo_selection(
+    opts: argparse.Namespace, *, timeout: float, providers: Sequence[str] | None = None
+) -> tuple[list[Account], HttpClient]:
+    """The demo's accounts for the selection flags (`-p`, `--account`; every simulated
+    provider by default) and the in-process client that answers for them."""
+    from codexbar.demo import demo_client
+    from codexbar.providers import PROVIDERS, resolve
+
+    ids = list(providers) if providers is not None else None
+    names = getattr(opts, "provider", None)
+    if ids is None and names:
+        ids = []
+        for name in names if isinstance(names, list) else [names]:
+            for part in name.split(","):
+                if part.strip():
+                    info = resolve(part)
+                    ids += [i for i in ([info.id] if info else PROVIDERS) if i not in ids]
+    accounts, client = demo_client(ids or None, timeout=timeout)
+    label = getattr(opts, "account", None)
+    if label is not None:
+        accounts = [a for a in accounts if a.label == label]
+        if not accounts:
+            client.close()
+            raise UsageError(f"the demo has no account labeled {label!r}")
+    return accounts, client
 
 
 def positive_seconds(text: str) -> float:

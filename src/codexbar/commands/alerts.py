@@ -11,8 +11,10 @@ import argparse
 
 from codexbar.commands._common import (
     Parser,
+    add_demo_flag,
     add_fetch_flags,
     add_selection_flags,
+    demo_selection,
     report_failures,
     selection,
     write,
@@ -57,6 +59,7 @@ def build_parser(prog: str) -> Parser:
     check.add_argument(
         "--dry-run", action="store_true", help="report what would fire without remembering it"
     )
+    add_demo_flag(check, "the simulated account's alerts (no key; remembers nothing)")
     sub.add_parser("show", help="the thresholds in force and where the state lives")
     sub.add_parser("reset", help="forget which alerts already fired (they may fire again)")
     return parser
@@ -104,16 +107,26 @@ def check(opts: argparse.Namespace) -> int:
     from codexbar.rules.alerts import check
     from codexbar.rules.settings import RuleSettings
 
-    accounts, config = selection(opts)
-    settings = RuleSettings.from_config(config)  # a bad "alerts" object fails before fetching
+    client = None
+    if opts.demo:  # the defaults, and alert state in the run's sandbox: each demo fires anew
+        accounts, client = demo_selection(opts, timeout=opts.timeout)
+        settings = RuleSettings()
+    else:
+        accounts, config = selection(opts)
+        settings = RuleSettings.from_config(config)  # a bad "alerts" object fails first
     shown = not opts.json and opts.format != "json"
-    results = collect(
-        accounts,
-        timeout=opts.timeout,
-        max_age=opts.max_age,
-        refresh=opts.refresh,
-        progress=shown,
-    )
+    try:
+        results = collect(
+            accounts,
+            timeout=opts.timeout,
+            max_age=opts.max_age,
+            refresh=opts.refresh,
+            progress=shown,
+            client=client,
+        )
+    finally:
+        if client is not None:
+            client.close()
     snapshots = [r.snapshot for r in results]
     fired = check(snapshots, settings, record=not opts.dry_run)
     if opts.json or opts.format == "json":

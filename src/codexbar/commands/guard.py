@@ -21,7 +21,7 @@ import argparse
 import re
 from decimal import Decimal, InvalidOperation
 
-from codexbar.commands._common import Parser, write
+from codexbar.commands._common import Parser, add_demo_flag, demo_selection, write
 from codexbar.errors import EXIT_USAGE, CodexbarError, ConfigError
 from codexbar.rules.guard import (
     ACCOUNT_RESOLUTION,
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from codexbar.accounts import Account
+    from codexbar.http.client import HttpClient
     from codexbar.pipeline import AccountResult
 
 DEFAULT_TIMEOUT = 60.0  # CodexBar's: seconds for the whole fetch; 0 = no deadline
@@ -134,6 +135,7 @@ def build_parser(prog: str) -> Parser:
         "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
     )
     out.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
+    add_demo_flag(parser)
     return parser
 
 
@@ -216,18 +218,31 @@ def run(opts: argparse.Namespace) -> int:
         account_index=opts.account_index,
         all_accounts=opts.all_accounts,
     )
+    client: HttpClient | None = None
     try:
-        accounts = accounts_for(provider_id, config, overrides)
+        if opts.demo:
+            accounts, client = demo_selection(opts, timeout=FETCH_TIMEOUT, providers=[provider_id])
+        else:
+            accounts = accounts_for(provider_id, config, overrides)
     except CodexbarError as exc:
         return report(opts, provider_id, window, minimum, [], limits, window_wanted, exc)
     # The spinner only where a person reads the line (text on a terminal, never JSON).
     shown = not opts.quiet and not _json_mode(opts)
-    results = fetch(accounts, timeout, opts.max_age, progress=shown)
+    try:
+        results = fetch(accounts, timeout, opts.max_age, progress=shown, client=client)
+    finally:
+        if client is not None:
+            client.close()
     return report(opts, provider_id, window, minimum, results, limits, window_wanted, None)
 
 
 def fetch(
-    accounts: list[Account], timeout: float, max_age: float | None, *, progress: bool = False
+    accounts: list[Account],
+    timeout: float,
+    max_age: float | None,
+    *,
+    progress: bool = False,
+    client: HttpClient | None = None,
 ) -> list[AccountResult] | None:
     """Every account's result, or None when the whole fetch outlasts `timeout` (0: none)."""
     from codexbar.parallel import call_within
@@ -243,6 +258,7 @@ def fetch(
             max_age=max_age,
             with_history=False,
             progress=progress,
+            client=client,
         )
 
     outcome = call_within(call, timeout if timeout > 0 else None)

@@ -9,8 +9,10 @@ from typing import cast
 
 from codexbar.commands._common import (
     Parser,
+    add_demo_flag,
     add_selection_flags,
     add_timeout_flag,
+    demo_selection,
     selection,
     use_color,
     write,
@@ -20,6 +22,7 @@ from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.accounts import Account
+    from codexbar.http.client import HttpClient
     from codexbar.providers.base import KeyLister
 
 
@@ -47,36 +50,44 @@ def build_parser(prog: str) -> Parser:
     out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
     add_timeout_flag(parser, default=30.0, per="page")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
+    add_demo_flag(parser, "the simulated account's keys (no key, no network)")
     return parser
 
 
-def lister(opts: argparse.Namespace) -> tuple[Account, KeyLister]:
-    """The first selected account whose provider can list keys, and that provider. The
-    management key is the provider's, not an account's: every account shares it."""
+def lister(opts: argparse.Namespace) -> tuple[Account, KeyLister, HttpClient]:
+    """The first selected account whose provider can list keys, that provider and a client
+    for it (in-process with --demo). The management key is the provider's, not an
+    account's: every account shares it."""
     from codexbar.providers import PROVIDERS, display_name, load
 
-    accounts, _config = selection(opts)
+    able = [p for p in PROVIDERS if hasattr(load(p), "list_keys")]
+    client: HttpClient
+    if opts.demo:
+        accounts, client = demo_selection(opts, timeout=opts.timeout, providers=able)
+    else:
+        from codexbar.http.client import HttpClient
+
+        accounts, _config = selection(opts)
+        client = HttpClient(timeout=opts.timeout)
     for account in accounts:
         provider = load(account.provider)
         if hasattr(provider, "list_keys"):
-            return account, cast("KeyLister", provider)
-    able = [p for p in PROVIDERS if hasattr(load(p), "list_keys")]
+            return account, cast("KeyLister", provider), client
+    client.close()
     names = ", ".join(f"{display_name(p)} (-p {p})" for p in able)
     raise UsageError(f"listing keys is supported for {names} only")
 
 
 def run(opts: argparse.Namespace) -> int:
     from codexbar.clock import SYSTEM
-    from codexbar.http.client import HttpClient
     from codexbar.progress import waiting
     from codexbar.render.keys import SCHEMA_VERSION, csv_text, json_document, text_table
 
     fmt = "json" if opts.json else opts.format
     if opts.top is not None and opts.top < 1:
         raise UsageError("--top must be at least 1")
-    account, provider = lister(opts)
+    account, provider, client = lister(opts)
     now = SYSTEM.now()
-    client = HttpClient(timeout=opts.timeout)
     try:
         with waiting(fmt == "text", "Listing keys"):
             rows = provider.list_keys(
