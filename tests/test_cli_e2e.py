@@ -185,7 +185,7 @@ def test_one_failing_account_shows_beside_the_others(
     assert "OpenRouter · Work" in run.stdout and "Balance" not in run.stdout.split("Old")[1]
     assert "OpenRouter · Old" in run.stdout and "rejected the API key" in run.stdout
     line = assert_one_error_line(run)
-    assert line.startswith("Error: OpenRouter (Old): OpenRouter rejected the API key (HTTP 401).")
+    assert line.startswith("Error: Old: OpenRouter rejected the API key (HTTP 401).")
     assert_clean(run, home, cli)
 
 

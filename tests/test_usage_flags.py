@@ -125,7 +125,7 @@ def test_a_source_openrouter_lacks_is_its_payload_error(
         },
     }
     assert run.stderr_lines == [
-        f"Error: OpenRouter: OpenRouter cannot use --source {mode} (use auto or api)"
+        f"Error: OpenRouter cannot use --source {mode} (use auto or api)"
     ]
     assert server.requests == []
 

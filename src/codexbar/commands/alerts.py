@@ -138,5 +138,7 @@ def check(opts: argparse.Namespace) -> int:
 
         for alert in fired:
             write(fit(alert.line()) + "\n")
+        if opts.demo and not fired:  # cron wants silence; a newcomer wants to see it ran
+            write(f"No new alerts: {len(snapshots)} simulated account(s) within every rule.\n")
     failure = report_failures(results, strict=opts.strict)
     return EXIT_FAILURE if fired else failure

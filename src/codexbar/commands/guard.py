@@ -294,11 +294,13 @@ def report(
         failed = True
         windows.append(unavailable(window, minimum, why_not))
         why = resolution.one_line() if resolution is not None else "no answer in time"
-        problems.append(f"{_who(provider_id, None)}: figures unavailable: {why}")
+        problems.append(_said(provider_id, None, f"figures unavailable: {why}"))
         entries.append(_entry(provider_id, None, windows[-1], why, []))
     for result in results or []:
         snapshot = result.snapshot
-        who = _who(snapshot.provider, snapshot.account)
+        def said(message: str, snapshot: Any = snapshot) -> str:
+            return _said(snapshot.provider, snapshot.account, message)
+
         windows.append(check_window(snapshot, window, minimum))
         failure = result.error.one_line() if result.error else None
         if failure is None and snapshot.failure is not None:
@@ -307,18 +309,18 @@ def report(
         if failure is not None:
             # Stale figures are not today's: a guard must not pass on them.
             failed = True
-            problems.append(f"{who}: figures unavailable: {failure}")
+            problems.append(said(f"figures unavailable: {failure}"))
         else:
             account_checks = evaluate(snapshot, limits)
         checks.extend(account_checks)
         entries.append(_entry(snapshot.provider, snapshot, windows[-1], failure, account_checks))
         for check in account_checks:
             if check.status == "crossed":
-                lines.append(f"{who}: {check.message}")
+                lines.append(said(check.message))
             elif check.status == "unknown":
-                problems.append(f"{who}: {check.message}")
+                problems.append(said(check.message))
             elif opts.verbose:
-                lines.append(f"{who}: ok: {check.message}")
+                lines.append(said(f"ok: {check.message}"))
     counted = windows if window_wanted else []
     decision, code = verdict(counted, checks, failed=failed, fail_open=opts.fail_open)
     if opts.quiet:
@@ -391,11 +393,10 @@ def _entry(
     }
 
 
-def _who(provider_id: str, account: str | None) -> str:
-    from codexbar.providers import display_name
+def _said(provider_id: str, account: str | None, message: str) -> str:
+    from codexbar.providers import attributed
 
-    name = display_name(provider_id)
-    return f"{name} · {account}" if account else name
+    return attributed(provider_id, account, message)
 
 
 def _dumps(document: Any, *, pretty: bool) -> str:
