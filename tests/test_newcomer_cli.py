@@ -239,7 +239,9 @@ def every_word() -> list[tuple[tuple[str, ...], str]]:
     for name in COMMANDS:
         module = importlib.import_module(f"codexbar.commands.{name}")
         prog = f"codexbar {name}"
-        built = module.build_parser(prog, epilog()) if name == "usage" else module.build_parser(prog)
+        built = (
+            module.build_parser(prog, epilog()) if name == "usage" else module.build_parser(prog)
+        )
         walk(built, (name,))
     return [(w, c) for w, c in found if len(c) >= 5 and typo(c) != c]
 
@@ -322,7 +324,9 @@ def test_set_api_key_warns_about_a_value_unlike_a_key_without_echoing_it(
 ) -> None:
     run = cli("config", "set-api-key", "--stdin", stdin=value)
     assert run.code == 0
-    assert run.stderr_lines == ["Warning: OpenRouter API keys do not look like this; stored anyway."]
+    assert run.stderr_lines == [
+        "Warning: OpenRouter API keys do not look like this; stored anyway."
+    ]
     assert value not in run.stdout + run.stderr
     assert home.read_config()["providers"][0]["apiKey"] == value
 
@@ -397,11 +401,11 @@ def test_watch_after_a_failed_refresh_shows_one_age(
     import time
     from datetime import UTC, datetime
 
+    from codexbar.accounts import Overrides
     from codexbar.commands.watch import Watch, frame
+    from codexbar.config import ConfigFile
     from codexbar.http.client import HttpClient
     from codexbar.pipeline import accounts_for
-    from codexbar.accounts import Overrides
-    from codexbar.config import ConfigFile
     from codexbar.render.text import make_console
 
     accounts = accounts_for("openrouter", ConfigFile.load(), Overrides())
@@ -441,8 +445,10 @@ def _td(seconds: float) -> Any:
 
 @pytest.mark.parametrize(
     "words",
-    [("usage",), ("history",), ("watch",), ("guard",), ("keys",), ("dashboard",)]
-    + [("diagnose",), ("alerts", "check"), ("serve",), ("tray",)],
+    [
+        *[(name,) for name in ("usage", "history", "watch", "guard", "keys", "dashboard")],
+        *[("diagnose",), ("alerts", "check"), ("serve",), ("tray",)],
+    ],
     ids=" ".join,
 )
 def test_help_lists_demo_on_each_command_that_shows_figures(words: tuple[str, ...]) -> None:

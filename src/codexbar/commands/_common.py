@@ -80,7 +80,9 @@ class Parser(argparse.ArgumentParser):
         argv = list(sys.argv[1:] if args is None else args)
         parsed, extras = self.parse_known_args(argv, namespace)
         if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}{suggestion(self, argv, extras)}")
+            self.error(
+                f"unrecognized arguments: {' '.join(extras)}{suggestion(self, argv, extras)}"
+            )
         return parsed
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
@@ -93,7 +95,18 @@ class Parser(argparse.ArgumentParser):
                 raise argparse.ArgumentError(
                     action, f"invalid choice: {value!r}; did you mean {near!r}?"
                 )
-        super()._check_value(action, value)  # type: ignore[misc]
+        super()._check_value(action, value)
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # Help and usage text have a few glyphs (· —): fit them to what the output takes.
+        if message:
+            from codexbar.textsafe import fit
+
+            stream = file or sys.stderr
+            try:
+                stream.write(fit(message, stream))  # type: ignore[arg-type]
+            except (AttributeError, OSError):
+                pass  # as argparse does: no usable output, nothing to say
 
 
 def nearest(word: str, candidates: Sequence[str]) -> str | None:
@@ -114,9 +127,7 @@ def _chain(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[argpars
         for action in current._actions:
             if isinstance(action, argparse._SubParsersAction):
                 choices: dict[str, argparse.ArgumentParser] = action.choices
-                step = next(
-                    ((i, choices[w]) for i, w in enumerate(words) if w in choices), None
-                )
+                step = next(((i, choices[w]) for i, w in enumerate(words) if w in choices), None)
         if step is None:
             return chain
         chain.append(step[1])
@@ -155,17 +166,6 @@ def suggestion(parser: argparse.ArgumentParser, argv: Sequence[str], extras: Seq
             if near is not None:
                 return f"; did you mean {near!r}?"
     return ""
-
-    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
-        # Help and usage text have a few glyphs (· —): fit them to what the output takes.
-        if message:
-            from codexbar.textsafe import fit
-
-            stream = file or sys.stderr
-            try:
-                stream.write(fit(message, stream))  # type: ignore[arg-type]
-            except (AttributeError, OSError):
-                pass  # as argparse does: no usable output, nothing to say
 
 
 def add_selection_flags(parser: argparse.ArgumentParser) -> None:

@@ -298,6 +298,7 @@ def report(
         entries.append(_entry(provider_id, None, windows[-1], why, []))
     for result in results or []:
         snapshot = result.snapshot
+
         def said(message: str, snapshot: Any = snapshot) -> str:
             return _said(snapshot.provider, snapshot.account, message)
 

@@ -49,8 +49,10 @@ def build_parser(prog: str) -> Parser:
         "--by", choices=["day", "model"], default="day", help="one row per day (default) or model"
     )
     parser.add_argument(
-        "--since", metavar="YYYY-MM-DD", help=f"first UTC day (default: {DEFAULT_DAYS} days before --until, the card's "
-        f"{DEFAULT_DAYS} days)"
+        "--since",
+        metavar="YYYY-MM-DD",
+        help=f"first UTC day (default: {DEFAULT_DAYS} days before --until, the card's "
+        f"{DEFAULT_DAYS} days)",
     )
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default: today)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="default text")
@@ -119,7 +121,11 @@ def seed_demo(opts: argparse.Namespace) -> list[Account]:
     accounts, client = demo_selection(opts, timeout=10.0)
     try:
         collect(
-            accounts, timeout=10.0, client=client, persist=False, history_path=history.default_path()
+            accounts,
+            timeout=10.0,
+            client=client,
+            persist=False,
+            history_path=history.default_path(),
         )
     finally:
         client.close()
