@@ -113,8 +113,11 @@ def display_name(provider_id: str) -> str:
 
 
 def names_provider(provider_id: str, message: str) -> bool:
-    """Whether a message names its provider already (then nothing puts the name before it)."""
-    return display_name(provider_id).casefold() in message.casefold()
+    """Whether a message names its provider already (then nothing puts the name before it):
+    the name as a word, as written (`OpenRouter`, not `OPENROUTER_API_URL` or openrouter.ai)."""
+    import re
+
+    return re.search(rf"(?<!\w){re.escape(display_name(provider_id))}(?!\w)", message) is not None
 
 
 def attributed(provider_id: str, account: str | None, message: str, *, card: bool = True) -> str:
