@@ -68,7 +68,12 @@ def test_json_lists_the_alerts(over_limit: None, cli: CliRunner) -> None:
         "threshold",
         "title",
         "message",
+        "figures",
     }
+    spike = payload[3]["figures"]  # the figures behind the words, exact
+    assert set(spike) == {"model", "day", "spend", "mean", "ratio"}
+    assert payload[3]["title"] == "Spend spike" and spike["spend"] == "13.82625"
+    assert "$13.83 so far today" in payload[3]["message"]
     assert json.loads(cli("alerts", "check", "--format", "json").stdout) == []
 
 

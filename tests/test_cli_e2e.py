@@ -145,7 +145,9 @@ def test_failure_scenario(
     run = run_cli(["-p", "or", "--format", "json", *case.args], env=env)
     assert run.code == case.code, (run.stdout, run.stderr)
     line = assert_one_error_line(run)
-    assert line.startswith("Error: OpenRouter: ")
+    # Whose error, said once: before the message unless the message names it itself.
+    assert line.count("OpenRouter") == 1, line
+    assert line.startswith("Error: OpenRouter") or "OpenRouter API" in line, line
     assert case.fragment in line
     # JSON mode prints the error payload as well.
     (payload,) = parse_json(run.stdout)
@@ -185,7 +187,7 @@ def test_one_failing_account_shows_beside_the_others(
     assert "OpenRouter · Work" in run.stdout and "Balance" not in run.stdout.split("Old")[1]
     assert "OpenRouter · Old" in run.stdout and "rejected the API key" in run.stdout
     line = assert_one_error_line(run)
-    assert line.startswith("Error: OpenRouter (Old): OpenRouter rejected the API key (HTTP 401).")
+    assert line.startswith("Error: Old: OpenRouter rejected the API key (HTTP 401).")
     assert_clean(run, home, cli)
 
 
@@ -613,7 +615,7 @@ def test_one_failing_account_does_not_hide_the_other(
     run = run_cli(["--all-accounts", "--json"], env=env)
     assert run.code == 1
     line = assert_one_error_line(run)
-    assert line.startswith("Error: OpenRouter (Home): ")
+    assert line.startswith("Error: Home: OpenRouter rejected the API key"), line
     work, home_payload = parse_json(run.stdout)
     assert work["account"] == "Work" and "error" not in work
     assert home_payload["account"] == "Home"

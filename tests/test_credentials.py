@@ -92,7 +92,7 @@ def test_no_key_run_says_how_to_set_one(cli: CliRunner) -> None:
     assert run.code == 1
     assert len(run.stderr_lines) == 1
     line = run.stderr_lines[0]
-    assert line.startswith("Error: OpenRouter: no OpenRouter API key")
+    assert line.startswith("Error: no OpenRouter API key")
     assert "OPENROUTER_API_KEY" in line
     assert "config set-api-key" in line
 

@@ -96,7 +96,7 @@ def test_a_finding_of_the_rule_book() -> None:
     [finding] = evaluation.findings
     assert finding.key == "spike:openai/gpt-4.1" and finding.notify
     assert finding.period == day(1)
-    assert finding.title == "Spend spike: openai/gpt-4.1"
+    assert finding.title == "Spend spike" and "openai/gpt-4.1" in finding.message
     assert (
         finding.figures["ratio"] == Decimal("5.2") and finding.figures["model"] == "openai/gpt-4.1"
     )
@@ -156,7 +156,11 @@ def test_an_alert_said_once(cli: CliRunner, spiking: FakeOpenRouter, home: Home)
     first = cli("alerts", "check", "--json")
     assert first.code == 1
     [alert] = [a for a in first.json() if a["rule"] == "spike"]
-    assert alert["title"] == "Spend spike: openai/gpt-4.1" and alert["threshold"] == "3"
+    assert (
+        alert["title"] == "Spend spike"
+        and alert["figures"]["model"] == "openai/gpt-4.1"
+        and alert["threshold"] == "3"
+    )
     assert cli("alerts", "check").code == 0  # said once for that day
     home.write_settings({"alerts": {"spikeMinimum": 20}})
     assert cli("alerts", "check", "--dry-run", "--refresh").code == 0

@@ -152,7 +152,8 @@ def test_error_state(
     run = cli("--format", "i3blocks")
     assert run.code == 0
     assert run.stdout.splitlines() == ["OpenRouter: error", "error", "#E06C75"]
-    assert run.stderr.startswith("Error: OpenRouter: ")
+    assert run.stderr.startswith("Error: OpenRouter")  # named once, as the message has it
+    assert run.stderr.count("OpenRouter") == 1
 
     run = cli("--format", "line", "--template", "{error}")
     assert run.code == 0 and f"HTTP {scenario}" in run.stdout

@@ -36,7 +36,7 @@ def test_tooltip_reads_like_the_issue(server: FakeOpenRouter) -> None:
     old = card(stale(full, minutes=25))
     assert tooltip_line(old, NOW) == "OpenRouter — $59.88 · 29% of key limit · stale (25m old)"
     assert tooltip_line(card(failed_result("Work")), NOW) == (
-        "OpenRouter · Work — error: OpenRouter rejected the API key"
+        "Work — error: OpenRouter rejected the API key"  # the provider named once
     )
     assert tooltip([], NOW) == "CodexBar — loading…"
     assert tooltip([card(full), card(failed_result("Work"))], NOW).count("\n") == 1

@@ -124,9 +124,7 @@ def test_a_source_openrouter_lacks_is_its_payload_error(
             "kind": "provider",
         },
     }
-    assert run.stderr_lines == [
-        f"Error: OpenRouter: OpenRouter cannot use --source {mode} (use auto or api)"
-    ]
+    assert run.stderr_lines == [f"Error: OpenRouter cannot use --source {mode} (use auto or api)"]
     assert server.requests == []
 
 

@@ -131,7 +131,9 @@ def test_draws_refreshes_on_r_keeps_stale_data_and_quits_on_q(
     assert "HTTP 500" in screen
     assert "stale · updated" in screen, "the last good figures stay, marked stale"
     assert spend_line in screen
-    assert "Showing data from" in screen
+    assert "Showing the last good figures" in screen
+    # One age on screen, the card's own (it ticks): no note frozen at the failure.
+    assert screen.count(" ago") == 1, screen
 
     server.clear_scenarios()
     pane.keys("r")

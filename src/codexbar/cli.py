@@ -94,7 +94,16 @@ def dispatch(args: list[str]) -> int:
     parser = module.build_parser(prog, epilog()) if name == "usage" else module.build_parser(prog)
     if hoisted:
         args = place(parser, args, hoisted)
-    code: int = module.run(parser.parse_args(args))
+    opts = parser.parse_args(args)
+    if getattr(opts, "demo", False):
+        # A demo reads and writes nothing of the user's: every path points into a
+        # throwaway folder for the run (demo.sandbox).
+        from codexbar.demo import sandbox
+
+        with sandbox():
+            demo_code: int = module.run(opts)
+        return demo_code
+    code: int = module.run(opts)
     return code
 
 

@@ -1,12 +1,15 @@
 """`--demo`: the real pipeline against every provider's simulated API, with no key and no
 socket: each provider's sample data answers through the in-process transport.
 
-Shared by `codexbar --demo`, `serve --demo` and `tray --demo`. The demo never touches the
-user's cache or history: results are recorded into a throwaway history file, which still
-gives the card its chart from the simulated activity.
+Shared by every command's `--demo`. The demo never touches the user's config, cache,
+history or state: `sandbox()` points all of them into a throwaway folder for the run (the
+CLI enters it for any command given `--demo`), and results are recorded into a throwaway
+history file, which still gives the card its chart from the simulated activity.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 from codexbar.accounts import Account
 from codexbar.clock import SYSTEM, Clock
@@ -14,7 +17,7 @@ from codexbar.providers import PROVIDERS, load
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from codexbar.http.client import HttpClient
@@ -85,3 +88,32 @@ def demo_results(
             history_path=history_path or Path(tmp) / "history.sqlite3",
             client=client,
         )
+
+
+# Where codexbar finds the user's files (paths.py reads these first): a demo points both away.
+_HOME_VARIABLES = ("CODEXBAR_HOME", "CODEXBAR_CONFIG")
+
+
+@contextmanager
+def sandbox() -> Iterator[Path]:
+    """For the length of a demo, codexbar's config, settings, cache, history and state live
+    in a throwaway folder. Every path comes from `paths.py`, which reads CODEXBAR_HOME and
+    CODEXBAR_CONFIG before anything else, so no code path of the run (rule settings, alert
+    state, `watch`'s cache) can read or write the user's files, whatever it asks for."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    saved = {name: os.environ.get(name) for name in _HOME_VARIABLES}
+    with tempfile.TemporaryDirectory(prefix="codexbar-demo-") as folder:
+        root = Path(folder)
+        os.environ["CODEXBAR_HOME"] = str(root)
+        os.environ["CODEXBAR_CONFIG"] = str(root / "config.json")  # never written
+        try:
+            yield root
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Account
     from codexbar.config import ConfigFile
+    from codexbar.http.client import HttpClient
     from codexbar.pipeline import AccountResult
 
 
@@ -72,6 +73,30 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see {self.prog} --help)")
 
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """argparse's, with the nearest command, word or flag suggested for a mistyped one."""
+        argv = list(sys.argv[1:] if args is None else args)
+        parsed, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            self.error(
+                f"unrecognized arguments: {' '.join(extras)}{suggestion(self, argv, extras)}"
+            )
+        return parsed
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # A value outside the choices (a subcommand, --format...): the nearest one, instead
+        # of the whole list, when there is one near enough.
+        choices = action.choices
+        if choices is not None and value not in choices:
+            near = nearest(str(value), [str(choice) for choice in choices])
+            if near is not None:
+                raise argparse.ArgumentError(
+                    action, f"invalid choice: {value!r}; did you mean {near!r}?"
+                )
+        super()._check_value(action, value)
+
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         # Help and usage text have a few glyphs (· —): fit them to what the output takes.
         if message:
@@ -82,6 +107,65 @@ class Parser(argparse.ArgumentParser):
                 stream.write(fit(message, stream))  # type: ignore[arg-type]
             except (AttributeError, OSError):
                 pass  # as argparse does: no usable output, nothing to say
+
+
+def nearest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate a typo most likely meant (difflib's ratio), or None if none is close."""
+    import difflib
+
+    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def _chain(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[argparse.ArgumentParser]:
+    """The parser and the subcommand parsers the words of `argv` lead to, outermost first."""
+    chain = [parser]
+    words = list(argv)
+    while True:
+        current = chain[-1]
+        step = None
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                choices: dict[str, argparse.ArgumentParser] = action.choices
+                step = next(((i, choices[w]) for i, w in enumerate(words) if w in choices), None)
+        if step is None:
+            return chain
+        chain.append(step[1])
+        words = words[step[0] + 1 :]
+
+
+def suggestion(parser: argparse.ArgumentParser, argv: Sequence[str], extras: Sequence[str]) -> str:
+    """`; did you mean --format?` for the first unrecognized argument near one the command
+    has: a long flag of the (sub)command or one of its parents; a word among its
+    subcommands and positional choices, and for `codexbar` itself, the command words."""
+    from codexbar.commands import COMMANDS
+
+    chain = _chain(parser, argv)
+    leaf = chain[-1]
+    for extra in extras:
+        if extra.startswith("--"):
+            flags = [
+                flag
+                for level in reversed(chain)
+                for flag in level._option_string_actions
+                if flag.startswith("--")
+            ]
+            near = nearest(extra.split("=", 1)[0], flags)
+            if near is not None:
+                return f"; did you mean {near}?"
+        elif not extra.startswith("-"):
+            words = [
+                str(choice)
+                for action in leaf._actions
+                if not action.option_strings and action.choices is not None
+                for choice in action.choices
+            ]
+            if leaf is parser and parser.prog == "codexbar":
+                words += list(COMMANDS)
+            near = nearest(extra, words)
+            if near is not None:
+                return f"; did you mean {near!r}?"
+    return ""
 
 
 def add_selection_flags(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +185,43 @@ def add_selection_flags(parser: argparse.ArgumentParser) -> None:
     sel.add_argument(
         "--api-url", metavar="URL", help="API base URL (beats the provider's URL variable)"
     )
+
+
+DEMO_HELP = "the built-in simulated account: no key, no network, nothing of yours read or written"
+
+
+def add_demo_flag(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str = DEMO_HELP
+) -> None:
+    """`--demo`, the same meaning everywhere (the CLI runs a demo in `demo.sandbox`)."""
+    parser.add_argument("--demo", action="store_true", help=help)
+
+
+def demo_selection(
+    opts: argparse.Namespace, *, timeout: float, providers: Sequence[str] | None = None
+) -> tuple[list[Account], HttpClient]:
+    """The demo's accounts for the selection flags (`-p`, `--account`; every simulated
+    provider by default) and the in-process client that answers for them."""
+    from codexbar.demo import demo_client
+    from codexbar.providers import PROVIDERS, resolve
+
+    ids = list(providers) if providers is not None else None
+    names = getattr(opts, "provider", None)
+    if ids is None and names:
+        ids = []
+        for name in names if isinstance(names, list) else [names]:
+            for part in name.split(","):
+                if part.strip():
+                    info = resolve(part)
+                    ids += [i for i in ([info.id] if info else PROVIDERS) if i not in ids]
+    accounts, client = demo_client(ids or None, timeout=timeout)
+    label = getattr(opts, "account", None)
+    if label is not None:
+        accounts = [a for a in accounts if a.label == label]
+        if not accounts:
+            client.close()
+            raise UsageError(f"the demo has no account labeled {label!r}")
+    return accounts, client
 
 
 def positive_seconds(text: str) -> float:
@@ -257,16 +378,15 @@ def warn(message: str) -> None:
 
 def report_failures(results: Sequence[AccountResult], *, strict: bool) -> int:
     """One `Error:` line per failed account; the exit code of the first failure."""
-    from codexbar.providers import display_name
+    from codexbar.providers import attributed
 
     code = EXIT_OK
     for result in results:
         result_code = result.exit_code(strict=strict)
         if result_code != EXIT_OK and result.error is not None:
-            who = display_name(result.snapshot.provider)
-            if result.snapshot.account:
-                who += f" ({result.snapshot.account})"
-            error(f"{who}: {result.error.one_line()}")
+            snapshot = result.snapshot
+            message = result.error.one_line()
+            error(attributed(snapshot.provider, snapshot.account, message, card=False))
             code = code or result_code
     return code
 

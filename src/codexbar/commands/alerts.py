@@ -11,8 +11,10 @@ import argparse
 
 from codexbar.commands._common import (
     Parser,
+    add_demo_flag,
     add_fetch_flags,
     add_selection_flags,
+    demo_selection,
     report_failures,
     selection,
     write,
@@ -60,6 +62,7 @@ def build_parser(prog: str) -> Parser:
     check.add_argument(
         "--dry-run", action="store_true", help="report what would fire without remembering it"
     )
+    add_demo_flag(check, "the simulated account's alerts (no key; remembers nothing)")
     sub.add_parser("show", help="the thresholds in force and where the state lives")
     sub.add_parser("reset", help="forget which alerts already fired (they may fire again)")
     return parser
@@ -114,19 +117,30 @@ def check(opts: argparse.Namespace) -> int:
     from codexbar.rules.alerts import check
     from codexbar.rules.settings import RuleSettings
 
-    accounts, config = selection(opts)
-    settings = RuleSettings.from_config(config)  # a bad "alerts" object fails before fetching
+    client = None
+    if opts.demo:  # the defaults, and alert state in the run's sandbox: each demo fires anew
+        accounts, client = demo_selection(opts, timeout=opts.timeout)
+        settings = RuleSettings()
+    else:
+        accounts, config = selection(opts)
+        settings = RuleSettings.from_config(config)  # a bad "alerts" object fails first
     shown = not opts.json and opts.format != "json"
-    results = collect(
-        accounts,
-        timeout=opts.timeout,
-        max_age=opts.max_age,
-        refresh=opts.refresh,
-        progress=shown,
-    )
+    try:
+        results = collect(
+            accounts,
+            timeout=opts.timeout,
+            max_age=opts.max_age,
+            refresh=opts.refresh,
+            progress=shown,
+            client=client,
+        )
+    finally:
+        if client is not None:
+            client.close()
     snapshots = [r.snapshot for r in results]
     fired = check(snapshots, settings, record=not opts.dry_run)
-    if not opts.dry_run:  # the hooks this poll fires, as the tray and serve fire them
+    # The hooks this poll fires, as the tray and serve fire them; a demo has no hooks to run.
+    if not opts.dry_run and not opts.demo:
         from codexbar.commands._common import warn
         from codexbar.hooks.fire import fire_logged
 
@@ -140,5 +154,7 @@ def check(opts: argparse.Namespace) -> int:
 
         for alert in fired:
             write(fit(alert.line()) + "\n")
+        if opts.demo and not fired:  # cron wants silence; a newcomer wants to see it ran
+            write(f"No new alerts: {len(snapshots)} simulated account(s) within every rule.\n")
     failure = report_failures(results, strict=opts.strict)
     return EXIT_FAILURE if fired else failure

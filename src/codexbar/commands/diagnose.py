@@ -14,7 +14,14 @@ from importlib import metadata
 
 from codexbar import __version__
 from codexbar.accounts import Overrides
-from codexbar.commands._common import Parser, add_selection_flags, add_timeout_flag, write
+from codexbar.commands._common import (
+    Parser,
+    add_demo_flag,
+    add_selection_flags,
+    add_timeout_flag,
+    demo_selection,
+    write,
+)
 from codexbar.config import ConfigFile
 from codexbar.errors import EXIT_OK, CodexbarError
 from codexbar.paths import cache_dir, config_path, data_dir
@@ -23,6 +30,11 @@ from codexbar.progress import waiting
 from codexbar.providers import display_name
 from codexbar.secrets import mask
 from codexbar.textsafe import display
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from codexbar.accounts import Account
+    from codexbar.http.client import HttpClient
 
 
 def _version(dist: str) -> str:
@@ -57,6 +69,7 @@ def build_parser(prog: str) -> Parser:
         "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
     )
     out.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
+    add_demo_flag(parser)
     return parser
 
 
@@ -75,6 +88,56 @@ def run(opts: argparse.Namespace) -> int:
     write(f"config        {path} ({state})\n")
     write(f"cache         {cache_dir()}\n")
     write(f"data          {data_dir()}\n")
+    if opts.demo:
+        write("demo          the simulated API, in this process: the paths above are the\n")
+        write("              run's throwaway folder; nothing of yours is read or written\n")
+    accounts, client = chosen_accounts(opts)
+    code = EXIT_OK
+    missing: list[str] = []  # the providers without a key: what to do comes last
+    for account in accounts:
+        provider_id = account.provider
+        name = display_name(provider_id) + (f" · {account.label}" if account.label else "")
+        write(f"\n[{display(name)}]\n")
+        write(f"key           {mask(account.api_key)} from {display(account.key_source)}\n")
+        write(f"base URL      {account.base_url}\n")
+        if account.admin_key:
+            source = account.admin_source
+            write(f"management    {mask(account.admin_key)} from {source}\n")
+            write(f"mgmt URL      {account.admin_url}\n")
+        token = account.api_key or account.admin_key
+        url = account.base_url if account.api_key else account.admin_url
+        if not token:
+            write("reachability  skipped: no key\n")
+            code = code or 1
+            missing += [provider_id] if provider_id not in missing else []
+            continue
+        try:
+            with waiting(True, "Reaching the API"):
+                response = client.get_json(f"{url}/key", token=token, headers=account.headers)
+        except CodexbarError as exc:
+            write(f"reachability  FAILED: {display(exc.one_line())}\n")
+            code = code or exc.exit_code
+        else:
+            took = f"{response.elapsed * 1000:.0f} ms"
+            write(f"reachability  ok: GET /key answered HTTP {response.status} in {took}\n")
+    client.close()
+    if missing:
+        from codexbar.providers import load
+
+        write("\n")
+        for provider_id in missing:
+            # The provider's own words for getting and setting a key.
+            step = load(provider_id).missing_key_error().one_line()
+            write(f"next step     {display(step)}\n")
+    return code
+
+
+def chosen_accounts(opts: argparse.Namespace) -> tuple[list[Account], HttpClient]:
+    """The accounts the selection flags pick and a client (the simulated ones with --demo)."""
+    if opts.demo:
+        return demo_selection(opts, timeout=opts.timeout)
+    from codexbar.http.client import HttpClient
+
     config = ConfigFile.load()
     overrides = Overrides(
         api_url=opts.api_url,
@@ -82,37 +145,12 @@ def run(opts: argparse.Namespace) -> int:
         account_index=opts.account_index,
         all_accounts=opts.all_accounts,
     )
-    code = EXIT_OK
-    from codexbar.http.client import HttpClient
-
-    client = HttpClient(timeout=opts.timeout)
-    for provider_id in select_providers(opts.provider, config):
-        for account in accounts_for(provider_id, config, overrides):
-            name = display_name(provider_id) + (f" · {account.label}" if account.label else "")
-            write(f"\n[{display(name)}]\n")
-            write(f"key           {mask(account.api_key)} from {display(account.key_source)}\n")
-            write(f"base URL      {account.base_url}\n")
-            if account.admin_key:
-                source = account.admin_source
-                write(f"management    {mask(account.admin_key)} from {source}\n")
-                write(f"mgmt URL      {account.admin_url}\n")
-            token = account.api_key or account.admin_key
-            url = account.base_url if account.api_key else account.admin_url
-            if not token:
-                write("reachability  skipped: no key\n")
-                code = code or 1
-                continue
-            try:
-                with waiting(True, "Reaching the API"):
-                    response = client.get_json(f"{url}/key", token=token, headers=account.headers)
-            except CodexbarError as exc:
-                write(f"reachability  FAILED: {display(exc.one_line())}\n")
-                code = code or exc.exit_code
-            else:
-                took = f"{response.elapsed * 1000:.0f} ms"
-                write(f"reachability  ok: GET /key answered HTTP {response.status} in {took}\n")
-    client.close()
-    return code
+    accounts = [
+        account
+        for provider_id in select_providers(opts.provider, config)
+        for account in accounts_for(provider_id, config, overrides)
+    ]
+    return accounts, HttpClient(timeout=opts.timeout)
 
 
 SOURCE_MODES = ("auto", "web", "cli", "oauth", "api")
@@ -163,8 +201,20 @@ def run_export(opts: argparse.Namespace) -> int:
             chosen = default_accounts(config, providers)
     except CodexbarError as exc:
         return fail(f"Error: {exc.one_line()}", "config")
+    client = None
+    if opts.demo:  # the simulated accounts in place of the configured ones
+        demo_accounts, client = demo_selection(opts, timeout=opts.timeout)
+        chosen = [(a.provider, a) for a in demo_accounts]
     accounts = [a for _, a in chosen if isinstance(a, Account)]
-    results = iter(collect(accounts, timeout=opts.timeout, persist=False, with_history=False))
+    try:
+        results = iter(
+            collect(
+                accounts, timeout=opts.timeout, persist=False, with_history=False, client=client
+            )
+        )
+    finally:
+        if client is not None:
+            client.close()
     settings = rule_settings(config)
     now = SYSTEM.now()
     exports = []

@@ -27,7 +27,7 @@ import argparse
 import re
 from decimal import Decimal, InvalidOperation
 
-from codexbar.commands._common import Parser, write
+from codexbar.commands._common import Parser, add_demo_flag, demo_selection, write
 from codexbar.errors import EXIT_USAGE, CodexbarError, ConfigError
 from codexbar.rules.guard import (
     ACCOUNT_RESOLUTION,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from codexbar.accounts import Account
+    from codexbar.http.client import HttpClient
     from codexbar.pipeline import AccountResult
     from codexbar.providers.base import KeyEditor
     from codexbar.rules.enforce import Policy
@@ -161,6 +162,7 @@ def build_parser(prog: str) -> Parser:
         "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
     )
     out.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
+    add_demo_flag(parser)
     return parser
 
 
@@ -271,22 +273,44 @@ def run(opts: argparse.Namespace) -> int:
         account_index=opts.account_index,
         all_accounts=opts.all_accounts,
     )
+    client: HttpClient | None = None
     try:
-        accounts = accounts_for(provider_id, config, overrides)
+        if opts.demo:
+            accounts, client = demo_selection(opts, timeout=FETCH_TIMEOUT, providers=[provider_id])
+        else:
+            accounts = accounts_for(provider_id, config, overrides)
     except CodexbarError as exc:
         return report(
             opts, provider_id, window, minimum, [], limits, window_wanted, exc, policy=policy
         )
     # The spinner only where a person reads the line (text on a terminal, never JSON).
     shown = not opts.quiet and not _json_mode(opts)
-    results = fetch(accounts, timeout, opts.max_age, progress=shown)
-    return report(
-        opts, provider_id, window, minimum, results, limits, window_wanted, None, policy=policy
-    )
+    try:
+        results = fetch(accounts, timeout, opts.max_age, progress=shown, client=client)
+        return report(
+            opts,
+            provider_id,
+            window,
+            minimum,
+            results,
+            limits,
+            window_wanted,
+            None,
+            policy=policy,
+            client=client,
+        )
+    finally:
+        if client is not None:
+            client.close()
 
 
 def fetch(
-    accounts: list[Account], timeout: float, max_age: float | None, *, progress: bool = False
+    accounts: list[Account],
+    timeout: float,
+    max_age: float | None,
+    *,
+    progress: bool = False,
+    client: HttpClient | None = None,
 ) -> list[AccountResult] | None:
     """Every account's result, or None when the whole fetch outlasts `timeout` (0: none)."""
     from codexbar.parallel import call_within
@@ -302,6 +326,7 @@ def fetch(
             max_age=max_age,
             with_history=False,
             progress=progress,
+            client=client,
         )
 
     outcome = call_within(call, timeout if timeout > 0 else None)
@@ -323,9 +348,11 @@ def report(
     resolution: CodexbarError | None,
     *,
     policy: Policy | None = None,
+    client: HttpClient | None = None,
 ) -> int:
     """The decision, as CodexBar's JSON or text line, and our limits' lines; with a
-    `policy`, the enforcement on every blocked account."""
+    `policy`, the enforcement on every blocked account (through `client` when given: the
+    demo's in-process one)."""
     windows: list[WindowCheck] = []
     blocked: list[tuple[AccountResult, Check | WindowCheck]] = []  # each blocked account: why
     checks: list[Check] = []
@@ -341,11 +368,14 @@ def report(
         failed = True
         windows.append(unavailable(window, minimum, why_not))
         why = resolution.one_line() if resolution is not None else "no answer in time"
-        problems.append(f"{_who(provider_id, None)}: figures unavailable: {why}")
+        problems.append(_said(provider_id, None, f"figures unavailable: {why}"))
         entries.append(_entry(provider_id, None, windows[-1], why, []))
     for result in results or []:
         snapshot = result.snapshot
-        who = _who(snapshot.provider, snapshot.account)
+
+        def said(message: str, snapshot: Any = snapshot) -> str:
+            return _said(snapshot.provider, snapshot.account, message)
+
         windows.append(check_window(snapshot, window, minimum))
         failure = result.error.one_line() if result.error else None
         if failure is None and snapshot.failure is not None:
@@ -354,7 +384,7 @@ def report(
         if failure is not None:
             # Stale figures are not today's: a guard must not pass on them.
             failed = True
-            problems.append(f"{who}: figures unavailable: {failure}")
+            problems.append(said(f"figures unavailable: {failure}"))
         else:
             account_checks = evaluate(snapshot, limits)
         checks.extend(account_checks)
@@ -366,17 +396,17 @@ def report(
         entries.append(_entry(snapshot.provider, snapshot, windows[-1], failure, account_checks))
         for check in account_checks:
             if check.status == "crossed":
-                lines.append(f"{who}: {check.message}")
+                lines.append(said(check.message))
             elif check.status == "unknown":
-                problems.append(f"{who}: {check.message}")
+                problems.append(said(check.message))
             elif opts.verbose:
-                lines.append(f"{who}: ok: {check.message}")
+                lines.append(said(f"ok: {check.message}"))
     counted = windows if window_wanted else []
     decision, code = verdict(counted, checks, failed=failed, fail_open=opts.fail_open)
     targets = blocked if decision == "blocked" else []
     if opts.quiet:
         if policy is not None:
-            _, refused = enforce_all(opts, policy, targets, show=False)
+            _, refused = enforce_all(opts, policy, targets, show=False, client=client)
             code = refused or code
         return code
     # CodexBar reports one window: the worst account's (blocked, then unknown, then least left).
@@ -398,7 +428,7 @@ def report(
         if ours:
             document["accounts"] = entries
         if policy is not None:
-            actions, refused = enforce_all(opts, policy, targets, show=False)
+            actions, refused = enforce_all(opts, policy, targets, show=False, client=client)
             document["enforcement"] = actions
             code = refused or code
         write(_dumps(document, pretty=opts.pretty) + "\n")
@@ -415,7 +445,7 @@ def report(
         if text:
             write("\n".join(display(line) for line in text) + "\n")
         if policy is not None:
-            _, refused = enforce_all(opts, policy, targets, show=True)
+            _, refused = enforce_all(opts, policy, targets, show=True, client=client)
             code = refused or code
     if limits or opts.verbose:  # CodexBar's own run says why in its line (and -v's log)
         from codexbar.commands._common import error
@@ -431,6 +461,7 @@ def enforce_all(
     targets: list[tuple[AccountResult, Check | WindowCheck]],
     *,
     show: bool,
+    client: HttpClient | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Enforce `policy` on each blocked account's key, one at a time: plan, show (`show`:
     the plan and any dry-run request on stdout), ask, apply and log (rules.enforce). Returns
@@ -452,11 +483,13 @@ def enforce_all(
     if not targets:
         return actions, failure
     now = SYSTEM.now()
-    client = HttpClient(timeout=FETCH_TIMEOUT)
+    own = client is None  # a client of our own is closed here; a given one by its owner
+    if client is None:
+        client = HttpClient(timeout=FETCH_TIMEOUT)
     try:
         for result, trigger in targets:
             snapshot = result.snapshot
-            who = _who(snapshot.provider, snapshot.account)
+            provider_id, account = snapshot.provider, snapshot.account
             entry: dict[str, Any] = {
                 "provider": snapshot.provider,
                 "account": snapshot.account,
@@ -484,7 +517,9 @@ def enforce_all(
                     key_ref=opts.enforce_key,
                 )
                 entry["plan"] = plan.to_json()
-                out = [f"{who}: enforcing {entry['rule']}: key {plan.describe()}"]
+                out = [
+                    _said(provider_id, account, f"enforcing {entry['rule']}: key {plan.describe()}")
+                ]
                 if plan.changes:
                     method, url, body = editor.key_change_request(
                         result.account, plan.key.hash, plan.patch
@@ -520,10 +555,11 @@ def enforce_all(
                     "message": exc.one_line(),
                     "kind": exc.kind,
                 }
-                error(f"{who}: not enforced: {exc.one_line()}")
+                error(_said(provider_id, account, f"not enforced: {exc.one_line()}"))
                 failure = failure or exc.exit_code
     finally:
-        client.close()
+        if own:
+            client.close()
     return actions, failure
 
 
@@ -556,11 +592,10 @@ def _entry(
     }
 
 
-def _who(provider_id: str, account: str | None) -> str:
-    from codexbar.providers import display_name
+def _said(provider_id: str, account: str | None, message: str) -> str:
+    from codexbar.providers import attributed
 
-    name = display_name(provider_id)
-    return f"{name} · {account}" if account else name
+    return attributed(provider_id, account, message)
 
 
 def _dumps(document: Any, *, pretty: bool) -> str:

@@ -7,7 +7,14 @@ import argparse
 from datetime import date, timedelta
 
 from codexbar.clock import SYSTEM
-from codexbar.commands._common import Parser, add_selection_flags, selection, write
+from codexbar.commands._common import (
+    Parser,
+    add_demo_flag,
+    add_selection_flags,
+    demo_selection,
+    selection,
+    write,
+)
 from codexbar.errors import EXIT_OK, CodexbarError, UsageError
 from codexbar.render.history import Report, csv_text, json_report, text_report
 
@@ -42,11 +49,15 @@ def build_parser(prog: str) -> Parser:
         "--by", choices=["day", "model"], default="day", help="one row per day (default) or model"
     )
     parser.add_argument(
-        "--since", metavar="YYYY-MM-DD", help=f"first UTC day (default: {DEFAULT_DAYS} days back)"
+        "--since",
+        metavar="YYYY-MM-DD",
+        help=f"first UTC day (default: {DEFAULT_DAYS} days before --until, the card's "
+        f"{DEFAULT_DAYS} days)",
     )
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="last UTC day (default: today)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="default text")
     parser.add_argument("--pretty", action="store_true", help="indent JSON")
+    add_demo_flag(parser, "the simulated account's 30 days (no key, nothing of yours read)")
     return parser
 
 
@@ -64,18 +75,19 @@ def run(opts: argparse.Namespace) -> int:
     from codexbar.history.store import HistoryError
 
     try:
+        demo = seed_demo(opts) if opts.demo else None
         if opts.action == "prune":
             return prune()
         today = SYSTEM.now().date()
         until = parse_day(opts.until, "--until") if opts.until else today
+        # By default the card's "30 days" (the 30 completed UTC days before today) and, in
+        # the day table, today so far: the totals read against the card's figure.
         since = (
-            parse_day(opts.since, "--since")
-            if opts.since
-            else until - timedelta(days=DEFAULT_DAYS - 1)
+            parse_day(opts.since, "--since") if opts.since else until - timedelta(days=DEFAULT_DAYS)
         )
         if since > until:
             raise UsageError("--since is after --until")
-        accounts, _config = selection(opts)
+        accounts = demo if demo is not None else selection(opts)[0]
         reports = [report(account, since, until, opts.by, today) for account in accounts]
     except (sqlite3.Error, HistoryError) as exc:
         raise CodexbarError(
@@ -97,6 +109,27 @@ def run(opts: argparse.Namespace) -> int:
     else:
         write(fit("\n".join(text_report(r) for r in found)))
     return EXIT_OK
+
+
+def seed_demo(opts: argparse.Namespace) -> list[Account]:
+    """The demo's history: one fetch of each simulated account recorded into the history
+    file of the run's sandbox (demo.sandbox), which brings its 30 days of /activity along,
+    as a first refresh with a management key does."""
+    from codexbar import history
+    from codexbar.pipeline import collect
+
+    accounts, client = demo_selection(opts, timeout=10.0)
+    try:
+        collect(
+            accounts,
+            timeout=10.0,
+            client=client,
+            persist=False,
+            history_path=history.default_path(),
+        )
+    finally:
+        client.close()
+    return accounts
 
 
 def prune() -> int:

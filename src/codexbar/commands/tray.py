@@ -73,9 +73,21 @@ def install_hint() -> str:
     return f"{NO_EXTRA}. Install it with: {extra_command('tray')}"
 
 
+NO_DISPLAY = (
+    "no desktop session here (neither DISPLAY nor WAYLAND_DISPLAY is set). Start "
+    "`codexbar tray` from your desktop session (or set DISPLAY or WAYLAND_DISPLAY to it); "
+    "on a server or over SSH, `codexbar watch` shows a live card in the terminal and "
+    "`codexbar serve` a web card"
+)
+
+
 def qt_problem(env: dict[str, str] | None = None) -> str | None:
     """Why Qt cannot start here, said with what to install; None when it can."""
     env = dict(os.environ) if env is None else env
+    if sys.platform.startswith("linux") and not env.get("QT_QPA_PLATFORM"):
+        # First: without a display, installing Qt would not help (a server, an SSH login).
+        if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+            return NO_DISPLAY
     try:
         import PySide6.QtWidgets
     except ModuleNotFoundError as exc:
@@ -100,8 +112,6 @@ def qt_problem(env: dict[str, str] | None = None) -> str | None:
         )
     if sys.platform.startswith("linux"):
         platform = env.get("QT_QPA_PLATFORM", "")
-        if not platform and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-            return "no desktop session here (neither DISPLAY nor WAYLAND_DISPLAY is set)"
         uses_xcb = platform.startswith("xcb") or (not platform and not env.get("WAYLAND_DISPLAY"))
         if uses_xcb:
             import ctypes.util

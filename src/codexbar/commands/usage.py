@@ -130,9 +130,11 @@ def run(opts: argparse.Namespace) -> int:
     quiet = opts.json_only  # nothing but JSON: no warnings or error lines on stderr
     log.configure(level=opts.log_level, verbose=opts.verbose, json=opts.json_output or quiet)
     if opts.format is not None and opts.format.strip().lower() not in FORMATS and not quiet:
-        from codexbar.commands._common import warn
+        from codexbar.commands._common import nearest, warn
 
-        warn(f"--format {opts.format!r} is not a format; using {fmt} (text, json, toon, ...)")
+        near = nearest(opts.format.strip().lower(), FORMATS)
+        known = f"did you mean {near!r}?" if near else "text, json, toon, ..."
+        warn(f"--format {opts.format!r} is not a format; using {fmt} ({known})")
     if fmt in STATUSBAR_FORMATS:
         if opts.template is not None:
             from codexbar.render.statusbar import check_template
@@ -383,9 +385,9 @@ def failures(
     for error in refused:
         if not quiet:
             from codexbar.commands._common import error as error_line
-            from codexbar.providers import display_name
+            from codexbar.providers import attributed
 
-            error_line(f"{display_name(error.provider)}: {error.one_line()}")
+            error_line(attributed(error.provider, None, error.one_line()))
         code = code or EXIT_USAGE
     return code
 

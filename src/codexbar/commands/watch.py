@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 
 from codexbar.commands._common import (
     Parser,
+    add_demo_flag,
     add_selection_flags,
     add_timeout_flag,
+    demo_selection,
     selection,
     use_color,
     write,
@@ -67,6 +69,7 @@ def build_parser(prog: str) -> Parser:
     )
     parser.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR=1)")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors")
+    add_demo_flag(parser)
     return parser
 
 
@@ -119,7 +122,10 @@ class Watch:
             cached = cache.load(account.provider, account.cache_identity)
             if cached is not None:
                 history, forecast = load_history(cached) or (None, None)
-                self.shown[i] = AccountResult(account, cached, None, history, forecast)
+                result = AccountResult(account, cached, None, history, forecast)
+                # The last good figures too: a failed first refresh keeps them, marked
+                # stale by this view (one age on screen, the card's "updated … ago").
+                self.shown[i] = self.good[i] = result
 
     @property
     def fetching(self) -> bool:
@@ -179,16 +185,13 @@ class Watch:
 
     def _keep_stale(self, indexes: range | list[int], reason: str) -> None:
         from codexbar.pipeline import AccountResult
-        from codexbar.windows import age
 
-        now = datetime.now(UTC)
         for i in indexes:
             good = self.good[i]
             if good is not None:
-                seconds = good.snapshot.age_seconds(now)
-                stale = good.snapshot.marked_stale(
-                    f"Showing data from {age(seconds)} ago: {reason}"
-                )
+                # No age in the note: the card's "stale · updated … ago" says it, and keeps
+                # ticking, where a note written now would freeze and disagree with it.
+                stale = good.snapshot.marked_stale(f"Showing the last good figures: {reason}")
                 # The chart and forecast stay: history does not vanish with the network.
                 self.shown[i] = AccountResult(
                     good.account, stale, None, good.history, good.forecast
@@ -285,9 +288,15 @@ def run(opts: argparse.Namespace) -> int:
     from codexbar.pipeline import rule_settings
     from codexbar.render.text import make_console
 
-    accounts, config = selection(opts)
-    client = HttpClient(timeout=opts.timeout)
-    watch = Watch(accounts, client, opts.interval, settings=rule_settings(config), chart=opts.chart)
+    client: HttpClient
+    if opts.demo:  # in the sandbox: its cache and history are the run's own
+        accounts, client = demo_selection(opts, timeout=opts.timeout)
+        settings = rule_settings()
+    else:
+        accounts, config = selection(opts)
+        client = HttpClient(timeout=opts.timeout)
+        settings = rule_settings(config)
+    watch = Watch(accounts, client, opts.interval, settings=settings, chart=opts.chart)
     watch.load_cached()
     console = make_console(color=use_color(opts.no_color))
     try:

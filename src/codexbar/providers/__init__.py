@@ -110,3 +110,24 @@ def resolve(name: str) -> ProviderInfo | None:
 def display_name(provider_id: str) -> str:
     info = PROVIDERS.get(provider_id)
     return info.name if info else provider_id
+
+
+def names_provider(provider_id: str, message: str) -> bool:
+    """Whether a message names its provider already (then nothing puts the name before it):
+    the name as a word, as written (`OpenRouter`, not `OPENROUTER_API_URL` or openrouter.ai)."""
+    import re
+
+    return re.search(rf"(?<!\w){re.escape(display_name(provider_id))}(?!\w)", message) is not None
+
+
+def attributed(provider_id: str, account: str | None, message: str, *, card: bool = True) -> str:
+    """`OpenRouter · Work: HTTP 500` (`OpenRouter (Work): …` with card=False): a message
+    said for one account, naming the provider once. A provider's own messages often name it
+    already ("OpenRouter rejected the API key"): then only the account goes before it, never
+    "OpenRouter: OpenRouter rejected…"."""
+    if names_provider(provider_id, message):
+        return f"{account}: {message}" if account else message
+    name = display_name(provider_id)
+    if account:
+        name += f" · {account}" if card else f" ({account})"
+    return f"{name}: {message}"

@@ -100,8 +100,17 @@ def text_report(r: Report) -> str:
         )
     known = [p.spend for p in r.days if p.spend is not None]
     gaps = len(r.days) - len(known)
-    table.append(("total", usd(sum(known, Decimal(0))), "", "", "", ""))
+    total = sum(known, Decimal(0))
+    table.append(("total", usd(total), "", "", "", ""))
     out = lines + _columns(table, right={1, 2, 3})
+    today = next((p.spend for p in r.days if p.is_current and p.spend is not None), None)
+    if today is not None and len(r.days) > 1:
+        # The card's "N days" counts completed days only: the same split, said once.
+        done = len(r.days) - 1
+        out.append(
+            f"{done} completed day{'s' if done != 1 else ''} {usd(total - today)}"
+            f" · today so far {usd(today)}"
+        )
     if gaps:
         out.append(f"{gaps} day{'s' if gaps != 1 else ''} unknown (—): not counted in the total")
     return "\n".join(out) + "\n"

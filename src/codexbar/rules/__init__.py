@@ -301,7 +301,7 @@ def _spikes(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[F
                 key=f"{SPIKE}:{redact(subject)}",
                 period=spike.day.isoformat(),
                 level="warning",
-                title="Spend spike" if spike.model is None else f"Spend spike: {spike.model}",
+                title="Spend spike",  # the message names the model: said once
                 message=spike.sentence(now),
                 threshold=str(settings.spike_ratio),
                 figures={

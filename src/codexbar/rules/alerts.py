@@ -70,7 +70,20 @@ class Alert:
             "threshold": self.threshold,
             "title": self.title,
             "message": self.message,
+            "figures": {k: _plain(v) for k, v in self.figures.items()},
         }
+
+
+def _plain(value: object) -> object:
+    """A figure as JSON holds it: money as its exact decimal string, a day as ISO 8601."""
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def alert_for(snapshot: Snapshot, finding: Finding) -> Alert:

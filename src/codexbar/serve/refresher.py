@@ -195,11 +195,11 @@ class Refresher:
         before = self.state.view
         after = advance(before, results, keys, self.clock.now(), self.settings)
         for old, new in zip(before.accounts, after.accounts, strict=True):
-            self._log_change(_who(old.provider, old.account), old.last_error, new.last_error)
+            self._log_change(old.provider, old.account, old.last_error, new.last_error)
         lists = zip(self.owners, before.keys, after.keys, strict=True)
         for (_, owner), old_keys, new_keys in lists:
             self._log_change(
-                f"{_who(owner.provider, None)} key list", old_keys.last_error, new_keys.last_error
+                owner.provider, None, old_keys.last_error, new_keys.last_error, what=" key list"
             )
         self.state.publish(after)
         if self.persist:  # the hooks this round fires, as the tray and `alerts check` fire them
@@ -238,12 +238,25 @@ class Refresher:
 
         return call
 
-    def _log_change(self, who: str, before: str | None, after: str | None) -> None:
-        """Failures are logged when they start or change, and once when they end."""
+    def _log_change(
+        self,
+        provider: str,
+        account: str | None,
+        before: str | None,
+        after: str | None,
+        *,
+        what: str = "",
+    ) -> None:
+        """Failures are logged when they start or change, and once when they end; a failure
+        that names its provider already is not prefixed with the name again."""
+        from codexbar.providers import attributed
+
         if after is not None and (after != before or self.verbose):
-            self.log(f"{who}: {after}")
+            if what:
+                after = f"{what.strip()}: {after}"
+            self.log(attributed(provider, account, after, card=False))
         elif after is None and before is not None:
-            self.log(f"{who}: recovered")
+            self.log(f"{_who(provider, account)}{what}: recovered")
 
 
 def _keys_failure(error: BaseException | None) -> KeysOutcome:

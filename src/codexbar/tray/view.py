@@ -77,7 +77,12 @@ def title(card: CardView) -> str:
 def tooltip_line(card: CardView, now: datetime) -> str:
     head = title(card)
     if not card.ok:
-        return f"{head} — error: {_shorten(clean(card.error or 'no figures'), 90)}"
+        from codexbar.providers import names_provider
+
+        message = _shorten(clean(card.error or "no figures"), 90)
+        if names_provider(card.provider, message):  # the provider's name said once
+            head = clean(card.account or "")
+        return f"{head} — error: {message}" if head else f"error: {message}"
     parts: list[str] = []
     if card.balance is not None:
         parts.append(usd(card.balance))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from codexbar.accounts import Account
+from codexbar.providers import PROVIDERS
 from codexbar.providers.openrouter import accounts as _accounts
 
 # This module is imported to pick accounts, also on the cached-answer path: everything heavy
@@ -39,7 +40,7 @@ LINKS: Mapping[str, str] = {
     "activity": "https://openrouter.ai/activity",
     "management_keys": "https://openrouter.ai/settings/management-keys",
 }
-_KEY_SHAPE = re.compile(r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}")
+_KEY_SHAPE = re.compile(PROVIDERS[_accounts.ID].key_pattern)  # the registry's, one truth
 
 
 class OpenRouter:
