@@ -13,6 +13,7 @@ import pytest
 from codexbar.config import ConfigFile
 from codexbar.errors import EXIT_USAGE, ConfigError
 from codexbar.paths import config_path
+from codexbar.providers import PROVIDERS
 from tests.conftest import TEST_KEY, WORK_KEY, CliRunner, Home, derived_key, run_cli
 
 OTHER_KEY = derived_key("codexbar tests: config-only key")
@@ -615,12 +616,17 @@ def test_providers_lists_known_and_foreign_entries(cli: CliRunner, home: Home) -
     assert lines[0] == "disabled  openrouter (alias or)"
     assert "enabled   claude  (not supported by codexbar; kept as is)" in lines
     assert "enabled   codex  (not supported by codexbar; kept as is)" in lines
-    assert len(lines) == 3
+    assert len(lines) == len(PROVIDERS) + 2
 
 
 def test_providers_without_a_config(cli: CliRunner) -> None:
     run = cli("config", "providers")
-    assert run.stdout == "disabled  openrouter (alias or)\n"
+    assert run.stdout == (
+        "disabled  openrouter (alias or)\n"
+        "disabled  openai (alias openai-api)\n"
+        "disabled  deepseek (alias deep-seek, ds)\n"
+        "disabled  litellm (alias litellm-proxy)\n"
+    )
 
 
 def test_remove_api_key(cli: CliRunner, home: Home) -> None:

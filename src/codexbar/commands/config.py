@@ -9,12 +9,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from codexbar.accounts import check_config_url
 from codexbar.commands._common import Parser, write
 from codexbar.config import ConfigFile
 from codexbar.errors import EXIT_OK, EXIT_USAGE, ConfigError, UsageError
 from codexbar.paths import config_path
-from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, display_name, resolve
+from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, display_name, load, resolve
 from codexbar.secrets import mask, remember_secret
 
 Writer = Callable[[str], None]
@@ -257,13 +256,13 @@ def problems(config: ConfigFile) -> list[tuple[str, str, str, str]]:
             add("error", "invalid_enabled", f"{where}.enabled", "must be true or false")
         _check_key(add, f"{where}.apiKey", entry.get("apiKey"), "invalid_api_key", pid)
         if "enterpriseHost" in entry and entry["enterpriseHost"] not in (None, ""):
-            problem = check_config_url(entry["enterpriseHost"])
+            problem = load(pid).check_base_url(entry["enterpriseHost"])
             if problem:
                 add("error", "invalid_api_url", f"{where}.enterpriseHost", problem)
         secrets = entry.get("pluginSecrets")
         if secrets is not None and not isinstance(secrets, dict):
             add("error", "invalid_plugin_secrets", f"{where}.pluginSecrets", "must be an object")
-        elif isinstance(secrets, dict):
+        elif isinstance(secrets, dict) and getattr(load(pid), "admin_secret", None):
             _check_key(
                 add,
                 f"{where}.pluginSecrets.{_admin_secret(pid)}",

@@ -306,7 +306,7 @@ def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
     if event == TOPPED_UP:
         return HookEvent(event, provider, now, extra={"amount": 20, "balance": Decimal("24.2")})
     if event == SPEND_SPIKE:
-        spike: dict[str, Extra] = {"model": "openai/gpt-4.1", "spend": Decimal("12.4")}
+        spike: dict[str, Extra] = {"model": "meta-llama/llama-3.3-70b", "spend": Decimal("12.4")}
         spike["ratio"] = Decimal("5.2")  # 5.2 × its 7-day mean
         return HookEvent(event, provider, now, extra=spike)
     if event == KEY_CHANGED:

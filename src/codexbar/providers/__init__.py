@@ -50,6 +50,29 @@ PROVIDERS: dict[str, ProviderInfo] = {
             key_env=("OPENROUTER_API_KEY", "OPENROUTER_MANAGEMENT_API_KEY"),
             key_pattern=r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}",
         ),
+        ProviderInfo(
+            "openai",
+            "OpenAI",
+            aliases=("openai-api",),
+            key_env=("OPENAI_ADMIN_KEY", "OPENAI_API_KEY"),
+            key_pattern=r"sk-(?:admin|proj|svcacct)-[A-Za-z0-9_\-]{16,}",
+        ),
+        ProviderInfo(
+            "deepseek",
+            "DeepSeek",
+            aliases=("deep-seek", "ds"),
+            key_env=("DEEPSEEK_API_KEY", "DEEPSEEK_KEY"),
+            key_pattern=r"sk-[0-9a-f]{32}",
+        ),
+        ProviderInfo(
+            "litellm",
+            "LiteLLM",
+            aliases=("litellm-proxy",),
+            key_env=("LITELLM_API_KEY",),
+            # A virtual key: `sk-` and a token of the gateway's choosing (legacy OpenAI user
+            # keys have this shape too).
+            key_pattern=r"sk-[A-Za-z0-9_\-]{20,}",
+        ),
     )
 }
 DEFAULT_PROVIDER = next(iter(PROVIDERS))  # shown when nothing is configured or enabled

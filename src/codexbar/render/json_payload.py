@@ -28,6 +28,10 @@ MAX_SECTIONS = 8
 MAX_ROWS = 24
 MAX_POINTS = 120
 MAX_TEXT = 120
+# CodexBar's key order (UsageSnapshot.encode), which compact JSON keeps: the windows and the
+# cost come before `details`; a provider's own keys (in the order it gives them) after it.
+BEFORE_DETAILS = ("primary", "secondary", "tertiary", "extraRateWindows", "providerCost")
+IDENTITY_ORDER = ("providerID", "accountEmail", "accountOrganization", "loginMethod")
 # CodexBar's error kinds; our finer reason stays in the exact block.
 CODEXBAR_KINDS = {"usage": "args", "args": "args", "config": "config"}
 
@@ -78,27 +82,30 @@ def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
         out[snapshot.provider] = {"schemaVersion": SCHEMA_VERSION, "errorKind": fine_kind}
         return out
     meter = snapshot.primary
+    own = provider.codexbar_usage(snapshot)
     usage: dict[str, Any] = {
         "primary": None if meter is None else {"usedPercent": meter.used_percent},
         "secondary": None,
         "tertiary": None,
     }
+    usage.update((k, v) for k, v in own.items() if k in BEFORE_DETAILS)
     details = (provider.codexbar_details(snapshot) + our_sections(view))[:MAX_SECTIONS]
     if details:
         usage["details"] = details
+    usage.update((k, v) for k, v in own.items() if k not in (*BEFORE_DETAILS, "identity"))
     usage["updatedAt"] = iso(snapshot.fetched_at)
-    identity: dict[str, Any] = {"providerID": snapshot.provider}
+    identity: dict[str, Any] = {"providerID": snapshot.provider, **own.get("identity", {})}
     label = (snapshot.account or "").strip()
-    if label:
-        identity["accountEmail"] = label
+    if label and not identity.get("accountEmail"):
+        identity["accountEmail"] = label  # a labeled account names the identity
     login = provider.login_method(snapshot)
     if login is not None:
         identity["loginMethod"] = login
+    identity = {k: identity[k] for k in IDENTITY_ORDER if k in identity}
     usage["identity"] = identity
-    if label:
-        usage["accountEmail"] = label
-    if login is not None:
-        usage["loginMethod"] = login
+    for key in IDENTITY_ORDER[1:]:  # the top-level copies CodexBar writes
+        if key in identity:
+            usage[key] = identity[key]
     out["usage"] = usage
     if error is not None:
         out["error"] = error
@@ -132,7 +139,9 @@ def our_sections(view: CardView) -> list[dict[str, Any]]:
         if len(models) > MAX_ROWS - 1:
             rest = sum((spend for _, spend in models[MAX_ROWS - 1 :]), Decimal(0))
             rows.append(_row(f"{len(models) - MAX_ROWS + 1} more models", usd(rest)))
-        sections.append({"title": f"Spend by model ({view.models_day})", "rows": rows})
+        sections.append(
+            {"title": f"Spend by {view.models_group} ({view.models_day})", "rows": rows}
+        )
     chart = view.charts.get("day")
     if chart is not None:
         points = [

@@ -16,7 +16,7 @@ from decimal import Decimal
 from codexbar.apart import percent_apart, usd_apart
 from codexbar.levels import LEVELS as LEVELS
 from codexbar.levels import worst
-from codexbar.money import usd
+from codexbar.money import amount
 from codexbar.phrases import expires_in, limit_left, refused_until
 from codexbar.rules.settings import RuleSettings
 from codexbar.secrets import redact
@@ -101,6 +101,12 @@ def budget_level(budget: Budget, settings: RuleSettings) -> str:
     return "ok"
 
 
+def balance_floor(snapshot: Snapshot, settings: RuleSettings) -> Decimal | None:
+    """The floor that applies to the snapshot's balance: `balanceBelow` is in USD, and a
+    balance in another currency is never converted to compare with it."""
+    return settings.balance_below if snapshot.currency == "USD" else None
+
+
 def balance_level(snapshot: Snapshot, settings: RuleSettings) -> str:
     """A prepaid balance spent to zero is critical, under the floor a warning."""
     balance = snapshot.balance
@@ -108,7 +114,7 @@ def balance_level(snapshot: Snapshot, settings: RuleSettings) -> str:
         return "ok"
     if balance <= 0:
         return "critical"
-    floor = settings.balance_below
+    floor = balance_floor(snapshot, settings)
     return "warning" if floor is not None and balance < floor else "ok"
 
 
@@ -147,7 +153,7 @@ def _key_limit(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> lis
         if meter.resets_at is not None
         else " · never resets"
     )
-    used, limit = usd_apart(meter.used, meter.limit)
+    used, limit = usd_apart(meter.used, meter.limit, snapshot.currency)
     found = []
     for threshold in settings.key_limit_percents:
         if meter.used_percent < threshold:
@@ -184,16 +190,16 @@ def _link(snapshot: Snapshot, name: str) -> str:
 
 def _balance(snapshot: Snapshot, settings: RuleSettings) -> list[Finding]:
     level = balance_level(snapshot, settings)
-    balance, floor = snapshot.balance, settings.balance_below
+    balance, floor = snapshot.balance, balance_floor(snapshot, settings)
     if level == "ok" or balance is None:
         return []
     where = _link(snapshot, "credits")
     buy = f" · buy credits at {where}" if where else ""
     if floor is not None and balance < floor:
-        shown, under = usd_apart(balance, floor)
+        shown, under = usd_apart(balance, floor, snapshot.currency)
         title = f"Balance under {under}"
     else:  # spent to zero with no floor set
-        shown, title = usd(balance), "Balance spent"
+        shown, title = amount(balance, snapshot.currency), "Balance spent"
     return [
         Finding(
             key=BALANCE,
@@ -208,6 +214,7 @@ def _balance(snapshot: Snapshot, settings: RuleSettings) -> list[Finding]:
 
 def _budgets(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[Finding]:
     found = []
+    cur = snapshot.currency
     for budget in snapshot.budgets:
         level = budget_level(budget, settings)
         if level == "ok":
@@ -216,7 +223,7 @@ def _budgets(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[
         # The state file keys alerts by this: masked, as a scope may echo a key.
         ident = redact(budget.budget_id or f"{budget.scope}/{interval}")
         figures = (
-            f"{usd(budget.spend)} of {usd(budget.limit)}"
+            f"{amount(budget.spend, cur)} of {amount(budget.limit, cur)}"
             if budget.spend is not None and budget.limit is not None
             else ""
         )
@@ -239,7 +246,7 @@ def _budgets(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[
                     key=f"{BUDGET}-near:{ident}",
                     level=level,
                     title=f"Budget {budget.scope} nearly spent ({interval})",
-                    message=f"{figures}, {usd(budget.remaining)} left",
+                    message=f"{figures}, {amount(budget.remaining, cur)} left",
                     notify=False,
                 )
             )

@@ -75,7 +75,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 continue
             if flag == "max_percent":
                 value = meter.used_percent
-                used, limit = usd_apart(meter.used, meter.limit)
+                used, limit = usd_apart(meter.used, meter.limit, snapshot.currency)
                 shown = (
                     f"key limit {percent_apart(value, threshold, places=1)} used "
                     f"({used} of {limit})"
@@ -84,7 +84,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 bound = f"above {plain(threshold)}%"
             else:
                 value = meter.remaining
-                left, floor = usd_apart(value, threshold)
+                left, floor = usd_apart(value, threshold, snapshot.currency)
                 shown = f"key limit has {left} left"
                 crossed = value < threshold
                 bound = f"below {floor}"
@@ -96,7 +96,8 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 )
                 checks.append(Check(flag, threshold, None, "unknown", why))
                 continue
-            balance, floor = usd_apart(value, threshold)
+            # The threshold is read in the balance's own currency: nothing is converted.
+            balance, floor = usd_apart(value, threshold, snapshot.currency)
             shown = f"balance {balance}"
             crossed = value < threshold
             bound = f"below {floor}"
@@ -107,7 +108,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
             if value is None:
                 checks.append(Check(flag, threshold, None, "unknown", f"spend {when} unknown"))
                 continue
-            spent, ceiling = usd_apart(value, threshold)
+            spent, ceiling = usd_apart(value, threshold, snapshot.currency)
             shown = f"spent {spent} {when}"
             crossed = value > threshold
             bound = f"above {ceiling}"

@@ -17,7 +17,6 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, QU
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
 
-from codexbar.money import usd
 from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, display_name, load
 from codexbar.render.view import CardView
 from codexbar.rules.alerts import Alert
@@ -354,8 +353,8 @@ class TrayApp(QObject):
         if not known:
             return None
         if len(known) == 1:
-            return usd(known[0].balance)
-        return "\n".join(f"{title(c)}: {usd(c.balance)}" for c in known)
+            return known[0].money(known[0].balance)
+        return "\n".join(f"{title(c)}: {c.money(c.balance)}" for c in known)
 
     def set_autostart(self, enabled: bool) -> None:
         from codexbar.errors import CodexbarError
