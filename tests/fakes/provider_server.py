@@ -348,8 +348,8 @@ class FakeProviderServer:
             return Reply(302, b"", None, (("Location", "https://elsewhere.invalid/steal"),))
         if name == "echo_key":
             token = request.token or ""
-            body = {"error": {"message": f"Invalid key {token} (Bearer {token})", "key": token}}
-            return Reply(500, json_bytes(body))
+            echoed = {"error": {"message": f"Invalid key {token} (Bearer {token})", "key": token}}
+            return Reply(500, json_bytes(echoed))
         if name == "body":
             raw = scenario.body
             body = raw if isinstance(raw, bytes) else json.dumps(raw).encode()

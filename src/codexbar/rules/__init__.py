@@ -32,6 +32,7 @@ KEY_LIMIT = "key_limit"
 BALANCE = "balance"
 BUDGET = "budget"
 EXPIRY = "expiry"
+LINE = "line"  # a provider's own row that carries a level (a key blocked, calls refused)
 
 
 class Finding:
@@ -137,6 +138,9 @@ def evaluate(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> Evalu
         known.add(EXPIRY)
     findings.extend(_budgets(snapshot, settings, now))
     findings.extend(_expiry(snapshot, settings, now))
+    if snapshot.extra is not None:
+        known.add(LINE)
+        findings.extend(_lines(snapshot))
     levels = [f.level for f in findings]
     if snapshot.stale:
         levels.append("stale")
@@ -285,3 +289,19 @@ def _expiry(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[F
             )
         ]
     return []
+
+
+def _lines(snapshot: Snapshot) -> list[Finding]:
+    """A provider's row with a level of its own is a finding like any other: it colours
+    every surface, and a critical one (requests refused) is worth a notification."""
+    return [
+        Finding(
+            key=f"{LINE}:{line.key}",
+            level=line.level,
+            title=f"{line.label}: {line.value}",
+            message=line.detail or line.value,
+            notify=line.level == "critical",
+        )
+        for line in snapshot.lines()
+        if line.level in ("warning", "critical")
+    ]
