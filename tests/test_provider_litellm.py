@@ -480,3 +480,13 @@ def test_the_key_never_leaks_even_when_the_gateway_echoes_it(
     failed = cli("-p", "litellm", "--strict")
     assert failed.code == 1
     assert_clean(failed, home, cli, (KEY,))
+
+
+def test_a_long_identity_still_decodes_in_codexbar(
+    env: dict[str, str], cli: CliRunner, litellm: FakeLiteLLM
+) -> None:
+    litellm.api.users["user-1"]["user_email"] = "é" * 300  # 600 UTF-8 bytes
+    litellm.api.user_teams["user-1"][1]["team_alias"] = "团队" * 100
+    run = cli("-p", "litellm", "--json")
+    assert run.code == 0, run.stderr
+    assert_usage_decodes(run.stdout)  # identity strings within CodexBar's 256 bytes

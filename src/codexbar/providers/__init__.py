@@ -55,14 +55,14 @@ PROVIDERS: dict[str, ProviderInfo] = {
             "OpenAI",
             aliases=("openai-api",),
             key_env=("OPENAI_ADMIN_KEY", "OPENAI_API_KEY"),
-            key_pattern=r"sk-(?:admin|proj|svcacct)-[A-Za-z0-9_\-]{16,}",
+            key_pattern=r"(?<![A-Za-z0-9_\-])sk-(?:admin|proj|svcacct)-[A-Za-z0-9_\-]{16,}",
         ),
         ProviderInfo(
             "deepseek",
             "DeepSeek",
             aliases=("deep-seek", "ds"),
             key_env=("DEEPSEEK_API_KEY", "DEEPSEEK_KEY"),
-            key_pattern=r"sk-[0-9a-f]{32}",
+            key_pattern=r"(?<![A-Za-z0-9_\-])sk-[0-9a-f]{32}(?![0-9a-f])",
         ),
         ProviderInfo(
             "litellm",
@@ -70,8 +70,8 @@ PROVIDERS: dict[str, ProviderInfo] = {
             aliases=("litellm-proxy",),
             key_env=("LITELLM_API_KEY",),
             # A virtual key: `sk-` and a token of the gateway's choosing (legacy OpenAI user
-            # keys have this shape too).
-            key_pattern=r"sk-[A-Za-z0-9_\-]{20,}",
+            # keys have this shape too); not the tail of a word ("risk-assessment-…").
+            key_pattern=r"(?<![A-Za-z0-9_\-])sk-[A-Za-z0-9_\-]{20,}",
         ),
     )
 }

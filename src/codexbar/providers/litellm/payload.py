@@ -54,6 +54,12 @@ def _window(spend: Decimal, s: Spender, description: str) -> dict[str, Any] | No
     return window
 
 
+def _identity(text: str) -> str:
+    """An identity string CodexBar's decoder takes: at most 256 UTF-8 bytes, trimmed."""
+    data = text.encode("utf-8", "replace")[:256]
+    return data.decode("utf-8", "ignore").strip()
+
+
 def login_method(s: Snapshot) -> str | None:
     return "api"
 
@@ -95,9 +101,9 @@ def codexbar_usage(s: Snapshot) -> dict[str, Any]:
         out["subscriptionExpiresAt"] = iso(s.expires_at)
     identity: dict[str, Any] = {}
     if user is not None and user.name:
-        identity["accountEmail"] = user.name
+        identity["accountEmail"] = _identity(user.name)
     if team is not None and team.name:
-        identity["accountOrganization"] = team.name
+        identity["accountOrganization"] = _identity(team.name)
     if identity:
         out["identity"] = identity
     return out

@@ -15,7 +15,7 @@ day of the range is an empty bucket.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -179,7 +179,3 @@ class SampleApi:
 
     def handler(self) -> Any:
         return handler(self.answer)
-
-
-def demo_span(today: date, days: int = 31) -> list[date]:
-    return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
