@@ -19,11 +19,13 @@ import time
 
 from tests.fakes.openrouter_server import DEMO_KEY, DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
+TOKEN = "bench-dashboard-token-0123456789"
+
 
 def get(port: int, path: str) -> float:
     start = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path)
+    connection.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
     answer = connection.getresponse()
     answer.read()
     connection.close()
@@ -48,10 +50,16 @@ def main() -> int:
             OPENROUTER_API_KEY=DEMO_KEY,
             OPENROUTER_MANAGEMENT_API_KEY=DEMO_MANAGEMENT_KEY,
         )
+        from dataclasses import replace
+
         from codexbar.commands import serve as cmd_serve
+        from codexbar.config import ConfigFile
 
         opts = cmd_serve.build_parser("codexbar serve").parse_args(["--port", "0"])
-        exporter = cmd_serve.build(opts, cmd_serve.configured_accounts(opts))
+        access = cmd_serve.check_options(opts, {"CODEXBAR_DASHBOARD_TOKEN": TOKEN})
+        accounts, primary = cmd_serve.configured_accounts(opts)
+        access = replace(access, primary=tuple(primary), config=ConfigFile.load())
+        exporter = cmd_serve.build(opts, accounts, access=access)
         started = time.perf_counter()
         exporter.start()
         if not exporter.refresher.state.wait_for_round(1, 60):
@@ -60,7 +68,15 @@ def main() -> int:
         keys = len(exporter.refresher.state.view.keys[0].rows)
         port = exporter.port
         requests_before = len(fake.requests)
-        paths = ["/metrics", "/", "/api/v1/usage"]
+        paths = [
+            "/metrics",
+            "/",
+            "/api/v1/usage",
+            "/health",
+            "/usage",
+            "/dashboard/v1/snapshot",
+            "/dashboard/v1/snapshot?detail=shell",
+        ]
         times: dict[str, list[float]] = {p: [] for p in ["/healthz", *paths]}
         try:
             for _ in range(5):  # warm up
@@ -78,7 +94,7 @@ def main() -> int:
     print(f"/healthz (HTTP round trip baseline): {base * 1000:.2f} ms median of {args.runs}")
     for path in paths:
         median = statistics.median(times[path])
-        print(f"{path:<15} {median * 1000:7.2f} ms  {median / base:5.2f}x /healthz")
+        print(f"{path:<36} {median * 1000:7.2f} ms  {median / base:5.2f}x /healthz")
     print(f"requests that reached the fake OpenRouter during the scrapes: {reached}")
     return 0 if reached == 0 else 1
 

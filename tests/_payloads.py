@@ -12,6 +12,7 @@ from codexbar.pipeline import AccountResult
 from codexbar.render.json_payload import payload
 from codexbar.render.view import CardView, build
 from codexbar.snapshot import Snapshot
+from tests.codexbar_decoder import assert_usage_decodes
 
 
 def result_of(
@@ -49,7 +50,9 @@ def payload_of(
     error: CodexbarError | None = None,
 ) -> dict[str, Any]:
     result = result_of(snapshot, history, forecast, error)
-    return payload(result, build(result, now or snapshot.fetched_at))
+    body = payload(result, build(result, now or snapshot.fetched_at))
+    assert_usage_decodes([body])  # every payload a test builds is one CodexBar decodes
+    return body
 
 
 def section(body: dict[str, Any], title: str) -> dict[str, Any]:

@@ -119,12 +119,21 @@ def wait_until(check: Callable[[], bool], timeout: float = 8.0, step: float = 0.
         time.sleep(step)
 
 
-def exporter_for(*args: str, limits: Limits | None = None) -> Exporter:
+def exporter_for(
+    *args: str, limits: Limits | None = None, env: dict[str, str] | None = None
+) -> Exporter:
     """The exporter `codexbar serve ARGS` would run, on a free loopback port, not started;
-    `limits`: the HTTP server's, when not the defaults."""
+    `limits`: the HTTP server's, when not the defaults; `env`: the environment it reads the
+    dashboard token from (default: none)."""
+    from dataclasses import replace
+
+    from codexbar.config import ConfigFile
+
     opts = cmd_serve.build_parser("codexbar serve").parse_args(["--port", "0", *args])
-    cmd_serve.check_options(opts)
-    return cmd_serve.build(opts, cmd_serve.configured_accounts(opts), limits=limits)
+    access = cmd_serve.check_options(opts, env or {})
+    accounts, primary = cmd_serve.configured_accounts(opts)
+    access = replace(access, primary=tuple(primary), config=ConfigFile.load())
+    return cmd_serve.build(opts, accounts, access=access, limits=limits)
 
 
 @contextmanager
@@ -134,9 +143,10 @@ def running_demo(clock: Clock, history: Path, *args: str) -> Iterator[Exporter]:
     from codexbar.demo import demo_setup
 
     opts = cmd_serve.build_parser("codexbar serve").parse_args(["--port", "0", *args])
+    access = cmd_serve.check_options(opts, {})
     accounts, transport = demo_setup(clock=clock)
     exporter = cmd_serve.build(
-        opts, accounts, demo_history=history, transport=transport, clock=clock
+        opts, accounts, access=access, demo_history=history, transport=transport, clock=clock
     ).start()
     try:
         assert exporter.refresher.state.wait_for_round(1, 15), "no first round"
@@ -146,9 +156,14 @@ def running_demo(clock: Clock, history: Path, *args: str) -> Iterator[Exporter]:
 
 
 @contextmanager
-def running(*args: str, wait: bool = True, limits: Limits | None = None) -> Iterator[Exporter]:
+def running(
+    *args: str,
+    wait: bool = True,
+    limits: Limits | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Exporter]:
     """`codexbar serve ARGS` in this process; by default after its first round."""
-    exporter = exporter_for(*args, limits=limits).start()
+    exporter = exporter_for(*args, limits=limits, env=env).start()
     try:
         if wait:
             assert exporter.refresher.state.wait_for_round(1, 15), "no first round"

@@ -38,11 +38,16 @@ __all__ = [
     "Problem",
     "apple_json",
     "assert_config_decodes",
+    "assert_decodes",
     "assert_usage_decodes",
     "codexbar_save_text",
     "codexbar_saved",
+    "decode_cache_clear",
     "decode_config",
     "decode_config_text",
+    "decode_dashboard",
+    "decode_diagnostic",
+    "decode_guard",
     "decode_usage",
     "decode_usage_text",
     "parse_json_strictly",
@@ -88,9 +93,14 @@ def _is_number(value: object) -> bool:
 
 
 def _finite(value: object) -> bool:
-    if isinstance(value, Decimal):
-        return value.is_finite()
-    return _is_number(value)
+    """A number a Swift `Double` holds: `1e400` parses here, but not there."""
+    if not _is_number(value):
+        return False
+    assert isinstance(value, int | float | Decimal)
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer literal of 400 digits
+        return False
 
 
 def _is_int(value: object, bounds: tuple[int, int] = _INT64) -> bool:
@@ -956,10 +966,15 @@ class _Config:
             if value is None:
                 self.drop(_at(path, key), "null: read as absent and not written back")
                 continue
-            # ProviderConfigExtensionValue has no null case: a nested null fails the file.
+            # ProviderConfigExtensionValue has no null case: a nested null fails the file,
+            # and so does a number no Int64 or Double holds.
             nested_null = _first_null(value, _at(path, key))
             if nested_null is not None:
                 self.error(nested_null, "null inside a provider entry's own key fails the decode")
+                continue
+            huge = _first_huge(value, _at(path, key))
+            if huge is not None:
+                self.error(huge, "a number no Swift Int64 or Double holds fails the decode")
                 continue
             saved[key] = value
         return saved
@@ -1175,6 +1190,24 @@ def _first_null(value: object, path: str) -> str | None:
     return None
 
 
+def _first_huge(value: object, path: str) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return None if _is_int(value) or _finite(value) else path
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[str | int, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_huge(item, _at(path, key))
+        if found is not None:
+            return found
+    return None
+
+
 def decode_config(doc: object, *, new_id: Callable[[], str] = _new_uuid) -> DecodedConfig:
     """CodexBar's load (decode + normalise) of a parsed config document, and its save.
 
@@ -1266,9 +1299,13 @@ def _apple_string(text: str) -> str:
     return "".join(out)
 
 
-def apple_json(value: object, *, pretty: bool, sort_keys: bool) -> str:
+def apple_json(value: object, *, pretty: bool, sort_keys: bool, exact_numbers: bool = False) -> str:
     """JSON text as CodexBar's JSONEncoder writes it (§0): `\\/`, `"key" : value` and
-    two-space indent when pretty, Swift's double spelling, no trailing newline."""
+    two-space indent when pretty, Swift's double spelling, no trailing newline.
+
+    `exact_numbers` writes a Decimal with all its digits (no exponent, no trailing zeros)
+    instead of as the nearest double: our money is exact where CodexBar's is a double, the
+    one deliberate difference in how a number is spelled."""
     colon = " : " if pretty else ":"
 
     def write(item: object, indent: str) -> str:
@@ -1283,6 +1320,8 @@ def apple_json(value: object, *, pretty: bool, sort_keys: bool) -> str:
         if isinstance(item, float | Decimal):
             if isinstance(item, Decimal) and item == item.to_integral_value():
                 return str(int(item))
+            if isinstance(item, Decimal) and exact_numbers:
+                return format(item, "f").rstrip("0").rstrip(".")
             return swift_double(item)
         if isinstance(item, str):
             return _apple_string(item)
@@ -1305,3 +1344,380 @@ def apple_json(value: object, *, pretty: bool, sort_keys: bool) -> str:
         raise TypeError(f"{type(item).__name__} is not JSON")
 
     return write(value, "")
+
+
+# --------------------------------------------------------------------------------------------
+# guard (§6), dashboard-v1 (§8), cache clear (§8), diagnose (§8)
+#
+# CodexBar only encodes these (GuardResultPayload, DashboardSnapshotPayload, CacheClearResult,
+# ProviderDiagnosticExport); what a reader of them may rely on is what the encoder writes:
+# these walkers check exactly that, key order included for the compact forms. Our additions
+# are named (`ours`) and must be keys CodexBar never writes.
+
+GUARD_KEYS = (
+    "provider",
+    "window",
+    "minimumRemainingPercent",
+    "decision",
+    "exitCode",
+    "remainingPercent",
+    "unavailableReason",
+)
+GUARD_DECISIONS = {"ok": {0}, "blocked": {1}, "unknown": {0, 69}}
+GUARD_REASONS = frozenset({"account-resolution", "fetch-failed", "timeout", "window-unavailable"})
+_DASHBOARD_KEYS = ("schemaVersion", "generatedAt", "staleAfterSeconds", "host", "providers")
+_DASHBOARD_HOST_KEYS = ("codexBarVersion", "refreshIntervalSeconds")
+_DASHBOARD_SHELL_KEYS = ("id", "name", "enabled", "display")
+_DASHBOARD_ROW_KEYS = (
+    *_DASHBOARD_SHELL_KEYS,
+    "source",
+    "status",
+    "identity",
+    "windows",
+    "credits",
+    "cost",
+    "error",
+    "updatedAt",
+    "accounts",
+    "accountsError",
+)
+_DASHBOARD_NULLABLE = ("status", "identity", "credits", "cost", "error", "updatedAt")
+_DASHBOARD_DISPLAY_KEYS = ("accentColor", "sortKey", "priority")
+_DASHBOARD_WINDOW_KEYS = ("kind", "label", "usedPercent", "remainingPercent", "resetAt", "idle")
+_DASHBOARD_STATUS_LEVELS = frozenset({"ok", "warning", "critical", "unknown"})
+_HEX_COLOR = re.compile(r"#[0-9A-F]{6}")
+
+
+class _Documents(_Usage):
+    """The usage walker's pieces, for the other documents."""
+
+    def exact_keys(
+        self, obj: Mapping[str, Any], path: str, known: tuple[str, ...], *, always: Iterable[str]
+    ) -> None:
+        for key in always:
+            if key not in obj:
+                self.add(_at(path, key), "always present (null when absent)")
+
+    def boolean(self, obj: Mapping[str, Any], key: str, path: str) -> None:
+        if not isinstance(obj.get(key), bool):
+            self.add(_at(path, key), f"must be a boolean, not {_type_name(obj.get(key))}")
+
+    def integer(self, obj: Mapping[str, Any], key: str, path: str) -> None:
+        if not _is_int(obj.get(key)):
+            self.add(_at(path, key), f"must be an integer, not {obj.get(key)!r}")
+
+    def nullable_date(self, obj: Mapping[str, Any], key: str, path: str) -> None:
+        if key not in obj:
+            self.add(_at(path, key), "always present (null when absent)")
+        elif obj[key] is not None:
+            self.date(obj, key, path, required=True)
+
+
+def decode_guard(
+    doc: object, *, check_order: bool = True, codexbar_only: bool = True
+) -> list[Problem]:
+    """`guard --json`. `codexbar_only`: a run without our limits, which must be exactly
+    CodexBar's document (no extra key; remainingPercent known iff the decision is)."""
+    walker = _Documents(check_order)
+    guard = walker.as_object(doc, "$", "the guard result")
+    if guard is None:
+        return walker.problems
+    walker.keys(
+        guard,
+        "$",
+        GUARD_KEYS,
+        extra=() if codexbar_only else ("accounts",),
+        nullable=("remainingPercent", "unavailableReason"),
+    )
+    walker.exact_keys(guard, "$", GUARD_KEYS, always=GUARD_KEYS)
+    provider = walker.string(guard, "provider", "$", required=True)
+    if provider is not None and not _PROVIDER_ID.fullmatch(provider):
+        walker.add("$.provider", f"{provider!r} is not a provider id")
+    if guard.get("window") not in ("session", "weekly"):
+        walker.add("$.window", f"{guard.get('window')!r} is not session or weekly")
+    minimum = guard.get("minimumRemainingPercent")
+    if not _finite(minimum) or not 0 <= minimum <= 100:  # type: ignore[operator]
+        walker.add("$.minimumRemainingPercent", f"{minimum!r}: a finite percent 0-100")
+    decision, code = guard.get("decision"), guard.get("exitCode")
+    if decision not in GUARD_DECISIONS:
+        walker.add("$.decision", f"{decision!r} is not ok, blocked or unknown")
+    elif code not in GUARD_DECISIONS[decision] or isinstance(code, bool):
+        walker.add("$.exitCode", f"{code!r} is not an exit code of decision {decision!r}")
+    remaining, reason = guard.get("remainingPercent"), guard.get("unavailableReason")
+    if remaining is not None and not _finite(remaining):
+        walker.add("$.remainingPercent", f"{remaining!r}: a finite number or null")
+    if reason is not None and reason not in GUARD_REASONS:
+        walker.add("$.unavailableReason", f"{reason!r} is not one of {sorted(GUARD_REASONS)}")
+    if codexbar_only and decision in GUARD_DECISIONS:
+        if (decision == "unknown") != (remaining is None):
+            walker.add("$.remainingPercent", "null exactly when the decision is unknown")
+        if (decision == "unknown") != (reason is not None):
+            walker.add("$.unavailableReason", "set exactly when the decision is unknown")
+        if decision != "unknown" and _finite(remaining) and _finite(minimum):
+            holds = remaining >= minimum  # type: ignore[operator]
+            if holds != (decision == "ok"):
+                walker.add("$.decision", f"{decision!r} contradicts {remaining} vs {minimum}")
+    return walker.problems
+
+
+def decode_dashboard(doc: object, *, check_order: bool = True) -> list[Problem]:
+    """A dashboard-v1 snapshot (DashboardPayloads.swift; CodexBar's docs/dashboard-api.md)."""
+    walker = _Documents(check_order)
+    root = walker.as_object(doc, "$", "the snapshot")
+    if root is None:
+        return walker.problems
+    walker.keys(root, "$", _DASHBOARD_KEYS)
+    walker.exact_keys(root, "$", _DASHBOARD_KEYS, always=_DASHBOARD_KEYS)
+    if root.get("schemaVersion") != 1 or isinstance(root.get("schemaVersion"), bool):
+        walker.add("$.schemaVersion", "must be 1")
+    walker.date(root, "generatedAt", "$", required=True)
+    walker.integer(root, "staleAfterSeconds", "$")
+    host = walker.as_object(root.get("host"), "$.host", "host")
+    seconds = 0
+    if host is not None:
+        walker.keys(host, "$.host", _DASHBOARD_HOST_KEYS, nullable=("codexBarVersion",))
+        walker.exact_keys(host, "$.host", _DASHBOARD_HOST_KEYS, always=_DASHBOARD_HOST_KEYS)
+        if host.get("codexBarVersion") is not None:
+            walker.string(host, "codexBarVersion", "$.host", required=True)
+        walker.integer(host, "refreshIntervalSeconds", "$.host")
+        seconds = host.get("refreshIntervalSeconds") or 0
+    stale = root.get("staleAfterSeconds")
+    if _is_int(stale) and isinstance(seconds, int) and stale != max(180, 3 * seconds):
+        walker.add("$.staleAfterSeconds", f"{stale}: must be max(180, 3 x refresh interval)")
+    providers = root.get("providers")
+    if not isinstance(providers, list):
+        walker.add("$.providers", _required_array(root, "providers"))
+        return walker.problems
+    for index, row in enumerate(providers):
+        _dashboard_row(walker, row, f"$.providers[{index}]")
+    return walker.problems
+
+
+def _dashboard_row(walker: _Documents, value: object, path: str) -> None:
+    row = walker.as_object(value, path, "a provider row")
+    if row is None:
+        return
+    shell = "source" not in row
+    known = _DASHBOARD_SHELL_KEYS if shell else _DASHBOARD_ROW_KEYS
+    walker.keys(row, path, known, nullable=() if shell else _DASHBOARD_NULLABLE)
+    walker.exact_keys(row, path, known, always=_DASHBOARD_SHELL_KEYS)
+    walker.string(row, "id", path, required=True)
+    walker.string(row, "name", path, required=True)
+    walker.boolean(row, "enabled", path)
+    display = walker.as_object(row.get("display"), _at(path, "display"), "display")
+    if display is not None:
+        where = _at(path, "display")
+        walker.keys(display, where, _DASHBOARD_DISPLAY_KEYS)
+        walker.exact_keys(display, where, _DASHBOARD_DISPLAY_KEYS, always=_DASHBOARD_DISPLAY_KEYS)
+        color = display.get("accentColor")
+        if not isinstance(color, str) or not _HEX_COLOR.fullmatch(color):
+            walker.add(_at(where, "accentColor"), f"{color!r} is not #RRGGBB (upper case)")
+        walker.integer(display, "sortKey", where)
+        walker.string(display, "priority", where, required=True)
+    if shell:
+        return
+    walker.exact_keys(row, path, known, always=(*_DASHBOARD_NULLABLE, "windows"))
+    walker.string(row, "source", path, required=True)
+    if row.get("status") is not None:
+        status = walker.as_object(row["status"], _at(path, "status"), "status")
+        if status is not None:
+            if status.get("level") not in _DASHBOARD_STATUS_LEVELS:
+                walker.add(_at(path, "status.level"), f"{status.get('level')!r}")
+            walker.string(status, "label", _at(path, "status"), required=True)
+            walker.nullable_date(status, "updatedAt", _at(path, "status"))
+    if row.get("identity") is not None:
+        identity = walker.as_object(row["identity"], _at(path, "identity"), "identity")
+        if identity is not None:
+            where = _at(path, "identity")
+            walker.keys(
+                identity, where, ("accountEmail", "plan"), nullable=("accountEmail", "plan")
+            )
+            walker.exact_keys(identity, where, (), always=("accountEmail", "plan"))
+            if identity.get("accountEmail") is None and identity.get("plan") is None:
+                walker.add(where, "an identity with neither email nor plan is written as null")
+            for key in ("accountEmail", "plan"):
+                if identity.get(key) is not None:
+                    walker.string(identity, key, where, required=True)
+    windows = row.get("windows")
+    if not isinstance(windows, list):
+        walker.add(_at(path, "windows"), _required_array(row, "windows"))
+    else:
+        for index, window in enumerate(windows):
+            where = f"{path}.windows[{index}]"
+            item = walker.as_object(window, where, "a window")
+            if item is None:
+                continue
+            walker.keys(item, where, _DASHBOARD_WINDOW_KEYS, nullable=("resetAt",))
+            walker.string(item, "kind", where, required=True)
+            walker.string(item, "label", where, required=True)
+            for key in ("usedPercent", "remainingPercent"):
+                number = item.get(key)
+                if not _finite(number) or not 0 <= number <= 100:  # type: ignore[operator]
+                    walker.add(_at(where, key), f"{number!r}: a percent clamped to 0-100")
+            walker.nullable_date(item, "resetAt", where)
+            if "idle" in item and item["idle"] is not True:
+                walker.add(_at(where, "idle"), "written only when true")
+    if row.get("credits") is not None:
+        credits = walker.as_object(row["credits"], _at(path, "credits"), "credits")
+        if credits is not None:
+            walker.keys(credits, _at(path, "credits"), ("remaining", "unit"))
+            walker.number(credits, "remaining", _at(path, "credits"), required=True)
+    if row.get("cost") is not None:
+        cost = walker.as_object(row["cost"], _at(path, "cost"), "cost")
+        if cost is not None:
+            walker.keys(
+                cost,
+                _at(path, "cost"),
+                ("todayUSD", "last30DaysUSD"),
+                nullable=("todayUSD", "last30DaysUSD"),
+            )
+    if row.get("error") is not None:
+        walker.error(row["error"], _at(path, "error"))
+    walker.nullable_date(row, "updatedAt", path)
+    if row.get("error") is not None and row.get("updatedAt") is None:
+        walker.add(_at(path, "updatedAt"), "a row with an error always has a date")
+
+
+def decode_cache_clear(doc: object, *, check_order: bool = True) -> list[Problem]:
+    """`cache clear --json`: [{cache, provider?, cleared, error?}]."""
+    walker = _Documents(check_order)
+    if not isinstance(doc, list):
+        walker.add("$", f"must be an array, not {_type_name(doc)}")
+        return walker.problems
+    for index, value in enumerate(doc):
+        path = f"$[{index}]"
+        item = walker.as_object(value, path, "a cache result")
+        if item is None:
+            continue
+        walker.keys(item, path, ("cache", "provider", "cleared", "error"))
+        if item.get("cache") not in ("cookies", "cost"):
+            walker.add(_at(path, "cache"), f"{item.get('cache')!r} is not cookies or cost")
+        walker.string(item, "provider", path, required=False)
+        if not _is_int(item.get("cleared")) or item.get("cleared", -1) < 0:
+            walker.add(_at(path, "cleared"), f"{item.get('cleared')!r}: a count")
+        walker.string(item, "error", path, required=False)
+    return walker.problems
+
+
+_DIAGNOSTIC_KEYS = (
+    "schemaVersion",
+    "timestamp",
+    "platform",
+    "appVersion",
+    "provider",
+    "displayName",
+    "source",
+    "sourceMode",
+    "auth",
+    "usage",
+    "fetchAttempts",
+    "error",
+    "settings",
+    "details",
+)
+_DIAGNOSTIC_REQUIRED = (
+    "schemaVersion",
+    "timestamp",
+    "provider",
+    "displayName",
+    "source",
+    "sourceMode",
+    "auth",
+    "fetchAttempts",
+    "settings",
+)
+_DIAGNOSTIC_CATEGORIES = frozenset({"network", "auth", "api", "parse", "configuration", "unknown"})
+
+
+def decode_diagnostic(doc: object) -> list[Problem]:
+    """`diagnose --format json`: one ProviderDiagnosticExport, or a batch of them, as its
+    Decodable init reads them (keys are sorted in this output, so order is not checked)."""
+    walker = _Documents(check_order=False)
+    root = walker.as_object(doc, "$", "the export")
+    if root is None:
+        return walker.problems
+    if "diagnostics" in root:
+        walker.keys(root, "$", ("schemaVersion", "timestamp", "diagnostics"))
+        walker.string(root, "schemaVersion", "$", required=True)
+        walker.date(root, "timestamp", "$", required=True)
+        items = root.get("diagnostics")
+        if not isinstance(items, list):
+            walker.add("$.diagnostics", _required_array(root, "diagnostics"))
+            return walker.problems
+        for index, item in enumerate(items):
+            _diagnostic(walker, item, f"$.diagnostics[{index}]")
+        return walker.problems
+    _diagnostic(walker, root, "$")
+    return walker.problems
+
+
+def _diagnostic(walker: _Documents, value: object, path: str) -> None:
+    export = walker.as_object(value, path, "an export")
+    if export is None:
+        return
+    walker.keys(export, path, _DIAGNOSTIC_KEYS)
+    for key in _DIAGNOSTIC_REQUIRED:
+        if key not in export:
+            walker.add(_at(path, key), "required")
+    for key in ("schemaVersion", "platform", "provider", "displayName", "source", "sourceMode"):
+        walker.string(export, key, path, required=key != "platform")
+    walker.date(export, "timestamp", path, required=True)
+    auth = walker.as_object(export.get("auth"), _at(path, "auth"), "auth")
+    if auth is not None:
+        walker.boolean(auth, "configured", _at(path, "auth"))
+        modes = auth.get("modes")
+        if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+            walker.add(_at(path, "auth.modes"), "an array of strings")
+    attempts = export.get("fetchAttempts")
+    if not isinstance(attempts, list):
+        walker.add(_at(path, "fetchAttempts"), "an array")
+    else:
+        for index, attempt in enumerate(attempts):
+            where = f"{path}.fetchAttempts[{index}]"
+            item = walker.as_object(attempt, where, "an attempt")
+            if item is not None:
+                walker.keys(item, where, ("errorCategory", "kind", "wasAvailable"))
+                walker.string(item, "kind", where, required=True)
+                walker.boolean(item, "wasAvailable", where)
+    if export.get("error") is not None:
+        error = walker.as_object(export["error"], _at(path, "error"), "error")
+        if error is not None:
+            walker.keys(error, _at(path, "error"), ("category", "safeDescription"))
+            if error.get("category") not in _DIAGNOSTIC_CATEGORIES:
+                walker.add(_at(path, "error.category"), f"{error.get('category')!r}")
+            walker.string(error, "safeDescription", _at(path, "error"), required=True)
+    if export.get("usage") is not None:
+        usage = walker.as_object(export["usage"], _at(path, "usage"), "usage")
+        if usage is not None:
+            where = _at(path, "usage")
+            walker.date(usage, "updatedAt", where, required=True)
+            walker.string(usage, "dataConfidence", where, required=False)
+            walker.integer(usage, "extraWindowCount", where)
+            walker.boolean(usage, "providerCostPresent", where)
+            for index, window in enumerate(usage.get("windows") or []):
+                item = walker.as_object(window, f"{where}.windows[{index}]", "a window")
+                if item is not None:
+                    walker.string(item, "label", f"{where}.windows[{index}]", required=True)
+                    walker.number(item, "usedPercent", f"{where}.windows[{index}]", required=True)
+                    walker.boolean(item, "hasResetDescription", f"{where}.windows[{index}]")
+            sections = usage.get("detailSections")
+            if sections:  # [] is CodexBar's own "none" here
+                walker.details(sections, _at(where, "detailSections"))
+    settings = walker.as_object(export.get("settings"), _at(path, "settings"), "settings")
+    if settings is not None:
+        walker.string(settings, "sourceMode", _at(path, "settings"), required=True)
+
+
+def assert_decodes(kind: str, doc: object, **options: Any) -> None:
+    """Fail the test with every problem of a guard/dashboard/cache/diagnostic document."""
+    decoders: dict[str, Callable[..., list[Problem]]] = {
+        "guard": decode_guard,
+        "dashboard": decode_dashboard,
+        "cache": decode_cache_clear,
+        "diagnostic": decode_diagnostic,
+        "usage": decode_usage,
+    }
+    problems = decoders[kind](doc, **options)
+    if problems:
+        listed = "\n  ".join(map(str, problems))
+        raise AssertionError(f"not what CodexBar writes ({kind}):\n  {listed}")

@@ -11,12 +11,14 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 
 from codexbar.cli import main
+from tests.config_guard import config_files as config_files  # autouse: checks config files
 from tests.fakes.openrouter_server import FakeOpenRouter
 
 
@@ -59,10 +61,32 @@ class Home:
         path.chmod(0o600)
         return path
 
+    @property
+    def settings_path(self) -> Path:
+        """codexbar's own settings file, beside the config file."""
+        return self.config_path.with_name("codexbar-py.json")
+
+    def write_settings(self, data: Mapping[str, Any]) -> Path:
+        """Our own settings (`alerts`, `tray`, `hooks`), version 1 unless given."""
+        path = self.settings_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"version": 1, **data}, indent=2), encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    def read_settings(self) -> Any:
+        return json.loads(self.settings_path.read_text(encoding="utf-8"))
+
     def write_accounts(self, *accounts: tuple[str, str]) -> Path:
-        """A config with OpenRouter enabled and these (label, key) labeled accounts."""
+        """A config with OpenRouter enabled and these (label, key) labeled accounts, as
+        CodexBar writes them (uppercase UUID ids, `addedAt` in epoch seconds)."""
         entries = [
-            {"id": str(i), "label": label, "token": key}
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "label": label,
+                "token": key,
+                "addedAt": 1_764_000_000 + i,
+            }
             for i, (label, key) in enumerate(accounts, start=1)
         ]
         return self.write_config(
@@ -197,9 +221,95 @@ class CliRunner(Protocol):
     def __call__(self, *args: str, stdin: str | None = None) -> CliRun: ...
 
 
+# --- every usage document the suite makes must be one CodexBar decodes ----------------------
+
+# The commands of the CLI (checked against codexbar.commands.COMMANDS by test_usage_validator).
+COMMAND_WORDS = frozenset(
+    {"usage", "config", "cache", "diagnose", "history", "watch", "guard", "keys", "serve"}
+    | {"tray", "alerts", "completion", "dashboard", "hooks"}
+)
+# Our flags that may come before the command word, and whether each takes a value.
+HOISTED_FLAGS = {
+    "-p": True, "--provider": True, "--demo": False, "--max-age": True, "--refresh": False,
+    "--strict": False, "--timeout": True, "--chart": True, "--template": True, "-v": False,
+    "--verbose": False, "--no-color": False,
+}  # fmt: skip
+OTHER_FORMATS = frozenset({"text", "waybar", "i3blocks", "line", "csv"})
+VALIDATED: list[str] = []  # what the hook checked this session (its own test counts on it)
+
+
+def usage_document_format(args: Sequence[str]) -> str | None:
+    """`json` or `toon` when these arguments make `usage` print CodexBar's document, else
+    None. Written apart from the CLI's own scan (contract §1.1, §2.6), so a mistake there is
+    caught here rather than repeated."""
+    argv = list(args)
+    if "--" in argv:
+        argv = argv[: argv.index("--")]
+    if any(a in ("-h", "--help", "-V", "--version") for a in argv):
+        return None
+    index = 0
+    while index < len(argv) and argv[index].split("=", 1)[0] in HOISTED_FLAGS:
+        flag = argv[index]
+        index += 2 if HOISTED_FLAGS[flag.split("=", 1)[0]] and "=" not in flag else 1
+    if index < len(argv) and argv[index] in COMMAND_WORDS and argv[index] != "usage":
+        return None  # another command, with its flags before it
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMAND_WORDS | {"usage"}:
+        return None  # an unknown command word: an argument error, reported on stderr
+    explicit = None
+    for position, arg in enumerate(argv):
+        if arg == "--format" and position + 1 < len(argv):
+            explicit = argv[position + 1].strip().lower()
+        elif arg.startswith("--format="):
+            explicit = arg.removeprefix("--format=").strip().lower()
+    if explicit in ("json", "toon"):
+        return explicit
+    if explicit in OTHER_FORMATS:
+        return None
+    return "json" if "--json" in argv or "--json-only" in argv else None
+
+
+def check_usage_output(args: Sequence[str], stdout: str) -> None:
+    """Fail unless stdout is a usage document CodexBar decodes, whenever `args` ask for one:
+    never skipped for an empty or unparsable stdout (that fails too)."""
+    fmt = usage_document_format(args)
+    if fmt is None:
+        return
+    from tests.codexbar_decoder import apple_json, assert_usage_decodes, parse_json_strictly
+
+    if fmt == "json":
+        pretty = "--pretty" in args
+        assert_usage_decodes(stdout, check_order=not pretty)  # pretty: keys sorted instead
+        # ... and spelled as CodexBar's encoder spells it (`\/`, `"key" : value`, ...).
+        doc = parse_json_strictly(stdout)
+        spelled = apple_json(doc, pretty=pretty, sort_keys=pretty, exact_numbers=True) + "\n"
+        assert _ascii_escaped(stdout) == _ascii_escaped(spelled), "not CodexBar's JSON text"
+    else:
+        import toon_format
+
+        assert stdout.endswith("\n") and not stdout.endswith("\n\n"), repr(stdout[-20:])
+        assert_usage_decodes(toon_format.loads(stdout, parse_float=Decimal))
+    VALIDATED.append(" ".join(args))
+
+
+def _ascii_escaped(text: str) -> str:
+    """Non-ASCII as JSON escapes: the CLI writes them so when its output cannot encode them."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code < 0x80:
+            out.append(char)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+    return "".join(out)
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """`codexbar.cli.main` in this process, with the current (isolated) environment."""
+    """`codexbar.cli.main` in this process, with the current (isolated) environment. Every
+    usage JSON (or TOON) document it prints is checked against CodexBar's decoder rules."""
 
     def run(*args: str, stdin: str | None = None) -> CliRun:
         capsys.readouterr()
@@ -207,6 +317,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
             monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         code = main(list(args))
         out, err = capsys.readouterr()
+        check_usage_output(args, out)
         return CliRun(code, out, err)
 
     return run
@@ -242,4 +353,5 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+    check_usage_output(args, proc.stdout)
     return CliRun(proc.returncode, proc.stdout, proc.stderr)

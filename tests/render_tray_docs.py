@@ -34,7 +34,7 @@ from codexbar.tray.refresher import Refresher, Selection
 
 NOW = datetime(2026, 11, 25, 11, 40, tzinfo=UTC)  # when the cards are drawn
 FETCHED_AGO = 12.0  # seconds: the figures were fetched this long before NOW
-STALE_AGO = 25 * 60.0  # the stale account's last good figures are this old
+STALE_AGO = 25 * 60.0 + FETCHED_AGO  # the stale figures: 25 min older than the refresh
 PROVIDER = "openrouter"
 
 

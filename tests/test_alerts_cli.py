@@ -76,14 +76,17 @@ def test_thresholds_come_from_the_config(over_limit: None, cli: CliRunner, home:
         {
             "version": 1,
             "providers": [{"id": "openrouter", "enabled": True, "somethingElse": [1, 2]}],
-            "alerts": {"balanceBelow": 1, "budgetSpent": False, "keyLimitPercents": []},
             "unknownTopLevel": {"kept": True},
         }
     )
-    before = home.config_path.read_text()
+    home.write_settings(
+        {"alerts": {"balanceBelow": 1, "budgetSpent": False, "keyLimitPercents": []}}
+    )
+    before = home.config_path.read_text(), home.settings_path.read_text()
     run = cli("alerts", "check")
     assert (run.code, run.stdout) == (0, "")
-    assert home.config_path.read_text() == before  # checking never rewrites the config
+    # Checking never rewrites either file.
+    assert (home.config_path.read_text(), home.settings_path.read_text()) == before
     shown = cli("alerts", "show").stdout
     assert "balance      under $1.00" in shown
     assert "key limit    off" in shown and "budget spent off" in shown
@@ -99,10 +102,10 @@ def test_quiet_account_exits_zero(
 def test_bad_alert_config_is_a_usage_error(
     api_env: dict[str, str], cli: CliRunner, home: Home
 ) -> None:
-    home.write_config({"version": 1, "alerts": {"balanceBelow": "plenty"}})
+    home.write_settings({"alerts": {"balanceBelow": "plenty"}})
     run = cli("alerts", "check")
     assert run.code == 64
-    assert run.stderr.startswith("Error: config alerts.balanceBelow")
+    assert run.stderr.startswith("Error: codexbar-py.json: alerts.balanceBelow")
 
 
 def test_failures_go_to_stderr_with_their_exit_code(

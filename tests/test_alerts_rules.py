@@ -177,6 +177,26 @@ def test_disabled_alerts_say_nothing_and_keep_state(server: FakeOpenRouter) -> N
     assert store.state.get("accounts") in (None, {})
 
 
+def test_quota_warnings_set_the_key_limit_points_and_their_desktop_switch(
+    server: FakeOpenRouter,
+) -> None:
+    """CodexBar's `quotaWarnings.session`: thresholds in percent remaining, and `enabled`."""
+    quota = {"session": {"thresholds": [50, 20]}}
+    settings = RuleSettings.from_mapping(None, quota=quota)
+    store = MemoryStore()
+    assert run([at_percent(server, 12.0)], store, settings) == []  # 40 % used
+    fired = run([at_percent(server, 9.0)], store, settings)  # 55 % used
+    assert [(a.threshold, a.level) for a in fired] == [("50", "warning")]
+    quiet = RuleSettings.from_mapping(
+        None, quota={"session": {**quota["session"], "enabled": False}}
+    )
+    assert run([at_percent(server, 3.0)], MemoryStore(), quiet) == []  # 85 %: no notification
+    # ... while the level (card, icon, bar) still reads it.
+    from codexbar.rules import evaluate
+
+    assert evaluate(at_percent(server, 3.0), quiet, NOW).level == "critical"
+
+
 def test_state_file_is_private_keyless_and_in_the_state_folder(
     server: FakeOpenRouter, tmp_path: Path
 ) -> None:
@@ -203,15 +223,13 @@ def test_record_false_leaves_no_trace(server: FakeOpenRouter) -> None:
 
 def test_settings_from_the_config_file(home: Any) -> None:
     assert RuleSettings.from_config(ConfigFile.load()) == DEFAULTS
-    home.write_config(
+    home.write_settings(
         {
-            "version": 1,
-            "providers": [],
             "alerts": {
                 "keyLimitPercents": [90, 50],
                 "balanceBelow": 12.5,
                 "budgetSpent": False,
-                "expiresWithinDays": None,
+                "expiresWithinDays": 0,
             },
         }
     )

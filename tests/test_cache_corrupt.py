@@ -20,8 +20,17 @@ from tests.fakes.openrouter_server import FakeOpenRouter
 
 
 def _snapshot_file(home: Home) -> Path:
-    (path,) = [p for p in home.cache_files() if not p.name.endswith((".failed.json", ".lock"))]
-    return path
+    """The one snapshot file; a temp file of an atomic write (".name.tmp") or a lock is not one."""
+    files = home.cache_files()
+    found = [
+        p
+        for p in files
+        if p.name.startswith("openrouter-")
+        and p.name.endswith(".json")
+        and not p.name.endswith(".failed.json")
+    ]
+    assert len(found) == 1, files
+    return found[0]
 
 
 def _document(home: Home) -> dict[str, Any]:

@@ -113,6 +113,31 @@ FAILURES = [
 ]
 
 
+_TIMED_OUT = "Provider plugin script failed: The request timed out."
+_NOT_JSON = "Failed to parse OpenRouter response: response was not valid JSON"
+_NOT_OBJECT = "Failed to parse OpenRouter credits: data must be an object"
+# What CodexBar's JSON says for each (its plugin fails on /credits; shared/spec §2.5 and the
+# goldens of tests/golden/codexbar; transport errors as Foundation's URLError texts).
+CODEXBAR_MESSAGES = {
+    **{
+        status: f"OpenRouter API error: HTTP {status}"
+        for status in ("401", "402", "403", "404", "429", "500", "502", "503", "504", "524")
+    },
+    "html": "OpenRouter API error: HTTP 502",
+    "redirect": "OpenRouter API error: HTTP 302",
+    "html200": _NOT_JSON,
+    "malformed": _NOT_JSON,
+    "wrong_types": _NOT_OBJECT,
+    "not_object": _NOT_OBJECT,
+    "empty": _NOT_JSON,
+    "huge": "Provider plugin script failed: Provider plugin HTTP error: "
+    "response exceeded the 5242880-byte limit",
+    "slow": _TIMED_OUT,
+    "hang": _TIMED_OUT,
+    "reset": "Provider plugin script failed: The network connection was lost.",
+}
+
+
 @pytest.mark.parametrize("case", FAILURES, ids=[c.scenario for c in FAILURES])
 def test_failure_scenario(
     case: Case, server: FakeOpenRouter, env: dict[str, str], home: Home, cli: CliRunner
@@ -129,8 +154,10 @@ def test_failure_scenario(
     assert payload["source"] == "auto"  # CodexBar's: the strategy that failed
     assert payload["error"]["code"] == case.code
     assert payload["error"]["kind"] == "provider"  # CodexBar's kinds
+    assert payload["error"]["message"] == CODEXBAR_MESSAGES[case.scenario]  # CodexBar's words
     assert payload["openrouter"]["errorKind"] == case.kind  # ours, finer
-    assert case.fragment in payload["error"]["message"]
+    assert case.fragment in payload["openrouter"]["errorMessage"]  # ours, with what to do
+    assert payload["openrouter"]["errorMessage"] in line
     assert "usage" not in payload
     assert_clean(run, home, cli)
     assert server.requests_to("/key"), "the fake server was never asked"
@@ -422,7 +449,7 @@ def test_json_balance_is_exact(server: FakeOpenRouter, env: dict[str, str]) -> N
     server.credits_overrides.update({"total_credits": 100.3, "total_usage": 40.1})
     run = run_cli(["-p", "or", "--json", "--pretty"], env=env)
     assert run.code == 0
-    assert '"balance": 60.2,' in run.stdout
+    assert '"balance" : 60.2,' in run.stdout  # pretty as CodexBar prints it: `"key" : value`
     assert "60.199999" not in run.stdout
     (payload,) = parse_json(run.stdout)
     assert payload["usage"]["loginMethod"] == "Balance: $60.20"
@@ -462,17 +489,21 @@ def test_provider_alias_default_command_and_usage_subcommand(
     assert outputs[0] == outputs[1] == outputs[2]
 
 
-def test_unknown_provider_lists_the_known_ones(server: FakeOpenRouter, env: dict[str, str]) -> None:
-    run = run_cli(["-p", "claude-ish"], env=env)
-    assert run.code == 64
-    line = assert_one_error_line(run)
-    assert "'claude-ish'" in line
+def test_unknown_provider_is_ignored_with_a_warning(
+    server: FakeOpenRouter, env: dict[str, str]
+) -> None:
+    """CodexBar ignores a --provider value it does not know (the default selection runs);
+    in text mode a warning says so, naming the known ones."""
+    run = run_cli(["-p", "claude-ish", "--no-color"], env=env)
+    assert run.code == 0
+    (line,) = run.stderr_lines
+    assert line.startswith("Warning: ") and "'claude-ish'" in line
     assert "openrouter" in line and "or" in line and "all" in line
-    assert run.stdout == ""
-    assert server.requests == []
+    assert "OpenRouter" in run.stdout
+    assert server.requests_to("/key")
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["--timeout", "0"], ["--format", "xml"]])
+@pytest.mark.parametrize("args", [["--bogus"], ["--timeout", "0"], ["--chart", "year"]])
 def test_bad_flags_are_usage_errors(args: list[str], env: dict[str, str]) -> None:
     run = run_cli(args, env=env)
     assert run.code == 64
@@ -543,16 +574,36 @@ def test_one_account(
 
 @pytest.mark.usefixtures("accounts_config")
 @pytest.mark.parametrize(
-    ("args", "fragment"),
-    [(["--account", "Play"], "known: Work, Home"), (["--account-index", "3"], "between 1 and 2")],
+    ("args", "fragment", "codexbar"),
+    [
+        (
+            ["--account", "Play"],
+            "known: Work, Home",
+            "No token account labeled 'Play' for openrouter.",
+        ),
+        (
+            ["--account-index", "3"],
+            "between 1 and 2",
+            "Token account index 3 out of range for openrouter (1-2).",
+        ),
+    ],
 )
 def test_unknown_account_is_a_usage_error(
-    server: FakeOpenRouter, env: dict[str, str], args: list[str], fragment: str
+    server: FakeOpenRouter, env: dict[str, str], args: list[str], fragment: str, codexbar: str
 ) -> None:
+    """Ours says which labels exist (exit 64); the JSON is CodexBar's provider entry for it."""
     run = run_cli(["--json", *args], env=env)
     assert run.code == 64
     assert fragment in assert_one_error_line(run)
     assert server.requests == []
+    (payload,) = parse_json(run.stdout)
+    assert {k: payload[k] for k in ("provider", "source", "error")} == {
+        "provider": "openrouter",
+        "source": "auto",
+        "error": {"code": 64, "message": codexbar, "kind": "provider"},
+    }
+    assert payload["openrouter"]["errorKind"] == "usage"
+    assert fragment in payload["openrouter"]["errorMessage"]
 
 
 @pytest.mark.usefixtures("accounts_config")
@@ -764,7 +815,7 @@ def test_config_dump_in_a_subprocess_masks_the_key(env: dict[str, str], home: Ho
     run = run_cli(["config", "dump"], env=env)
     assert run.code == 0
     assert TEST_KEY not in run.stdout
-    assert json.loads(run.stdout)["providers"][0]["apiKey"] == f"sk-or-v1-…{TEST_KEY[-4:]}"
+    assert json.loads(run.stdout)["providers"][0]["apiKey"] == "[REDACTED]"
 
 
 # --- colour ---------------------------------------------------------------------------------------

@@ -735,6 +735,22 @@ CONFIG_ERRORS: list[tuple[str, ConfigMutation, str]] = [
         f"{ACC}.addedAt",
     ),
     ("addedAt missing", _account(lambda a: a.pop("addedAt")), f"{ACC}.addedAt"),
+    # A Swift Double cannot hold 1e400 (Python's parser reads it as a finite Decimal).
+    (
+        "addedAt beyond a Double",
+        _account(lambda a: a.update(addedAt=Decimal("1e400"))),
+        f"{ACC}.addedAt",
+    ),
+    (
+        "addedAt a 400-digit integer",
+        _account(lambda a: a.update(addedAt=10**400)),
+        f"{ACC}.addedAt",
+    ),
+    (
+        "number beyond a Double in an own key",
+        _entry(lambda e: e.update(extra={"n": [Decimal("-1e999")]})),
+        f"{OR}.extra.n[0]",
+    ),
     ("addedAt null", _account(lambda a: a.update(addedAt=None)), f"{ACC}.addedAt"),
     ("lastUsed a string", _account(lambda a: a.update(lastUsed="now")), f"{ACC}.lastUsed"),
     ("account id not a UUID", _account(lambda a: a.update(id="1")), f"{ACC}.id"),

@@ -1,95 +1,129 @@
-"""The CodexBar-compatible config file and `codexbar config …`."""
+"""CodexBar's config file: where it is, what a save writes (what CodexBar loads and keeps),
+the move of our own settings to codexbar-py.json, and the inputs codexbar honours."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+import time
+import uuid
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codexbar.config import ConfigFile
-from codexbar.errors import EXIT_USAGE, ConfigError
+from codexbar.errors import ConfigError
 from codexbar.paths import config_path
-from codexbar.providers import PROVIDERS
+from codexbar.rules.settings import RuleSettings
+from codexbar.settings_file import OwnSettings, settings_path
+from codexbar.tray.prefs import SettingsChange, TrayPrefs, apply_change
+from tests.codexbar_decoder import assert_config_decodes, codexbar_saved, decode_config
 from tests.conftest import TEST_KEY, WORK_KEY, CliRunner, Home, derived_key, run_cli
 
 OTHER_KEY = derived_key("codexbar tests: config-only key")
-MANAGEMENT_KEY = derived_key("codexbar tests: stored management key")
+WORK_ID = "5D1A7C2E-9B3F-4E8A-A1C4-0F2B6D8E9A31"
 
-# A config as CodexBar might have written it, with things codexbar does not understand.
+# A config as CodexBar writes it, with entries and keys codexbar does not use.
 CODEXBAR_CONFIG: dict[str, Any] = {
     "version": 1,
-    "futureTopLevel": {"nested": [1, 2.5, None, True, "x"], "unicode": "żółw ✓"},
     "providers": [
         {
             "id": "claude",
             "enabled": True,
             "source": "oauth",
             "cookieHeader": "sessionKey=abc",
-            "someFlag": False,
+            "claudeSwapEnabled": False,
         },
         {
             "id": "openrouter",
             "enabled": False,
             "apiKey": OTHER_KEY,
-            "unknownProviderKey": {"keep": "me"},
+            "unknownProviderKey": {"keep": "me", "list": [1, 2.5, True, "żółw ✓"]},
+            "quotaWarnings": {"session": {"thresholds": [40, 10], "enabled": True}},
+            "pluginSettings": {"SOMETHING": "plain"},
             "tokenAccounts": {
                 "version": 1,
                 "activeIndex": 0,
                 "accounts": [
                     {
-                        "id": "A1B2",
+                        "id": WORK_ID,
                         "label": "Work",
                         "token": WORK_KEY,
-                        "addedAt": "2025-01-01T00:00:00Z",
-                        "lastUsed": "2025-02-01T00:00:00Z",
-                        "extra": 7,
+                        "addedAt": 1764000000.25,
+                        "lastUsed": 1764003600,
                     }
                 ],
-                "futureField": "x",
             },
         },
         {"id": "codex", "enabled": True, "region": "eu"},
     ],
+    "hooks": {
+        "enabled": True,
+        "events": [
+            {
+                "id": "low",
+                "enabled": True,
+                "event": "quota_low",
+                "provider": "openrouter",
+                "executable": "/usr/local/bin/notify",
+                "arguments": ["--quiet"],
+                "timeoutSeconds": 10,
+            }
+        ],
+    },
 }
+
+
+def codexbar_config() -> dict[str, Any]:
+    copied: dict[str, Any] = json.loads(json.dumps(CODEXBAR_CONFIG))
+    return copied
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-# --- where the file lives --------------------------------------------------------------------
+def openrouter(data: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = next(p for p in data["providers"] if p["id"] == "openrouter")
+    return entry
 
 
-def test_config_path_precedence(tmp_path: Path) -> None:
+# --- where the file lives (CodexBarConfigStore.defaultURL) -----------------------------------
+
+
+def test_config_path_follows_codexbars_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "h"
+    modern = home / ".config" / "codexbar" / "config.json"
     legacy = home / ".codexbar" / "config.json"
     xdg = tmp_path / "xdg"
     env = {"HOME": str(home)}
-    # Nothing exists: the modern default.
-    assert config_path(env) == home / ".config" / "codexbar" / "config.json"
-    # Only the legacy file exists: use it.
-    legacy.parent.mkdir(parents=True)
-    legacy.write_text("{}")
-    assert config_path(env) == legacy
-    # XDG_CONFIG_HOME is preferred over the legacy file once it holds a config...
-    assert config_path({**env, "XDG_CONFIG_HOME": str(xdg)}) == legacy
-    (xdg / "codexbar").mkdir(parents=True)
-    (xdg / "codexbar" / "config.json").write_text("{}")
-    assert config_path({**env, "XDG_CONFIG_HOME": str(xdg)}) == xdg / "codexbar" / "config.json"
-    # ...and so is the default location.
-    modern = home / ".config" / "codexbar" / "config.json"
-    modern.parent.mkdir(parents=True)
-    modern.write_text("{}")
+    # Nothing exists: ~/.config/codexbar/config.json.
     assert config_path(env) == modern
-    # CODEXBAR_CONFIG beats everything, even a file that does not exist yet.
+    # Only the legacy file exists: that one.
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text('{"version": 1, "providers": []}')
+    assert config_path(env) == legacy
+    # An absolute XDG_CONFIG_HOME wins, even where no file is yet; a relative one is ignored.
+    assert config_path({**env, "XDG_CONFIG_HOME": str(xdg)}) == xdg / "codexbar" / "config.json"
+    assert config_path({**env, "XDG_CONFIG_HOME": "relative/dir"}) == legacy
+    assert config_path({**env, "XDG_CONFIG_HOME": "   "}) == legacy
+    # ~/.config/codexbar/config.json beats the legacy file once it exists.
+    modern.parent.mkdir(parents=True)
+    modern.write_text('{"version": 1, "providers": []}')
+    assert config_path(env) == modern
+    # CODEXBAR_CONFIG beats everything: trimmed, and relative to the working folder.
     explicit = tmp_path / "elsewhere" / "c.json"
-    assert config_path({**env, "XDG_CONFIG_HOME": str(xdg), "CODEXBAR_CONFIG": str(explicit)}) == (
-        explicit
-    )
+    assert config_path(
+        {**env, "XDG_CONFIG_HOME": str(xdg), "CODEXBAR_CONFIG": f" {explicit}\n"}
+    ) == (explicit)
+    monkeypatch.chdir(tmp_path)
+    assert config_path({**env, "CODEXBAR_CONFIG": "rel/c.json"}) == tmp_path / "rel" / "c.json"
+    assert config_path({**env, "CODEXBAR_CONFIG": "  "}) == modern
 
 
 def test_config_path_command_follows_the_environment(
@@ -98,11 +132,15 @@ def test_config_path_command_follows_the_environment(
     run = cli("config", "path")
     assert run.code == 0
     assert run.stdout.strip() == str(home.config_path)
-    explicit = tmp_path / "custom.json"
+    explicit = tmp_path / "custom" / "custom.json"
     monkeypatch.setenv("CODEXBAR_CONFIG", str(explicit))
     assert cli("config", "path").stdout.strip() == str(explicit)
+    assert cli("config", "path", "--json").json() == {
+        "configPath": str(explicit),
+        "settingsPath": str(explicit.parent / "codexbar-py.json"),
+    }
     cli("config", "set-api-key", "--stdin", stdin=TEST_KEY)
-    assert json.loads(explicit.read_text())["providers"][0]["apiKey"] == TEST_KEY
+    assert openrouter(json.loads(explicit.read_text()))["apiKey"] == TEST_KEY
     assert not home.config_path.exists()
 
 
@@ -110,6 +148,7 @@ def test_legacy_file_is_used_and_edited_in_place(cli: CliRunner, home: Home) -> 
     legacy = home.home / ".codexbar" / "config.json"
     legacy.parent.mkdir()
     legacy.write_text(json.dumps({"version": 1, "providers": [{"id": "claude"}]}))
+    os.environ.pop("XDG_CONFIG_HOME")  # CodexBar uses an absolute XDG_CONFIG_HOME as it is
     assert cli("config", "path").stdout.strip() == str(legacy)
     assert cli("config", "set-api-key", "--stdin", stdin=TEST_KEY).code == 0
     data = json.loads(legacy.read_text())
@@ -120,26 +159,58 @@ def test_legacy_file_is_used_and_edited_in_place(cli: CliRunner, home: Home) -> 
 # --- round trip -------------------------------------------------------------------------------
 
 
-def test_round_trip_preserves_everything_it_does_not_understand(cli: CliRunner, home: Home) -> None:
+def test_an_edit_keeps_everything_else_and_codexbar_keeps_the_edit(
+    cli: CliRunner, home: Home
+) -> None:
     home.write_config(CODEXBAR_CONFIG)
     run = cli("config", "set-api-key", "--stdin", stdin=TEST_KEY)
     assert run.code == 0, run.stderr
     data = home.read_config()
-    expected = json.loads(json.dumps(CODEXBAR_CONFIG))
-    expected["providers"][1]["apiKey"] = TEST_KEY
-    expected["providers"][1]["enabled"] = True
+    expected = codexbar_config()
+    openrouter(expected).update(apiKey=TEST_KEY, enabled=True)
     assert data == expected
-    # Pretty, sorted, and identical to a canonical dump of the same document.
+    # Pretty, sorted, one final newline.
     text = home.config_path.read_text(encoding="utf-8")
     assert text == json.dumps(expected, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert "żółw ✓" in text
+    # CodexBar loads it, and its own save keeps every part of our entry.
+    assert_config_decodes(text)
+    assert openrouter(codexbar_saved(data)) == openrouter(expected)
 
 
 def test_load_save_without_edits_is_json_identical(home: Home) -> None:
     home.write_config(CODEXBAR_CONFIG)
-    config = ConfigFile.load()
-    config.save()
+    ConfigFile.load().save()
     assert home.read_config() == CODEXBAR_CONFIG
+    assert not home.settings_path.exists()  # nothing of ours to move
+
+
+def test_a_save_writes_no_null_and_repairs_what_codexbar_would_refuse(home: Home) -> None:
+    config = codexbar_config()
+    entry = openrouter(config)
+    entry["apiKey"] = None
+    entry["unknownProviderKey"] = {"keep": "me", "gone": None, "list": [1, None, 2]}
+    entry["tokenAccounts"]["accounts"] += [
+        {"id": WORK_ID.lower(), "label": "Lower", "token": TEST_KEY, "addedAt": 5},
+        {"id": "7", "label": "Hand-written", "token": TEST_KEY},
+        {"id": None, "label": "Null id", "token": TEST_KEY, "addedAt": 6, "lastUsed": "soon"},
+    ]
+    config["hooks"] = None
+    home.write_config(config)
+    before = time.time()
+    ConfigFile.load().save()
+    text = home.config_path.read_text(encoding="utf-8")
+    assert "null" not in text
+    data = json.loads(text)
+    entry = openrouter(data)
+    assert "apiKey" not in entry and "hooks" not in data
+    assert entry["unknownProviderKey"] == {"keep": "me", "list": [1, 2]}
+    lower, hand, null_id = entry["tokenAccounts"]["accounts"][1:]
+    assert lower == {"id": WORK_ID, "label": "Lower", "token": TEST_KEY, "addedAt": 5}
+    assert uuid.UUID(hand["id"]) and hand["id"] == hand["id"].upper()
+    assert before <= hand["addedAt"] <= time.time()  # seconds since 1970, as CodexBar writes
+    assert uuid.UUID(null_id["id"]) and "lastUsed" not in null_id
+    assert_config_decodes(text)
 
 
 def test_every_write_is_0600_and_leaves_no_temp_files(cli: CliRunner, home: Home) -> None:
@@ -147,9 +218,9 @@ def test_every_write_is_0600_and_leaves_no_temp_files(cli: CliRunner, home: Home
     home.config_path.chmod(0o644)
     for args, stdin in (
         (("config", "set-api-key", "--stdin"), TEST_KEY),
-        (("config", "set-api-key", "--stdin", "--management"), MANAGEMENT_KEY),
+        (("config", "set-api-key", "--stdin", "--management"), WORK_KEY),
         (("config", "disable", "openrouter"), None),
-        (("config", "enable", "or"), None),
+        (("config", "enable", "--provider", "or"), None),
         (("config", "remove-api-key"), None),
     ):
         assert cli(*args, stdin=stdin).code == 0
@@ -192,497 +263,297 @@ def test_atomic_write_failure_keeps_the_old_file_and_no_temp(
     assert sorted(p.name for p in home.config_path.parent.iterdir()) == ["config.json"]
 
 
-# --- corrupt config -----------------------------------------------------------------------------
-
-CORRUPT = '{\n  "version": 1,\n  "providers": [\n    {"id": "openrouter",}\n  ]\n}\n'
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("config", "set-api-key", "--stdin"),
-        ("config", "enable", "openrouter"),
-        ("config", "remove-api-key"),
-        ("config", "dump"),
-        ("-p", "or"),
-    ],
-)
-def test_corrupt_config_is_reported_with_its_line_and_never_overwritten(
-    cli: CliRunner, home: Home, args: tuple[str, ...]
-) -> None:
-    home.write_config(CORRUPT)
-    run = cli(*args, stdin=TEST_KEY)
-    assert run.code == EXIT_USAGE
-    assert run.stdout == ""
-    assert len(run.stderr_lines) == 1
-    line = run.stderr_lines[0]
-    assert line.startswith("Error: ")
-    assert str(home.config_path) in line
-    assert "line 4" in line
-    assert home.config_path.read_text() == CORRUPT
-    assert TEST_KEY not in run.stderr
-
-
-@pytest.mark.parametrize(
-    ("text", "fragment"),
-    [("[1, 2]", "must hold a JSON object"), ('{"providers": {"id": "x"}}', '"providers"')],
-)
-def test_config_of_the_wrong_shape_is_a_usage_error(
-    cli: CliRunner, home: Home, text: str, fragment: str
-) -> None:
-    home.write_config(text)
-    run = cli("config", "set-api-key", "--stdin", stdin=TEST_KEY)
-    assert run.code == EXIT_USAGE
-    assert fragment in run.stderr
-    assert home.config_path.read_text() == text
-
-
-# --- set-api-key -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        TEST_KEY,
-        f"{TEST_KEY}\n",
-        f"  {TEST_KEY}  \r\n",
-        f'"{TEST_KEY}"',
-        f"'{TEST_KEY}'\n",
-        f' " {TEST_KEY} " ',
-    ],
-)
-def test_set_api_key_stdin_trims_whitespace_and_one_pair_of_quotes(
-    cli: CliRunner, home: Home, raw: str
-) -> None:
-    run = cli("config", "set-api-key", "--provider", "openrouter", "--stdin", stdin=raw)
-    assert run.code == 0, run.stderr
-    entry = home.read_config()["providers"][0]
-    assert entry == {"id": "openrouter", "apiKey": TEST_KEY, "enabled": True}
-    assert TEST_KEY not in run.stdout
-    assert str(home.config_path) in run.stdout
-    assert "sk-or-v1-…" + TEST_KEY[-4:] in run.stdout
-
-
-def test_only_one_pair_of_quotes_is_removed(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key", "--stdin", stdin=f"'\"{TEST_KEY}\"'")
-    assert run.code == 0
-    assert home.read_config()["providers"][0]["apiKey"] == f'"{TEST_KEY}"'
-
-
-@pytest.mark.parametrize("raw", ["", "   \n", '""', "''", "' '"])
-def test_empty_stdin_is_a_usage_error(cli: CliRunner, home: Home, raw: str) -> None:
-    run = cli("config", "set-api-key", "--stdin", stdin=raw)
-    assert run.code == EXIT_USAGE
-    assert run.stderr.startswith("Error: ")
-    assert "empty" in run.stderr
-    assert not home.config_path.exists()
-
-
-def test_api_key_and_stdin_together_is_a_usage_error(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key", "--stdin", "--api-key", TEST_KEY, stdin=TEST_KEY)
-    assert run.code == EXIT_USAGE
-    assert len(run.stderr_lines) == 1
-    assert TEST_KEY not in run.stderr
-    assert not home.config_path.exists()
-
-
-def test_no_key_given_is_a_usage_error(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key")
-    assert run.code == EXIT_USAGE
-    assert "--stdin" in run.stderr
-
-
-def test_key_with_inner_whitespace_is_refused(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key", "--stdin", stdin=f"{TEST_KEY} {WORK_KEY}")
-    assert run.code == EXIT_USAGE
-    assert TEST_KEY not in run.stderr and WORK_KEY not in run.stderr
-
-
-def test_set_api_key_with_the_api_key_flag(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key", "-p", "or", "--api-key", TEST_KEY)
-    assert run.code == 0
-    assert home.read_config()["providers"][0]["apiKey"] == TEST_KEY
-    assert TEST_KEY not in run.stdout
-
-
-def test_set_api_key_through_the_real_cli_and_a_pipe(home: Home) -> None:
-    run = run_cli(
-        ["config", "set-api-key", "--provider", "openrouter", "--stdin"], stdin=TEST_KEY + "\n"
-    )
-    assert run.code == 0, run.stderr
-    assert run.stderr == ""
-    assert TEST_KEY not in run.stdout
-    assert str(home.config_path) in run.stdout
-    assert home.read_config()["providers"][0]["apiKey"] == TEST_KEY
-    assert mode(home.config_path) == 0o600
-
-
-def test_set_api_key_account_stores_a_labeled_account(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)
-    run = cli("config", "set-api-key", "--account", "Home", "--stdin", stdin=TEST_KEY)
-    assert run.code == 0, run.stderr
-    assert "'Home'" in run.stdout
-    entry = home.read_config()["providers"][1]
-    accounts = entry["tokenAccounts"]["accounts"]
-    assert [a["label"] for a in accounts] == ["Work", "Home"]
-    added = accounts[1]
-    assert added["token"] == TEST_KEY
-    assert isinstance(added["id"], str) and added["id"]
-    assert added["addedAt"].endswith("Z")
-    assert entry["apiKey"] == OTHER_KEY  # the plain key is untouched
-    assert entry["tokenAccounts"]["futureField"] == "x"
-    assert accounts[0]["extra"] == 7
-
-    # The same label again replaces that account's token, keeping its other fields.
-    assert cli("config", "set-api-key", "--account", "Work", "--stdin", stdin=TEST_KEY).code == 0
-    accounts = home.read_config()["providers"][1]["tokenAccounts"]["accounts"]
-    assert len(accounts) == 2
-    assert accounts[0]["token"] == TEST_KEY
-    assert accounts[0]["id"] == "A1B2"
-    assert accounts[0]["extra"] == 7
-
-
-def test_set_api_key_account_in_an_empty_config(cli: CliRunner, home: Home) -> None:
-    assert cli("config", "set-api-key", "--account", "Work", "--stdin", stdin=WORK_KEY).code == 0
-    entry = home.read_config()["providers"][0]
-    assert entry["enabled"] is True
-    token_accounts = entry["tokenAccounts"]
-    assert token_accounts["version"] == 1
-    assert token_accounts["activeIndex"] == 0
-    assert [(a["label"], a["token"]) for a in token_accounts["accounts"]] == [("Work", WORK_KEY)]
-
-
-def test_set_api_key_management(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)
-    run = cli("config", "set-api-key", "--management", "--stdin", stdin=MANAGEMENT_KEY)
-    assert run.code == 0
-    assert "management key" in run.stdout
-    assert MANAGEMENT_KEY not in run.stdout
-    entry = home.read_config()["providers"][1]
-    assert entry["pluginSecrets"] == {"OPENROUTER_MANAGEMENT_API_KEY": MANAGEMENT_KEY}
-    assert entry["apiKey"] == OTHER_KEY
-
-
-def test_set_api_key_management_keeps_other_plugin_secrets(cli: CliRunner, home: Home) -> None:
-    home.write_config(
-        {"version": 1, "providers": [{"id": "openrouter", "pluginSecrets": {"OTHER": "v"}}]}
-    )
-    assert cli("config", "set-api-key", "--management", "--stdin", stdin=MANAGEMENT_KEY).code == 0
-    assert home.read_config()["providers"][0]["pluginSecrets"] == {
-        "OTHER": "v",
-        "OPENROUTER_MANAGEMENT_API_KEY": MANAGEMENT_KEY,
-    }
-
-
-def test_account_and_management_together_is_a_usage_error(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key", "--account", "W", "--management", "--stdin", stdin=TEST_KEY)
-    assert run.code == EXIT_USAGE
-    assert not home.config_path.exists()
-
-
-def test_no_enable_leaves_the_enabled_flag_alone(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)  # openrouter is disabled there
-    run = cli("config", "set-api-key", "--no-enable", "--stdin", stdin=TEST_KEY)
-    assert run.code == 0
-    assert "enabled" not in run.stdout
-    entry = home.read_config()["providers"][1]
-    assert entry["enabled"] is False
-    assert entry["apiKey"] == TEST_KEY
-    # In a fresh config the provider is added but not enabled.
-    home.config_path.unlink()
-    assert cli("config", "set-api-key", "--no-enable", "--stdin", stdin=TEST_KEY).code == 0
-    assert "enabled" not in home.read_config()["providers"][0]
-
-
-def test_unknown_provider_for_set_api_key(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "set-api-key", "-p", "nope", "--stdin", stdin=TEST_KEY)
-    assert run.code == EXIT_USAGE
-    assert "openrouter" in run.stderr
-    run = cli("config", "set-api-key", "-p", "all", "--stdin", stdin=TEST_KEY)
-    assert run.code == EXIT_USAGE
-    assert not home.config_path.exists()
-
-
-# --- dump -------------------------------------------------------------------------------------
-
-
-def test_dump_masks_every_secret(cli: CliRunner, home: Home) -> None:
-    config = json.loads(json.dumps(CODEXBAR_CONFIG))
-    config["providers"][1]["pluginSecrets"] = {
-        "OPENROUTER_MANAGEMENT_API_KEY": MANAGEMENT_KEY,
-        "SOME_PLUGIN_VALUE": "hunter2-hunter2",
-    }
-    home.write_config(config)
-    run = cli("config", "dump")
-    assert run.code == 0
-    for secret in (OTHER_KEY, WORK_KEY, MANAGEMENT_KEY, "sessionKey=abc", "hunter2-hunter2"):
-        assert secret not in run.stdout
-    data = json.loads(run.stdout)
-    entry = data["providers"][1]
-    assert entry["apiKey"] == "sk-or-v1-…" + OTHER_KEY[-4:]
-    assert entry["tokenAccounts"]["accounts"][0]["token"] == "sk-or-v1-…" + WORK_KEY[-4:]
-    assert entry["pluginSecrets"]["OPENROUTER_MANAGEMENT_API_KEY"] == (
-        "sk-or-v1-…" + MANAGEMENT_KEY[-4:]
-    )
-    assert entry["pluginSecrets"]["SOME_PLUGIN_VALUE"] == "…ter2"
-    # Everything else is shown as it is, labels and dates of accounts included.
-    account = entry["tokenAccounts"]["accounts"][0]
-    assert (account["label"], account["addedAt"], account["id"]) == (
-        "Work",
-        "2025-01-01T00:00:00Z",
-        "A1B2",
-    )
-    assert entry["tokenAccounts"]["activeIndex"] == 0
-    assert data["futureTopLevel"] == CODEXBAR_CONFIG["futureTopLevel"]
-    assert entry["unknownProviderKey"] == {"keep": "me"}
-    assert data["providers"][2] == CODEXBAR_CONFIG["providers"][2]
-
-
-def test_dump_show_secrets(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)
-    run = cli("config", "dump", "--show-secrets")
-    assert run.code == 0
-    assert json.loads(run.stdout) == CODEXBAR_CONFIG
-
-
-def test_dump_of_a_missing_config(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "dump")
-    assert run.code == 0
-    assert json.loads(run.stdout) == {"version": 1, "providers": []}
-    assert not home.config_path.exists()
-
-
-# --- validate ------------------------------------------------------------------------------------
-
-
-def validate_codes(cli: CliRunner) -> tuple[int, list[dict[str, str]]]:
-    run = cli("config", "validate", "--format", "json")
-    return run.code, json.loads(run.stdout)
-
-
-def test_validate_a_good_config(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)
-    code, found = validate_codes(cli)
-    assert code == 0
-    assert {p["code"] for p in found} == {"unsupported_provider"}
-    assert all(p["level"] == "info" for p in found)
-    run = cli("config", "validate")
-    assert run.code == 0
-    assert "unsupported_provider" in run.stdout
-
-
-def test_validate_with_no_problems(cli: CliRunner, home: Home) -> None:
-    home.write_config({"version": 1, "providers": [{"id": "openrouter", "apiKey": TEST_KEY}]})
-    run = cli("config", "validate")
-    assert run.code == 0
-    assert run.stdout == f"{home.config_path}: no problems\n"
-
-
-@pytest.mark.parametrize(
-    ("entry", "code", "where"),
-    [
-        ({"enterpriseHost": "http://example.com"}, "invalid_api_url", "enterpriseHost"),
-        ({"enterpriseHost": "ftp://openrouter.ai"}, "invalid_api_url", "enterpriseHost"),
-        ({"enterpriseHost": 5}, "invalid_api_url", "enterpriseHost"),
-        ({"enabled": "yes"}, "invalid_enabled", "enabled"),
-        ({"apiKey": "sk-or-v1-has space"}, "invalid_api_key", "apiKey"),
-        ({"apiKey": 12}, "invalid_api_key", "apiKey"),
-        ({"pluginSecrets": "x"}, "invalid_plugin_secrets", "pluginSecrets"),
-        (
-            {"pluginSecrets": {"OPENROUTER_MANAGEMENT_API_KEY": ""}},
-            "invalid_management_key",
-            "OPENROUTER_MANAGEMENT_API_KEY",
-        ),
-        ({"tokenAccounts": []}, "invalid_token_accounts", "tokenAccounts"),
-        (
-            {
-                "tokenAccounts": {
-                    "accounts": [
-                        {"label": "A", "token": TEST_KEY},
-                        {"label": "A", "token": TEST_KEY},
-                    ]
-                }
-            },
-            "duplicate_account_label",
-            "accounts[1]",
-        ),
-        (
-            {"tokenAccounts": {"activeIndex": 3, "accounts": [{"label": "A", "token": TEST_KEY}]}},
-            "invalid_active_index",
-            "activeIndex",
-        ),
-    ],
-)
-def test_validate_reports_stable_codes(
-    cli: CliRunner, home: Home, entry: dict[str, Any], code: str, where: str
-) -> None:
-    home.write_config({"version": 1, "providers": [{"id": "openrouter", **entry}]})
-    exit_code, found = validate_codes(cli)
-    matching = [p for p in found if p["code"] == code]
-    assert matching, found
-    assert where in matching[0]["where"]
-    assert matching[0]["level"] == "error"
-    assert exit_code == EXIT_USAGE
-    # Keys never show up in a report.
-    assert all(TEST_KEY not in p["message"] for p in found)
-
-
-@pytest.mark.parametrize(
-    ("document", "code"),
-    [
-        ({"version": 2, "providers": []}, "unsupported_version"),
-        ({"version": 1, "providers": [{"enabled": True}]}, "missing_provider_id"),
-        (
-            {"version": 1, "providers": [{"id": "openrouter"}, {"id": "openrouter"}]},
-            "duplicate_provider",
-        ),
-        ({"version": 1, "providers": [], "alerts": {"balanceBelow": "lots"}}, "invalid_alerts"),
-        ({"version": 1, "providers": [], "alerts": []}, "invalid_alerts"),
-        ({"version": 1, "providers": [], "tray": {"refreshMinutes": 0}}, "invalid_tray"),
-    ],
-)
-def test_validate_document_level_codes(
-    cli: CliRunner, home: Home, document: dict[str, Any], code: str
-) -> None:
-    home.write_config(document)
-    exit_code, found = validate_codes(cli)
-    assert code in {p["code"] for p in found}
-    assert exit_code == EXIT_USAGE
-
-
-def test_validate_warnings_do_not_fail(
-    cli: CliRunner, home: Home, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    home.write_config(
-        {"version": 1, "providers": [{"id": "openrouter", "enabled": True, "apiKey": "abc123"}]}
-    )
-    home.config_path.chmod(0o644)
-    exit_code, found = validate_codes(cli)
-    codes = {p["code"]: p["level"] for p in found}
-    assert codes == {"invalid_api_key": "warning", "insecure_permissions": "warning"}
-    assert exit_code == 0
-    home.write_config({"version": 1, "providers": [{"id": "openrouter", "enabled": True}]})
-    assert {p["code"] for p in validate_codes(cli)[1]} == {"missing_api_key"}
-    monkeypatch.setenv("OPENROUTER_API_KEY", TEST_KEY)
-    assert validate_codes(cli)[1] == []
-
-
-def test_validate_a_corrupt_config(cli: CliRunner, home: Home) -> None:
-    home.write_config(CORRUPT)
-    run = cli("config", "validate")
-    assert run.code == EXIT_USAGE
-    assert "invalid_json" in run.stdout
-    assert "line 4" in run.stdout
-    assert home.config_path.read_text() == CORRUPT
-
-
-# --- enable / disable / providers / remove-api-key -----------------------------------------------
-
-
-def test_enable_and_disable(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)
-    run = cli("config", "enable", "or")
-    assert run.code == 0
-    assert "OpenRouter enabled" in run.stdout
-    data = home.read_config()
-    assert data["providers"][1]["enabled"] is True
-    assert [p["id"] for p in data["providers"]] == ["claude", "openrouter", "codex"]
-    assert cli("config", "disable", "openrouter").code == 0
-    data = home.read_config()
-    assert data["providers"][1]["enabled"] is False
-    assert data["providers"][0] == CODEXBAR_CONFIG["providers"][0]
-
-
-def test_enable_in_an_empty_config_adds_the_entry(cli: CliRunner, home: Home) -> None:
-    assert cli("config", "enable", "openrouter").code == 0
-    assert home.read_config() == {
-        "version": 1,
-        "providers": [{"id": "openrouter", "enabled": True}],
-    }
-
-
-@pytest.mark.parametrize("name", ["nope", "all", "claude"])
-def test_enable_refuses_names_it_does_not_handle(cli: CliRunner, home: Home, name: str) -> None:
-    run = cli("config", "enable", name)
-    assert run.code == EXIT_USAGE
-    assert not home.config_path.exists()
-
-
-def test_providers_lists_known_and_foreign_entries(cli: CliRunner, home: Home) -> None:
-    home.write_config(CODEXBAR_CONFIG)
-    run = cli("config", "providers")
-    assert run.code == 0
-    lines = run.stdout.splitlines()
-    assert lines[0] == "disabled  openrouter (alias or)"
-    assert "enabled   claude  (not supported by codexbar; kept as is)" in lines
-    assert "enabled   codex  (not supported by codexbar; kept as is)" in lines
-    assert len(lines) == len(PROVIDERS) + 2
-
-
-def test_providers_without_a_config(cli: CliRunner) -> None:
-    run = cli("config", "providers")
-    assert run.stdout == (
-        "disabled  openrouter (alias or)\n"
-        "disabled  openai (alias openai-api)\n"
-        "disabled  deepseek (alias deep-seek, ds)\n"
-        "disabled  litellm (alias litellm-proxy)\n"
-    )
-
-
-def test_remove_api_key(cli: CliRunner, home: Home) -> None:
-    config = json.loads(json.dumps(CODEXBAR_CONFIG))
-    config["providers"][1]["pluginSecrets"] = {"OPENROUTER_MANAGEMENT_API_KEY": MANAGEMENT_KEY}
-    home.write_config(config)
-
-    run = cli("config", "remove-api-key")
-    assert run.code == 0
-    assert "Removed" in run.stdout
-    entry = home.read_config()["providers"][1]
-    assert "apiKey" not in entry
-    assert entry["tokenAccounts"]["accounts"][0]["token"] == WORK_KEY
-
-    assert cli("config", "remove-api-key", "--account", "Work").code == 0
-    entry = home.read_config()["providers"][1]
-    assert entry["tokenAccounts"]["accounts"] == []
-    assert entry["tokenAccounts"]["futureField"] == "x"
-
-    assert cli("config", "remove-api-key", "--management").code == 0
-    entry = home.read_config()["providers"][1]
-    assert entry["pluginSecrets"] == {}
-    assert entry["unknownProviderKey"] == {"keep": "me"}
-
-    before = home.config_path.read_bytes()
-    for args in ((), ("--account", "Work"), ("--management",)):
-        run = cli("config", "remove-api-key", *args)
-        assert run.code == 0
-        assert run.stdout == "Nothing to remove.\n"
-    assert home.config_path.read_bytes() == before
-
-
-def test_remove_api_key_without_a_config_writes_nothing(cli: CliRunner, home: Home) -> None:
-    run = cli("config", "remove-api-key")
-    assert run.stdout == "Nothing to remove.\n"
-    assert not home.config_path.exists()
-
-
-def test_config_without_an_action_is_a_usage_error(cli: CliRunner) -> None:
-    run = cli("config")
-    assert run.code == EXIT_USAGE
-    assert run.stderr.startswith("Error: ")
-    assert len(run.stderr_lines) == 1
-
-
 def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     target = tmp_path / "dotfiles" / "config.json"
     target.parent.mkdir()
     target.write_text('{"version": 1, "providers": [], "theme": "dark"}')
     link = tmp_path / "config.json"
     link.symlink_to(target)
-    config = ConfigFile.load(link)
-    config.set_enabled("openrouter", True)
-    config.save()
+    with ConfigFile.edit(link) as config:
+        config.set_enabled("openrouter", True)
     assert link.is_symlink()
     saved = json.loads(target.read_text())
-    assert saved["theme"] == "dark"
+    assert saved["theme"] == "dark"  # not CodexBar's, but not ours to drop either
     assert saved["providers"] == [{"enabled": True, "id": "openrouter"}]
-    assert target.stat().st_mode & 0o777 == 0o600
+    assert mode(target) == 0o600
+
+
+# --- our own settings: codexbar-py.json, and the move out of config.json ----------------------
+
+# As codexbar wrote it before the move: ISO dates, our settings at the top level.
+PRE_MIGRATION: dict[str, Any] = {
+    "version": 1,
+    "alerts": {"balanceBelow": 2.5, "keyLimitPercents": [50, 90], "futureRule": True},
+    "tray": {"refreshMinutes": 7, "panel": "dark", "futureKnob": 3},
+    "providers": [
+        {
+            "id": "openrouter",
+            "enabled": True,
+            "tokenAccounts": {
+                "version": 1,
+                "activeIndex": 0,
+                "accounts": [
+                    {
+                        "id": WORK_ID,
+                        "label": "Work",
+                        "token": WORK_KEY,
+                        "addedAt": "2025-01-01T00:00:00Z",
+                        "lastUsed": "2025-02-01T12:30:00.5Z",
+                    }
+                ],
+            },
+        }
+    ],
+}
+
+
+@pytest.mark.foreign_config("the earlier version's file, as it was, before a command moves it")
+def test_a_pre_migration_file_is_read_then_moved_on_the_next_save(
+    cli: CliRunner, home: Home
+) -> None:
+    home.write_config(PRE_MIGRATION)
+    assert not decode_config(PRE_MIGRATION).ok  # CodexBar cannot load what we used to write
+    rules, prefs = (
+        RuleSettings.from_config(ConfigFile.load()),
+        TrayPrefs.from_config(ConfigFile.load()),
+    )
+    assert (rules.balance_below, rules.key_limit_percents) == (D("2.5"), (D(50), D(90)))
+    assert (prefs.refresh_minutes, prefs.panel) == (7, "dark")
+    # Reading changes nothing; the usage path does not write either.
+    assert cli("config", "validate").code == 64  # it says what CodexBar cannot load
+    assert home.read_config() == PRE_MIGRATION and not home.settings_path.exists()
+
+    assert cli("config", "enable", "or").code == 0
+    data = home.read_config()
+    assert "alerts" not in data and "tray" not in data
+    (account,) = openrouter(data)["tokenAccounts"]["accounts"]
+    assert account["addedAt"] == 1735689600
+    assert account["lastUsed"] == 1738413000.5
+    assert {k: account[k] for k in ("id", "label", "token")} == {
+        "id": WORK_ID,
+        "label": "Work",
+        "token": WORK_KEY,
+    }
+    assert_config_decodes(home.config_path.read_text(encoding="utf-8"))
+    # Nothing lost: the same settings, read from our file now.
+    assert home.read_settings() == {
+        "version": 1,
+        "alerts": PRE_MIGRATION["alerts"],
+        "tray": PRE_MIGRATION["tray"],
+    }
+    assert mode(home.settings_path) == 0o600
+    assert RuleSettings.from_config(ConfigFile.load()) == rules
+    assert TrayPrefs.from_config(ConfigFile.load()) == prefs
+    assert cli("config", "validate").stdout == "Config: OK\n"
+
+
+@pytest.mark.foreign_config("the earlier version's file, moved by a save of our own file")
+def test_saving_our_file_moves_the_old_sections_too_ours_winning_key_by_key(home: Home) -> None:
+    home.write_config(PRE_MIGRATION)
+    home.write_settings({"alerts": {"balanceBelow": 9}, "hooks": {"enabled": False}})
+    own = OwnSettings.for_config(ConfigFile.load())
+    assert own.alerts == {**PRE_MIGRATION["alerts"], "balanceBelow": 9}
+    with OwnSettings.edit() as own:
+        own.update("tray", {"panel": "light"})
+    assert "alerts" not in home.read_config() and "tray" not in home.read_config()
+    assert home.read_settings() == {
+        "version": 1,
+        "alerts": {**PRE_MIGRATION["alerts"], "balanceBelow": 9},
+        "tray": {**PRE_MIGRATION["tray"], "panel": "light"},
+        "hooks": {"enabled": False},
+    }
+
+
+def test_the_tray_writes_keys_to_the_config_and_its_settings_to_our_file(home: Home) -> None:
+    home.write_config({**codexbar_config(), "tray": {"panel": "light"}})  # an earlier tray
+    management = derived_key("tray management key")
+    apply_change(SettingsChange(admin_key=management, refresh_minutes=5, balance_below=None))
+    data = home.read_config()
+    assert openrouter(data)["pluginSecrets"]["OPENROUTER_MANAGEMENT_API_KEY"] == management
+    assert "tray" not in data and "alerts" not in data
+    assert home.read_settings() == {
+        "version": 1,
+        "tray": {"panel": "light", "refreshMinutes": 5},
+        "alerts": {"enabled": True, "balanceBelow": False},
+    }
+    assert TrayPrefs.from_config(ConfigFile.load()) == TrayPrefs(refresh_minutes=5, panel="light")
+    assert RuleSettings.from_config(ConfigFile.load()).balance_below is None
+
+
+@pytest.mark.foreign_config("the old sections stay in config.json while our file is unreadable")
+def test_an_unreadable_settings_file_stops_the_move_and_loses_nothing(
+    cli: CliRunner, home: Home
+) -> None:
+    home.write_config(PRE_MIGRATION)
+    before = home.config_path.read_bytes()
+    home.settings_path.write_text("{not json")
+    run = cli("config", "set-api-key", "--stdin", stdin=TEST_KEY)
+    assert run.code == 64
+    assert run.stderr_lines == [
+        f"Error: cannot move alerts, tray from {home.config_path} to codexbar-py.json: settings "
+        f"{home.settings_path} is not valid JSON (line 1, column 2: Expecting property name "
+        f"enclosed in double quotes). Fix or move {home.settings_path}; codexbar will not "
+        "overwrite it."
+    ]
+    assert home.config_path.read_bytes() == before  # neither file written
+    assert home.settings_path.read_text() == "{not json"
+    run = cli("config", "validate", "--json")
+    assert {i["code"] for i in run.json()} >= {"invalid_settings_file", "legacy_settings"}
+
+
+def test_our_file_sits_beside_the_config_file_in_use(
+    cli: CliRunner, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    explicit = tmp_path / "elsewhere" / "my-config.json"
+    monkeypatch.setenv("CODEXBAR_CONFIG", str(explicit))
+    assert settings_path() == explicit.parent / "codexbar-py.json"
+    with OwnSettings.edit() as own:
+        own.update("alerts", {"balanceBelow": 3})
+    assert json.loads((explicit.parent / "codexbar-py.json").read_text()) == {
+        "version": 1,
+        "alerts": {"balanceBelow": 3},
+    }
+    assert cli("alerts", "show").stdout.splitlines()[2] == "balance      under $3.00"
+
+
+@pytest.mark.foreign_config("a corrupt file of ours, left as it is")
+def test_a_corrupt_settings_file_is_never_rewritten(home: Home) -> None:
+    home.settings_path.parent.mkdir(parents=True)
+    home.settings_path.write_text('{"alerts": ')
+    with pytest.raises(ConfigError, match="not valid JSON"), OwnSettings.edit() as own:
+        own.update("tray", {"panel": "dark"})
+    assert home.settings_path.read_text() == '{"alerts": '
+
+
+# --- what codexbar reads of CodexBar's inputs -------------------------------------------------
+
+
+def test_quota_warnings_set_the_key_limit_thresholds(home: Home) -> None:
+    config = codexbar_config()
+    home.write_config(config)
+    rules = RuleSettings.from_config(ConfigFile.load())
+    # CodexBar's thresholds are percent remaining: 40 % and 10 % left = 60 % and 90 % used.
+    assert rules.key_limit_percents == (D(60), D(90))
+    assert rules.quota_thresholds == (40, 10)
+    assert rules.quota_low_fractions == (0.6, 0.9)
+    assert rules.key_limit_notify is True
+    # Sanitised as CodexBar does: clamped to 0...99, unique, 0 never a warning.
+    openrouter(config)["quotaWarnings"] = {
+        "session": {"thresholds": [150, 99, 0, -5, 99], "enabled": False}
+    }
+    home.write_config(config)
+    rules = RuleSettings.from_config(ConfigFile.load())
+    assert rules.quota_thresholds == (99,)
+    assert rules.key_limit_percents == (D(1),)
+    assert rules.key_limit_notify is False
+    # Our own explicit thresholds win; without either, the defaults.
+    home.write_settings({"alerts": {"keyLimitPercents": [75]}})
+    assert RuleSettings.from_config(ConfigFile.load()).key_limit_percents == (D(75),)
+    openrouter(config).pop("quotaWarnings")
+    home.write_config(config)
+    home.settings_path.unlink()
+    rules = RuleSettings.from_config(ConfigFile.load())
+    assert (rules.key_limit_percents, rules.quota_thresholds) == ((D(80), D(95)), (50, 20))
+    assert rules.quota_low_fractions == (0.5, 0.8)
+
+
+@pytest.mark.foreign_config("a `source` CodexBar's decoder refuses, on purpose")
+def test_the_entry_source_is_read_as_codexbar_reads_it(home: Home) -> None:
+    home.write_config({"version": 1, "providers": [{"id": "openrouter", "source": "api"}]})
+    assert ConfigFile.load().source("openrouter") == "api"
+    home.write_config({"version": 1, "providers": [{"id": "openrouter", "source": "API"}]})
+    assert ConfigFile.load().source("openrouter") is None  # case-sensitive, like its decoder
+    assert ConfigFile.load().source("claude") is None
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("https://proxy.example.com/api/v1/", "https://proxy.example.com/api/v1"),
+        ("proxy.example.com", "https://proxy.example.com"),
+        ('  "proxy.example.com/api/v1"  ', "https://proxy.example.com/api/v1"),
+    ],
+)
+def test_enterprise_host_is_the_api_base_url(home: Home, host: str, base_url: str) -> None:
+    from codexbar.accounts import Overrides
+    from codexbar.providers import load
+
+    home.write_config(
+        {
+            "version": 1,
+            "providers": [{"id": "openrouter", "apiKey": TEST_KEY, "enterpriseHost": host}],
+        }
+    )
+    (account,) = load("openrouter").accounts(ConfigFile.load(), Overrides(), {})
+    assert account.base_url == base_url
+    assert account.admin_url == "https://openrouter.ai/api/v1"  # the management key never follows
+    # The environment still wins (a deliberate difference: see docs/codexbar-compat.md).
+    env = {"OPENROUTER_API_URL": "https://other.example.com/v1"}
+    (account,) = load("openrouter").accounts(ConfigFile.load(), Overrides(), env)
+    assert account.base_url == "https://other.example.com/v1"
+
+
+def test_usage_fetches_from_the_enterprise_host(cli: CliRunner, home: Home, server: Any) -> None:
+    home.write_config(
+        {
+            "version": 1,
+            "providers": [
+                {
+                    "id": "openrouter",
+                    "enabled": True,
+                    "apiKey": f"'{TEST_KEY}'",  # one pair of quotes is dropped, as in CodexBar
+                    "enterpriseHost": server.base_url,
+                }
+            ],
+        }
+    )
+    run = cli("--format", "json")
+    assert run.code == 0, run.stderr
+    assert run.json()[0]["provider"] == "openrouter"
+    assert any(r.path.endswith("/key") for r in server.requests)
+
+
+def test_plugin_secrets_and_settings_survive_every_writer(cli: CliRunner, home: Home) -> None:
+    config = codexbar_config()
+    openrouter(config)["pluginSecrets"] = {"OTHER_PLUGIN_SECRET": "hunter2-hunter2"}
+    home.write_config(config)
+    management = derived_key("management key via the CLI")
+    assert cli("config", "set-api-key", "--management", "--stdin", stdin=management).code == 0
+    entry = openrouter(home.read_config())
+    assert entry["pluginSecrets"] == {
+        "OTHER_PLUGIN_SECRET": "hunter2-hunter2",
+        "OPENROUTER_MANAGEMENT_API_KEY": management,
+    }
+    assert entry["pluginSettings"] == {"SOMETHING": "plain"}
+    assert cli("config", "remove-api-key", "--management").code == 0
+    assert openrouter(home.read_config())["pluginSecrets"] == {
+        "OTHER_PLUGIN_SECRET": "hunter2-hunter2"
+    }
+
+
+def test_a_config_written_by_us_through_the_real_cli(home: Home) -> None:
+    run = run_cli(["config", "set-api-key", "--account", "Work", "--stdin"], stdin=TEST_KEY)
+    assert run.code == 0, run.stderr
+    assert run.stdout == "Config: stored API key for OpenRouter account Work and enabled\n"
+    assert mode(home.config_path) == 0o600
+    result = assert_config_decodes(home.config_path.read_text(encoding="utf-8"))
+    assert result.saved is not None
+    (account,) = openrouter(result.saved)["tokenAccounts"]["accounts"]
+    assert account["label"] == "Work" and account["token"] == TEST_KEY
+
+
+def test_a_settings_file_that_is_not_a_regular_file_never_blocks(home: Home) -> None:
+    home.write_config({"version": 1, "providers": [{"id": "openrouter", "apiKey": TEST_KEY}]})
+    os.mkfifo(home.settings_path)
+    started = time.monotonic()
+    run = run_cli(["config", "validate", "--json"], timeout=20)
+    assert run.code == 64
+    (issue,) = [i for i in json.loads(run.stdout) if i["code"] == "invalid_settings_file"]
+    assert "not a regular file" in issue["message"]
+    with pytest.raises(ConfigError, match="not a regular file"):
+        apply_change(SettingsChange(refresh_minutes=5))
+    # The rule book falls back to its defaults rather than stop the figures.
+    from codexbar.pipeline import rule_settings
+
+    assert rule_settings() == RuleSettings()
+    assert time.monotonic() - started < 15

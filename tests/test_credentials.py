@@ -71,8 +71,12 @@ def test_stored_key_is_used_without_the_environment() -> None:
 def test_active_token_account_is_the_default_without_a_plain_key() -> None:
     acct = one(config_with(tokenAccounts=TOKEN_ACCOUNTS))
     assert (acct.label, acct.api_key) == ("Home", HOME_KEY)
-    bad_index = {**TOKEN_ACCOUNTS, "activeIndex": 99}
-    assert one(config_with(tokenAccounts=bad_index)).label == "Work"
+    # Out of range: clamped, as CodexBar's `clampedActiveIndex` does.
+    assert (
+        one(config_with(tokenAccounts={**TOKEN_ACCOUNTS, "activeIndex": 99})).label == "Account 3"
+    )
+    assert one(config_with(tokenAccounts={**TOKEN_ACCOUNTS, "activeIndex": -2})).label == "Work"
+    assert one(config_with(tokenAccounts={**TOKEN_ACCOUNTS, "activeIndex": "1"})).label == "Work"
 
 
 def test_no_key_anywhere() -> None:

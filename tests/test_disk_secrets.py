@@ -31,7 +31,7 @@ SECRETS = (ORDINARY, UNUSED, PLUGIN, DEMO_MANAGEMENT_KEY)
 
 def write_config(home: Home, *accounts: tuple[str, str]) -> None:
     entries = [
-        {"id": str(i), "label": label, "token": token}
+        {"id": f"00000000-0000-4000-8000-{i:012d}", "label": label, "token": token, "addedAt": i}
         for i, (label, token) in enumerate(accounts or [("Spare", UNUSED)], start=1)
     ]
     home.write_config(

@@ -271,7 +271,7 @@ GUARD_CASES: list[tuple[dict[str, Any], str, str, str]] = [
     ),
     (
         {"limit_remaining": 1.996, "limit": 20},
-        "--min-remaining",
+        "--min-remaining-usd",
         "2",
         "key limit has $1.996 left, below $2.000",
     ),

@@ -163,7 +163,9 @@ def test_errors_from_the_server_reach_stderr_and_bars_inert(
 
     failed = cli("--all-accounts", "--json", "--refresh", "--timeout", "3")
     assert failed.code == 1
-    assert "EVIL" in failed.json()[0]["error"]["message"]  # the JSON keeps what it can
+    (payload,) = failed.json()
+    assert payload["error"]["message"] == "OpenRouter API error: HTTP 500"  # CodexBar's words
+    assert "EVIL" in payload["openrouter"]["errorMessage"]  # ours keep what they can
 
 
 @CASES

@@ -18,6 +18,7 @@ from codexbar.jsonnum import dumps
 from codexbar.providers.openrouter.fetch import build_snapshot, fetch
 from codexbar.providers.openrouter.figures import figures
 from codexbar.providers.openrouter.parse import (
+    UNKNOWN_MODEL,
     Credits,
     KeyInfo,
     free_requests,
@@ -644,23 +645,41 @@ def test_activity_payload_must_be_a_list(body: object) -> None:
         parse_activity(body)
 
 
-def test_activity_skips_unusable_rows() -> None:
+@pytest.mark.parametrize(
+    "bad_row",
+    [
+        {"date": 20250101, "model": None, "usage": "cheap", "requests": "many"},
+        "not an item",
+        None,
+        {"date": "2025-03-01", "model": "m", "usage": None},
+        {"date": "2025-03-01", "model": "m"},
+        {"date": "", "model": "m", "usage": 1},
+    ],
+)
+def test_activity_with_an_unreadable_row_is_unknown_not_smaller(bad_row: object) -> None:
+    """One row without its day or spend makes the 30-day answer unknown: skipping it would
+    show less spend than there was (and a list of nothing but such rows, $0.00)."""
+    good = {"date": "2025-03-01", "model": "m", "usage": 0.5}
+    with pytest.raises(ParseError):
+        parse_activity({"data": [good, bad_row]})
+
+
+def test_activity_keeps_rows_with_odd_counts_and_no_model() -> None:
     rows = parse_activity(
         {
             "data": [
-                {"date": 20250101, "model": None, "usage": "cheap", "requests": "many"},
-                "not an item",
-                None,
-                {"date": "2025-03-01", "model": "m", "usage": None},
-                {"date": "", "model": "m", "usage": 1},
                 {"date": "2025-03-01", "model": "m", "usage": 0.5, "requests": 2.0, "x": 1},
                 {"date": "2025-03-01", "model": "m", "usage": 0.25, "requests": 1.5},
+                {"date": "2025-03-01", "model_permaslug": "p/q-2025", "usage": 0.125},
+                {"date": "2025-03-02", "model": None, "usage": 0.0625},
             ]
         }
     )
     assert [(r.model, r.usage, r.requests) for r in rows] == [
         ("m", Decimal("0.5"), 2),
         ("m", Decimal("0.25"), None),
+        ("p/q-2025", Decimal("0.125"), None),
+        (UNKNOWN_MODEL, Decimal("0.0625"), None),
     ]
     assert parse_activity({"data": []}) == ()
 

@@ -236,8 +236,18 @@ def test_the_second_variable_and_labeled_accounts(
                         "version": 1,
                         "activeIndex": 0,
                         "accounts": [
-                            {"id": "1", "label": "China", "token": KEY, "addedAt": 1.5},
-                            {"id": "2", "label": "Global", "token": OTHER, "addedAt": 2.5},
+                            {
+                                "id": "5B1D7F20-3C4E-4A6B-8D9E-000000000001",
+                                "label": "China",
+                                "token": KEY,
+                                "addedAt": 1.5,
+                            },
+                            {
+                                "id": "5B1D7F20-3C4E-4A6B-8D9E-000000000002",
+                                "label": "Global",
+                                "token": OTHER,
+                                "addedAt": 2.5,
+                            },
                         ],
                     },
                 }

@@ -304,8 +304,18 @@ def test_labeled_accounts_and_the_project_they_never_inherit(
                         "version": 1,
                         "activeIndex": 1,
                         "accounts": [
-                            {"id": "A", "label": "Home", "token": ADMIN, "addedAt": 1},
-                            {"id": "B", "label": "Work", "token": WORK, "addedAt": 2},
+                            {
+                                "id": "0A6C3B1E-5D2F-4E7A-9B8C-000000000001",
+                                "label": "Home",
+                                "token": ADMIN,
+                                "addedAt": 1,
+                            },
+                            {
+                                "id": "0A6C3B1E-5D2F-4E7A-9B8C-000000000002",
+                                "label": "Work",
+                                "token": WORK,
+                                "addedAt": 2,
+                            },
                         ],
                     },
                 }

@@ -282,7 +282,7 @@ def test_an_app_that_fails_answers_500_on_one_line() -> None:
         sock.sendall(get_bytes("/"))
         status, _headers, body = read_reply(sock)
     assert status == 500
-    assert body == b"internal error\n"
+    assert body == b'{"error":"internal error"}'
     # One line (`codexbar serve` logs it through log_line, which masks keys).
     assert lines == [f"error answering GET / HTTP/1.1: KeyError: 'sk-or-v1-{'a' * 64}'"]
 

@@ -141,7 +141,7 @@ MGMT = "sk-or-v1-" + "99887766" * 8
 
 def test_tray_prefs_round_trip_and_errors(home: Home) -> None:
     assert TrayPrefs.from_config(ConfigFile.load()) == TrayPrefs(5, "auto")
-    home.write_config({"version": 1, "tray": {"refreshMinutes": "manual", "panel": "light"}})
+    home.write_settings({"tray": {"refreshMinutes": "manual", "panel": "light"}})
     prefs = TrayPrefs.from_config(ConfigFile.load())
     assert (prefs.refresh_minutes, prefs.interval_seconds, prefs.panel) == (None, None, "light")
     bad_sections: list[object] = [
@@ -151,12 +151,13 @@ def test_tray_prefs_round_trip_and_errors(home: Home) -> None:
         [],
     ]
     for bad in bad_sections:
-        home.write_config({"version": 1, "tray": bad})
-        with pytest.raises(ConfigError, match="tray"):
+        home.write_settings({"tray": bad})
+        with pytest.raises(ConfigError, match=r"codexbar-py\.json: .*tray"):
             TrayPrefs.from_config(ConfigFile.load())
     assert interval_choices(7) == [1, 2, 5, 15, 30, 7, None]
 
 
+@pytest.mark.foreign_config("the tray of an earlier version, before the save moves its settings")
 def test_settings_save_keeps_everything_else(home: Home) -> None:
     home.write_config(
         {
@@ -185,19 +186,24 @@ def test_settings_save_keeps_everything_else(home: Home) -> None:
     assert openrouter["apiKey"] == KEY and openrouter["enabled"] is True
     assert openrouter["customField"] == {"x": 1}
     assert openrouter["pluginSecrets"] == {"OPENROUTER_MANAGEMENT_API_KEY": MGMT}
-    assert data["tray"] == {"panel": "dark", "futureKnob": 3, "refreshMinutes": 15}
-    assert data["alerts"] == {
+    assert data["somethingElse"] == [1, 2, 3]
+    # The tray's settings (and those an earlier version left in the config) are in our file.
+    assert "tray" not in data and "alerts" not in data
+    settings = home.read_settings()
+    assert settings["tray"] == {"panel": "dark", "futureKnob": 3, "refreshMinutes": 15}
+    assert settings["alerts"] == {
         "keyLimitPercents": [50],
         "futureRule": True,
         "enabled": False,
         "balanceBelow": 12.5,
     }
-    assert data["somethingElse"] == [1, 2, 3]
-    assert stat.S_IMODE(home.config_path.stat().st_mode) == 0o600
+    for path in (home.config_path, home.settings_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
     # Empty key fields keep the stored keys.
     apply_change(SettingsChange(refresh_minutes=None))
     again = home.read_config()
-    assert again["providers"][1]["apiKey"] == KEY and again["tray"]["refreshMinutes"] == "manual"
+    assert again["providers"][1]["apiKey"] == KEY
+    assert home.read_settings()["tray"]["refreshMinutes"] == "manual"
 
 
 def test_settings_refuse_what_cannot_be_a_key(home: Home) -> None:

@@ -204,20 +204,21 @@ def test_alerts_fire_once_and_rearm_through_the_loop(
     assert sorted(a.rule for a in refresh().alerts) == ["balance", "budget", "key_limit"]
 
 
+@pytest.mark.foreign_config("a corrupt config the loop must survive")
 def test_config_problems_show_but_do_not_stop_the_refresh(
     server: FakeOpenRouter, api_env: dict[str, str], home: Home, loops: list[RefreshLoop]
 ) -> None:
-    home.write_config({"version": 1, "tray": {"refreshMinutes": 2}, "alerts": {"enabled": 3}})
+    home.write_settings({"tray": {"refreshMinutes": 2}, "alerts": {"enabled": 3}})
     loop, recorder = make_loop(loops, None)
     loop.start()
     wait_until(lambda: bool(recorder.outcomes))
     outcome = recorder.outcomes[0]
     assert outcome.results[0].snapshot.ok and outcome.cards[0].ok
-    assert (
-        outcome.problem == "config alerts.enabled must be true or false; using the default alerts"
+    assert outcome.problem == (
+        "codexbar-py.json: alerts.enabled must be true or false; using the default alerts"
     )
     assert outcome.prefs is not None and outcome.prefs.interval_seconds == 120.0
-    home.write_config("{broken")
+    home.write_config("{broken")  # a corrupt input, left as it is (see the marker)
     loop.refresh_now("manual")
     wait_until(lambda: len(recorder.outcomes) == 2)
     broken = recorder.outcomes[1]
@@ -317,8 +318,8 @@ def test_settings_dialog_saves_and_refreshes(tray: Any, home: Home) -> None:
     dialog.interval.setCurrentIndex(dialog.interval.findData(15))
     dialog.balance_below.setValue(75.5)
     dialog.accept()
-    assert home.read_config()["tray"]["refreshMinutes"] == 15
-    assert home.read_config()["alerts"]["balanceBelow"] == 75.5
+    assert home.read_settings()["tray"]["refreshMinutes"] == 15
+    assert home.read_settings()["alerts"]["balanceBelow"] == 75.5
     wait_until(lambda: tray.loop.runs == 2)
     assert tray.loop.interval == 900.0
     # The new floor is the rule book's at once: the card, the icon and the alert agree.
@@ -400,9 +401,7 @@ def test_settings_say_the_thresholds_in_force(home: Home, monkeypatch: pytest.Mo
     qapp()
     monkeypatch.delenv("OPENROUTER_API_KEY", raising=False)
     monkeypatch.setenv("OPENROUTER_MANAGEMENT_API_KEY", MANAGEMENT)
-    home.write_config(
-        {"version": 1, "alerts": {"keyLimitPercents": [50, 75, 90], "expiresWithinDays": None}}
-    )
+    home.write_settings({"alerts": {"keyLimitPercents": [50, 75, 90], "expiresWithinDays": 0}})
     dialog = SettingsDialog()
     hints = [label.text() for label in dialog.findChildren(type(dialog.problem))]
     assert "Key limit at 50 %, 75 % and 90 %, low balance, a spent budget." in hints

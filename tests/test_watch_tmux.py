@@ -32,8 +32,14 @@ class Pane:
         # `trap : INT` keeps the script alive after Ctrl-C to record the exit code; a
         # handled (not ignored) signal is reset to the default in the child.
         script.write_text(
-            f"trap : INT\n{exports}{command}\necho $? > {shlex.quote(str(self.rc_file))}\n"
-            f"stty -a > {shlex.quote(str(self.stty_file))}\nsleep 60\n"
+            # stty first, then the exit code, each written whole (mv): once the code is
+            # there, so is the terminal's mode.
+            f"trap : INT\n{exports}{command}\nrc=$?\n"
+            f"stty -a > {shlex.quote(str(self.stty_file))}.tmp && "
+            f"mv {shlex.quote(str(self.stty_file))}.tmp {shlex.quote(str(self.stty_file))}\n"
+            f"echo $rc > {shlex.quote(str(self.rc_file))}.tmp && "
+            f"mv {shlex.quote(str(self.rc_file))}.tmp {shlex.quote(str(self.rc_file))}\n"
+            "sleep 60\n"
         )
         self.tmux(
             "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "45", "sh", str(script)

@@ -145,6 +145,18 @@ class Overrides:
 # --- CodexBar's labeled accounts (`tokenAccounts`), the same for every provider ---------
 
 
+def clean_value(raw: object) -> str | None:
+    """A key, URL or token as CodexBar reads one (`ProviderConfig.clean`, and its
+    environment readers): trimmed, one pair of matching `"` or `'` quotes dropped, trimmed
+    again; None when nothing is left (or it is not a string)."""
+    if not isinstance(raw, str):
+        return None
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1].strip()
+    return value or None
+
+
 def token_accounts(entry: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, token) of every labeled account with a token, in config order."""
     accounts_obj = entry.get("tokenAccounts")
@@ -153,11 +165,11 @@ def token_accounts(entry: dict[str, Any]) -> list[tuple[str, str]]:
     for i, account in enumerate(accounts if isinstance(accounts, list) else []):
         if not isinstance(account, dict):
             continue
-        token = account.get("token")
-        if isinstance(token, str) and token.strip():
+        token = clean_value(account.get("token"))
+        if token is not None:
             label = account.get("label")
             result.append(
-                (label if isinstance(label, str) and label else f"Account {i + 1}", token.strip())
+                (label if isinstance(label, str) and label else f"Account {i + 1}", token)
             )
     return result
 
@@ -168,15 +180,20 @@ def active_token_account(entry: dict[str, Any]) -> tuple[str, str] | None:
     if not labeled:
         return None
     active = entry["tokenAccounts"].get("activeIndex", 0)
-    index = active if isinstance(active, int) and 0 <= active < len(labeled) else 0
-    return labeled[index]
+    if not isinstance(active, int) or isinstance(active, bool):
+        active = 0
+    return labeled[min(max(active, 0), len(labeled) - 1)]  # clamped, as CodexBar does
 
 
 def chosen_token_accounts(
     entry: dict[str, Any], overrides: Overrides, *, name: str, provider_id: str
 ) -> list[tuple[str, str]] | None:
     """The labeled accounts the overrides pick, or None when they pick none (then the
-    provider's default account applies)."""
+    provider's default account applies). `--account` matches a label as CodexBar does:
+    trimmed, case-insensitively, the first match; blank means the active account. Each
+    failure says it our way and carries CodexBar's words for its JSON payload."""
+    from codexbar.errors import SelectionError
+
     labeled = token_accounts(entry)
     wants_labeled = overrides.account is not None or overrides.account_index is not None
     if not (wants_labeled or overrides.all_accounts):
@@ -184,21 +201,36 @@ def chosen_token_accounts(
     if not labeled:
         if overrides.all_accounts:
             return None
-        raise UsageError(
+        raise SelectionError(
             f"no labeled {name} accounts in the config",
+            provider=provider_id,
+            codexbar_message=f"No token accounts configured for {provider_id}.",
             hint=f"Add one: codexbar config set-api-key -p {provider_id} --account LABEL --stdin",
         )
     if overrides.all_accounts:
         return labeled
-    if overrides.account is not None:
-        chosen = [a for a in labeled if a[0] == overrides.account]
-        if not chosen:
+    wanted = (overrides.account or "").strip()
+    if wanted:
+        chosen = next((a for a in labeled if a[0].lower() == wanted.lower()), None)
+        if chosen is None:
             names = ", ".join(label for label, _ in labeled)
-            raise UsageError(f"no account labeled {overrides.account!r}; known: {names}")
-        return chosen
-    index = overrides.account_index or 0
+            raise SelectionError(
+                f"no account labeled {wanted!r}; known: {names}",
+                provider=provider_id,
+                codexbar_message=f"No token account labeled '{wanted}' for {provider_id}.",
+            )
+        return [chosen]
+    if overrides.account_index is None:  # a blank label: the active account
+        active = active_token_account(entry)
+        return [active] if active is not None else None
+    index = overrides.account_index
     if not 1 <= index <= len(labeled):
-        raise UsageError(f"--account-index must be between 1 and {len(labeled)}")
+        raise SelectionError(
+            f"--account-index must be between 1 and {len(labeled)}",
+            provider=provider_id,
+            codexbar_message=f"Token account index {index} out of range for {provider_id} "
+            f"(1-{len(labeled)}).",
+        )
     return [labeled[index - 1]]
 
 
@@ -206,14 +238,14 @@ def env_or_config(
     env: dict[str, str], names: tuple[str, ...], entry: dict[str, Any], key: str
 ) -> tuple[str | None, str]:
     """The first non-empty environment variable of `names`, else the config entry's `key`,
-    trimmed: (value, where it came from)."""
+    cleaned as CodexBar cleans them (`clean_value`): (value, where it came from)."""
     for name in names:
-        value = env.get(name, "").strip()
-        if value:
+        value = clean_value(env.get(name))
+        if value is not None:
             return value, name
-    stored = entry.get(key)
-    if isinstance(stored, str) and stored.strip():
-        return stored.strip(), f"config {key}"
+    stored = clean_value(entry.get(key))
+    if stored is not None:
+        return stored, f"config {key}"
     return None, "none"
 
 
@@ -227,14 +259,12 @@ def remember_config_secrets(config: ConfigFile, env: dict[str, str] | None = Non
         for name in info.key_env:
             remember_secret(env.get(name, "").strip())
     for entry in config.providers():
-        for field in ("apiKey", "secretKey", "cookieHeader"):
-            value = entry.get(field)
-            if isinstance(value, str):
-                remember_secret(value.strip())
         bag = entry.get("pluginSecrets")
-        for value in bag.values() if isinstance(bag, dict) else ():
+        values = [entry.get(field) for field in ("apiKey", "secretKey", "cookieHeader")]
+        for value in [*values, *(bag.values() if isinstance(bag, dict) else ())]:
             if isinstance(value, str):
                 remember_secret(value.strip())
+                remember_secret(clean_value(value))  # as read: without a pair of quotes
         for _, token in token_accounts(entry):
             remember_secret(token)
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from codexbar.render.view import CardView
     from codexbar.snapshot import Snapshot
 
-FORMAT = 4  # 4: the card's view is kept beside the payload
+FORMAT = 5  # 5: the payload text is CodexBar's (`\\/`); 4: the view beside it
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a cache file is a few KiB; anything far larger is not ours
 
 
@@ -191,14 +191,13 @@ def save(result: AccountResult, view: CardView, identity: str) -> None:
     """Store the snapshot, its payload (with history, so a cached JSON answer is the same
     document a fresh one would be) and its view. Every string is scrubbed of keys first: a
     server may echo a key back in a label, a budget scope or a model name."""
-    from codexbar.jsonnum import dumps
-    from codexbar.render.json_payload import payload
+    from codexbar.render.json_payload import encode, payload
     from codexbar.secrets import redact
 
     snapshot = result.snapshot
     # Scrubbed as text, in one pass over the whole file (`redact` knows each secret's JSON
     # escaped form too), so whatever would print or store a key is caught here.
-    payload_text = dumps(payload(result, view))  # exact numbers, ready to print
+    payload_text = encode(payload(result, view))  # exact numbers, as CodexBar prints them
     document = {
         "format": FORMAT,
         "fetchedAt": round(snapshot.fetched_at.timestamp(), 3),

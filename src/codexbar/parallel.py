@@ -48,3 +48,22 @@ def run_all(calls: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def call_within(call: Callable[[], T], seconds: float | None) -> Outcome[T] | None:
+    """`call()` on a daemon thread, waited for at most `seconds` (None: for as long as it
+    takes); None when it has not returned by then. The call is left to finish on its own:
+    its own timeouts end it, and a command that gives up on it exits soon after."""
+    outcome: Outcome[T] = Outcome()
+    done = threading.Event()
+
+    def runner() -> None:
+        try:
+            outcome.value = call()
+        except Exception as exc:  # captured and reported by the caller
+            outcome.error = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=runner, daemon=True, name="codexbar-within").start()
+    return outcome if done.wait(seconds) else None

@@ -9,25 +9,31 @@ from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 APP = "codexbar"
 
 
-def config_path(env: dict[str, str] | None = None) -> Path:
-    """`$CODEXBAR_CONFIG`, else `$XDG_CONFIG_HOME/codexbar/config.json` (default
-    `~/.config/...`), else the legacy `~/.codexbar/config.json` when only that one exists."""
-    env = dict(os.environ) if env is None else env
-    explicit = env.get("CODEXBAR_CONFIG")
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where CodexBar looks (`CodexBarConfigStore.defaultURL`), in its order: `$CODEXBAR_CONFIG`
+    (trimmed, `~` expanded, relative to the working folder); `$XDG_CONFIG_HOME/codexbar/
+    config.json` when that variable is an absolute path (even if the file is missing); else
+    `~/.config/codexbar/config.json` if it exists, the legacy `~/.codexbar/config.json` if
+    only that one exists, and `~/.config/codexbar/config.json` when neither does."""
+    env = os.environ if env is None else env
+    explicit = env.get("CODEXBAR_CONFIG", "").strip()
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(explicit).expanduser().absolute()  # not resolve(): a link stays a link
     home = Path(env.get("HOME") or Path.home())
-    xdg = env.get("XDG_CONFIG_HOME")
-    modern = (Path(xdg) if xdg else home / ".config") / APP / "config.json"
+    xdg = env.get("XDG_CONFIG_HOME", "").strip()
+    if xdg and (xdg_home := Path(xdg).expanduser()).is_absolute():
+        return xdg_home / APP / "config.json"
+    modern = home / ".config" / APP / "config.json"
+    if modern.exists():
+        return modern
     legacy = home / ".codexbar" / "config.json"
-    if not modern.exists() and legacy.exists():
-        return legacy
-    return modern
+    return legacy if legacy.exists() else modern
 
 
 def _base(kind: str, xdg_var: str, linux_default: str) -> Path:

@@ -265,8 +265,11 @@ def collect(
     client: HttpClient | None = None,
     with_history: bool = True,
     settings: RuleSettings | None = None,
+    progress: bool = False,
 ) -> list[AccountResult]:
-    """Every account fetched independently and concurrently, results in input order."""
+    """Every account fetched independently and concurrently, results in input order.
+    `progress` asks for a spinner on a terminal while the fetch is slow (`progress.py`):
+    for output a person reads; never for watch, the tray or the exporter."""
     from codexbar.http.client import HttpClient
     from codexbar.parallel import run_all
 
@@ -290,7 +293,14 @@ def collect(
                 settings=settings,
             )
 
-        outcomes = run_all([task(a) for a in accounts])
+        calls = [task(a) for a in accounts]
+        if progress:
+            from codexbar.progress import waiting
+
+            with waiting(True):
+                outcomes = run_all(calls)
+        else:
+            outcomes = run_all(calls)
     finally:
         if own_client:
             client.close()
@@ -301,3 +311,21 @@ def collect(
         assert outcome.value is not None
         results.append(outcome.value)
     return results
+
+
+def default_accounts(
+    config: ConfigFile, providers: list[str] | None = None
+) -> list[tuple[str, Account | CodexbarError]]:
+    """Per provider (`providers`, else the enabled ones), the one account a plain `codexbar`
+    shows (CodexBar's active account), or why there is none: what CodexBar's `serve`,
+    `dashboard` and `diagnose` report, one row per provider."""
+    chosen: list[tuple[str, Account | CodexbarError]] = []
+    for provider_id in providers if providers is not None else select_providers(None, config):
+        try:
+            accounts = accounts_for(provider_id, config, Overrides())
+        except CodexbarError as exc:
+            chosen.append((provider_id, exc))
+            continue
+        if accounts:
+            chosen.append((provider_id, accounts[0]))
+    return chosen

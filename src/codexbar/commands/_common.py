@@ -176,23 +176,84 @@ def use_color(no_color_flag: bool) -> bool:
 
 def selection(opts: argparse.Namespace) -> tuple[list[Account], ConfigFile]:
     """The accounts chosen by the selection flags, and the loaded config."""
-    from codexbar.accounts import Overrides
     from codexbar.config import ConfigFile
     from codexbar.pipeline import accounts_for, select_providers
 
     config = ConfigFile.load()
-    overrides = Overrides(
-        api_url=opts.api_url,
-        account=opts.account,
-        account_index=opts.account_index,
-        all_accounts=opts.all_accounts,
-    )
+    overrides = overrides_of(opts)
     accounts = [
         account
         for provider_id in select_providers(opts.provider, config)
         for account in accounts_for(provider_id, config, overrides)
     ]
     return accounts, config
+
+
+def overrides_of(opts: argparse.Namespace) -> Any:
+    """The selection flags as `accounts.Overrides`."""
+    from codexbar.accounts import Overrides
+
+    return Overrides(
+        api_url=opts.api_url,
+        account=opts.account,
+        account_index=opts.account_index,
+        all_accounts=opts.all_accounts,
+    )
+
+
+def codexbar_providers(
+    names: Sequence[str] | None, config: ConfigFile
+) -> tuple[list[str], list[str]]:
+    """`--provider` as CodexBar's `usage` reads it: the providers to fetch, and warnings.
+
+    A name or alias of ours, or `all`, picks as usual. `both` (CodexBar's codex and claude)
+    and any other provider CodexBar knows pick nothing here: this build fetches none of them,
+    so a script asking only for them gets `[]`, as CodexBar would print nothing of ours. A
+    name CodexBar does not know either is ignored, as CodexBar ignores it: if nothing else was
+    asked for, the default selection applies. Each of these is one warning."""
+    from codexbar.pipeline import select_providers
+    from codexbar.providers import find, known_names
+    from codexbar.providers.codexbar_ids import is_codexbar_name
+
+    if not names:
+        return select_providers(None, config), []
+    chosen: list[str] = []
+    warnings: list[str] = []
+    elsewhere = False  # a provider CodexBar fetches and we do not
+    for name in names:
+        for part in name.split(","):
+            word = part.strip().lower()
+            if not word:
+                continue
+            info = find(word)
+            # `all`: every enabled provider (every one when none is), as everywhere here.
+            ids = select_providers([word], config) if word == "all" else [info.id] if info else []
+            chosen.extend(i for i in ids if i not in chosen)
+            if ids:
+                continue
+            if word == "both" or is_codexbar_name(word):
+                elsewhere = True
+                what = "codex and claude" if word == "both" else repr(part.strip())
+                warnings.append(
+                    f"--provider {part.strip()}: {what} is not fetched by codexbar "
+                    f"(it fetches {known_names()})"
+                )
+            else:
+                warnings.append(
+                    f"--provider {part.strip()!r} is not a provider; ignored "
+                    f"(known: {known_names()}, all)"
+                )
+    if not chosen and not elsewhere:
+        return select_providers(None, config), warnings
+    return chosen, warnings
+
+
+def warn(message: str) -> None:
+    """One `Warning:` line on stderr (cleaned, keys scrubbed, fit to its encoding)."""
+    from codexbar.secrets import redact
+    from codexbar.textsafe import clean, fit
+
+    sys.stderr.write(fit(redact(f"Warning: {clean(message)}"), sys.stderr) + "\n")
 
 
 def report_failures(results: Sequence[AccountResult], *, strict: bool) -> int:

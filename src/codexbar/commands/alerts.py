@@ -20,10 +20,11 @@ from codexbar.commands._common import (
 from codexbar.errors import EXIT_FAILURE, EXIT_OK
 
 EPILOG = """\
-config (top-level "alerts" object of the config file; these are the defaults):
+settings ("alerts" in codexbar-py.json, beside the config file; these are the defaults):
   {"alerts": {"enabled": true, "keyLimitPercents": [80, 95], "balanceBelow": 5,
               "budgetSpent": true, "expiresWithinDays": 7}}
-  null or [] turns a rule off.
+  false, 0 or [] turns a rule off. Without keyLimitPercents, the provider entry's CodexBar
+  "quotaWarnings": {"session": {"thresholds": [...]}} (percent remaining) sets them.
 
 each alert fires once per crossing and is re-armed when the condition clears (the limit or a
 budget resets, credits are bought, the key is replaced). State: $XDG_STATE_HOME/codexbar/
@@ -79,6 +80,7 @@ def show() -> int:
     from codexbar.money import usd
     from codexbar.rules.alerts import AlertStore
     from codexbar.rules.settings import RuleSettings
+    from codexbar.settings_file import settings_path
 
     config = ConfigFile.load()
     settings = RuleSettings.from_config(config)
@@ -87,7 +89,7 @@ def show() -> int:
     floor = settings.balance_below
     days = settings.expiry_days
     write(
-        f"alerts       {'on' if settings.enabled else off}  ({config.path})\n"
+        f"alerts       {'on' if settings.enabled else off}  ({settings_path(config.path)})\n"
         f"key limit    {percents}\n"
         f"balance      {off if floor is None else 'under ' + usd(floor)}\n"
         f"budget spent {'on' if settings.budget_spent else off}\n"
@@ -104,7 +106,14 @@ def check(opts: argparse.Namespace) -> int:
 
     accounts, config = selection(opts)
     settings = RuleSettings.from_config(config)  # a bad "alerts" object fails before fetching
-    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age, refresh=opts.refresh)
+    shown = not opts.json and opts.format != "json"
+    results = collect(
+        accounts,
+        timeout=opts.timeout,
+        max_age=opts.max_age,
+        refresh=opts.refresh,
+        progress=shown,
+    )
     snapshots = [r.snapshot for r in results]
     fired = check(snapshots, settings, record=not opts.dry_run)
     if opts.json or opts.format == "json":

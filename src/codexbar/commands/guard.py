@@ -1,35 +1,56 @@
-"""`codexbar guard`: exit 0 while every spending limit holds, 1 when one is crossed, 69 when
-the figures cannot be obtained, so a wrapper can stop an agent before it spends past a budget.
+"""`codexbar guard`: CodexBar's quota gate, plus our spending limits.
 
-    codexbar guard -p or --max-percent 90 --min-balance 2 --max-daily 10 && run-agent
+    codexbar guard --provider or --min-remaining 20 && run-agent
+    codexbar guard -p or --min-balance 2 --max-daily 10 && run-agent
+
+CodexBar's contract (shared/spec/codexbar-contract.md §6): `--provider` is required,
+`--min-remaining` is a percent of the window (default 10), exit 0 ok / 1 blocked / 69 unknown
+(0 with `--fail-open`) / 64 bad arguments, its JSON fields and its text line. Our limits in
+money (`--min-balance`, `--max-daily`, `--min-remaining-usd`...) have names of their own, can be
+given beside CodexBar's flags, and are reported under an extra `accounts` key that CodexBar's
+readers ignore. Every threshold and verdict is the rule book's (rules/guard.py).
+
+When only our limits are given, CodexBar's window check is left out unless `--min-remaining`
+or `--window` asks for it: a script that checks spend alone must not fail on a key without a
+limit. Any invocation CodexBar itself accepts behaves as CodexBar's.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from decimal import Decimal, InvalidOperation
 
-from codexbar.commands._common import (
-    Parser,
-    add_selection_flags,
-    add_timeout_flag,
-    error,
-    selection,
-    write,
+from codexbar.commands._common import Parser, write
+from codexbar.errors import EXIT_USAGE, CodexbarError, ConfigError
+from codexbar.rules.guard import (
+    ACCOUNT_RESOLUTION,
+    CHECKS,
+    DEFAULT_MIN_REMAINING,
+    FETCH_FAILED,
+    TIMEOUT,
+    WINDOW_UNAVAILABLE,
+    WINDOWS,
+    Check,
+    WindowCheck,
+    check_window,
+    evaluate,
+    unavailable,
+    verdict,
 )
-from codexbar.errors import EXIT_OK, UsageError
-from codexbar.rules.guard import CHECKS, evaluate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from codexbar.accounts import Account
     from codexbar.pipeline import AccountResult
-    from codexbar.snapshot import Snapshot
 
-EXIT_CROSSED = 1
-EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE: the figures could not be obtained
-SCHEMA_VERSION = 1
+DEFAULT_TIMEOUT = 60.0  # CodexBar's: seconds for the whole fetch; 0 = no deadline
+MAX_TIMEOUT = 86400.0
+FETCH_TIMEOUT = 10.0  # per endpoint, as every other command fetches
+# What Swift's Double(String) reads for a flag value (no underscores, no spaces, no hex here).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _amount(text: str) -> Decimal:
@@ -45,16 +66,39 @@ def _amount(text: str) -> Decimal:
 def build_parser(prog: str) -> Parser:
     parser = Parser(
         prog=prog,
-        description="Check spending limits: exit 0 when every limit holds, 1 with one line\n"
-        "per limit crossed, 69 when the figures cannot be obtained (a failed fetch,\n"
-        "stale data, or a figure the key cannot see).",
-        epilog="example:\n  codexbar guard -p or --max-percent 90 --min-balance 2 --max-daily 10 "
-        "&& ./run-agent\n\nA limit the key does not have (--max-percent, --min-remaining "
-        "without a key\nlimit) holds. Thresholds are inclusive.",
+        description="Gate a script on what is left: exit 0 when the window has at least\n"
+        "--min-remaining percent left and every limit given holds, 1 when not (blocked),\n"
+        "69 when the figures cannot be obtained (0 with --fail-open), 64 for bad arguments.",
+        epilog="examples:\n"
+        "  codexbar guard --provider or --min-remaining 20 && ./run-agent\n"
+        "  codexbar guard -p or --min-balance 2 --max-daily 10 && ./run-agent\n\n"
+        "session is the key limit (CodexBar's primary window); weekly, the secondary\n"
+        "window, no provider here has. With only money limits, the window is checked only when\n"
+        "--min-remaining or --window is given. Thresholds are inclusive.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_selection_flags(parser)
-    limits = parser.add_argument_group("limits (at least one)")
+    gate = parser.add_argument_group("CodexBar's gate")
+    gate.add_argument(
+        "-p",
+        "--provider",
+        metavar="NAME",
+        help="the provider to check (required; one id or alias)",
+    )
+    gate.add_argument(
+        "--min-remaining",
+        metavar="PERCENT",
+        help=f"at least this percent of the window left, 0-100 (default {DEFAULT_MIN_REMAINING})",
+    )
+    gate.add_argument("--window", metavar="WINDOW", help="session (default) or weekly")
+    gate.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help=f"for the whole fetch, 0-86400; 0 = no deadline (default {DEFAULT_TIMEOUT:g})",
+    )
+    gate.add_argument(
+        "--fail-open", action="store_true", help="exit 0 when the figures are unavailable"
+    )
+    limits = parser.add_argument_group("spending limits (ours; any number of them)")
     for flag, (_, meaning) in CHECKS.items():
         kind = "most" if flag.startswith("max") else "least"
         limits.add_argument(
@@ -63,98 +107,298 @@ def build_parser(prog: str) -> Parser:
             metavar="N",
             help=f"at {kind}: {meaning}",
         )
-    out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=("text", "json"), default="text")
-    out.add_argument("--json", action="store_true", help="same as --format json")
-    out.add_argument("--pretty", action="store_true", help="indent JSON")
-    out.add_argument("-q", "--quiet", action="store_true", help="no output, only the exit code")
-    add_timeout_flag(parser)
-    parser.add_argument(
+    sel = parser.add_argument_group("account (default: the one `codexbar` shows)")
+    sel.add_argument("--account", metavar="LABEL", help="one labeled account from the config")
+    sel.add_argument(
+        "--account-index", type=int, metavar="N", help="the N-th labeled account (1-based)"
+    )
+    sel.add_argument("--all-accounts", action="store_true", help="every labeled account")
+    sel.add_argument(
+        "--api-url", metavar="URL", help="API base URL (beats the provider's URL variable)"
+    )
+    sel.add_argument(
         "--max-age",
         type=float,
         metavar="SECONDS",
         help="accept cached figures this young instead of fetching (default: always fetch)",
     )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="also print the limits that hold"
+    out = parser.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="the decision as JSON")
+    out.add_argument("--format", choices=("text", "json"), default="text")
+    out.add_argument("--pretty", action="store_true", help="indent JSON (keys sorted)")
+    out.add_argument("-q", "--quiet", action="store_true", help="no output, only the exit code")
+    out.add_argument(
+        "-v", "--verbose", action="store_true", help="also print the money limits that hold"
     )
+    out.add_argument(
+        "--json-output", action="store_true", help="accepted for CodexBar (no logs to write)"
+    )
+    out.add_argument("--log-level", metavar="LEVEL", help="accepted for CodexBar (no effect)")
     return parser
 
 
-def _who(snapshot: Snapshot) -> str:
-    from codexbar.providers import display_name
+class GuardArgumentError(CodexbarError):
+    """CodexBar's guard argument error: exit 64, kind `args`, its exact message."""
 
-    name = display_name(snapshot.provider)
-    return f"{name} · {snapshot.account}" if snapshot.account else name
+    exit_code = EXIT_USAGE
+    kind = "args"
+
+
+def _json_mode(opts: argparse.Namespace) -> bool:
+    return bool(opts.json) or opts.format == "json"
+
+
+def _swift_number(text: str | None) -> float | None:
+    """A flag value as Swift's Double(String) reads it, or None when it is not a number."""
+    if text is None or not _NUMBER.fullmatch(text):
+        return None
+    return float(text)
+
+
+def decode(opts: argparse.Namespace) -> tuple[str, Decimal, float, str]:
+    """CodexBar's order of checks: window, minimum, timeout, provider. Returns the window,
+    the minimum percent, the timeout and the provider id."""
+    from codexbar.providers import PROVIDERS, resolve
+
+    window = "session" if opts.window is None else opts.window.lower()
+    if window not in WINDOWS:
+        raise GuardArgumentError("--window must be session|weekly.")
+    if opts.min_remaining is None:
+        minimum = DEFAULT_MIN_REMAINING
+    else:
+        number = _swift_number(opts.min_remaining)
+        if number is None or not 0 <= number <= 100:  # a NaN fails the range too
+            raise GuardArgumentError("--min-remaining must be a finite percent between 0 and 100.")
+        minimum = Decimal(repr(number))  # the double CodexBar compares, exactly as it prints
+    if opts.timeout is None:
+        timeout = DEFAULT_TIMEOUT
+    else:
+        parsed = _swift_number(opts.timeout)
+        if parsed is None or not 0 <= parsed <= MAX_TIMEOUT:
+            raise GuardArgumentError(
+                "--timeout must be a finite number of seconds from 0 through 86400."
+            )
+        timeout = parsed
+    if opts.provider is None:
+        raise GuardArgumentError("guard requires --provider <id>.")
+    name = opts.provider.strip().lower()
+    if name in ("all", "both"):
+        raise GuardArgumentError("guard requires exactly one --provider.")
+    try:
+        info = resolve(name)
+    except CodexbarError:
+        info = None
+    if info is None or info.id not in PROVIDERS:
+        raise GuardArgumentError(f"unknown provider '{opts.provider}'.")
+    return window, minimum, timeout, info.id
 
 
 def run(opts: argparse.Namespace) -> int:
+    try:
+        window, minimum, timeout, provider_id = decode(opts)
+    except GuardArgumentError as exc:
+        return fail(opts, exc.message, EXIT_USAGE, "args", prefixed=True)
     limits = {flag: getattr(opts, flag) for flag in CHECKS if getattr(opts, flag) is not None}
-    if not limits:
-        flags = ", ".join("--" + f.replace("_", "-") for f in CHECKS)
-        raise UsageError(f"give at least one limit: {flags}")
+    # Ours alone: CodexBar's window check only when asked for by its own flags.
+    window_wanted = not limits or opts.min_remaining is not None or opts.window is not None
+    from codexbar.config import ConfigFile
+
+    try:
+        config = ConfigFile.load()
+    except ConfigError as exc:  # CodexBar: a config it cannot read ends guard with 1
+        return fail(opts, exc.one_line(), 1, "config", prefixed=False)
+    from codexbar.accounts import Overrides
+    from codexbar.pipeline import accounts_for
+
+    overrides = Overrides(
+        api_url=opts.api_url,
+        account=opts.account,
+        account_index=opts.account_index,
+        all_accounts=opts.all_accounts,
+    )
+    try:
+        accounts = accounts_for(provider_id, config, overrides)
+    except CodexbarError as exc:
+        return report(opts, provider_id, window, minimum, [], limits, window_wanted, exc)
+    # The spinner only where a person reads the line (text on a terminal, never JSON).
+    shown = not opts.quiet and not _json_mode(opts)
+    results = fetch(accounts, timeout, opts.max_age, progress=shown)
+    return report(opts, provider_id, window, minimum, results, limits, window_wanted, None)
+
+
+def fetch(
+    accounts: list[Account], timeout: float, max_age: float | None, *, progress: bool = False
+) -> list[AccountResult] | None:
+    """Every account's result, or None when the whole fetch outlasts `timeout` (0: none)."""
+    from codexbar.parallel import call_within
     from codexbar.pipeline import collect
 
-    accounts, _config = selection(opts)
-    results = collect(accounts, timeout=opts.timeout, max_age=opts.max_age)
-    return report(results, limits, opts)
+    # The provider's own timeouts stay as always; the deadline is the guard's, as CodexBar's.
+    per_endpoint = FETCH_TIMEOUT
+
+    def call() -> list[AccountResult]:
+        return collect(
+            accounts,
+            timeout=per_endpoint,
+            max_age=max_age,
+            with_history=False,
+            progress=progress,
+        )
+
+    outcome = call_within(call, timeout if timeout > 0 else None)
+    if outcome is None:
+        return None
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.value
 
 
 def report(
-    results: list[AccountResult], limits: dict[str, Decimal], opts: argparse.Namespace
+    opts: argparse.Namespace,
+    provider_id: str,
+    window: str,
+    minimum: Decimal,
+    results: list[AccountResult] | None,
+    limits: dict[str, Decimal],
+    window_wanted: bool,
+    resolution: CodexbarError | None,
 ) -> int:
-    fmt = "json" if opts.json else opts.format
-    crossed = unavailable = False
+    """The decision, as CodexBar's JSON or text line, and our limits' lines."""
+    windows: list[WindowCheck] = []
+    checks: list[Check] = []
     entries: list[dict[str, Any]] = []
     lines: list[str] = []
     problems: list[str] = []
-    for result in results:
+    failed = False
+    if resolution is not None or results is None:
+        # Only an account flag can name an account that is not there; anything else that
+        # stops the accounts (a bad endpoint URL) is a failed fetch, as CodexBar has it.
+        picked = opts.account is not None or opts.account_index is not None
+        why_not = TIMEOUT if resolution is None else ACCOUNT_RESOLUTION if picked else FETCH_FAILED
+        failed = True
+        windows.append(unavailable(window, minimum, why_not))
+        why = resolution.one_line() if resolution is not None else "no answer in time"
+        problems.append(f"{_who(provider_id, None)}: figures unavailable: {why}")
+        entries.append(_entry(provider_id, None, windows[-1], why, []))
+    for result in results or []:
         snapshot = result.snapshot
-        who = _who(snapshot)
-        entry: dict[str, Any] = {
-            "provider": snapshot.provider,
-            "account": snapshot.account,
-            "stale": snapshot.stale,
-            "error": None,
-            "checks": [],
-        }
-        entries.append(entry)
+        who = _who(snapshot.provider, snapshot.account)
+        windows.append(check_window(snapshot, window, minimum))
         failure = result.error.one_line() if result.error else None
         if failure is None and snapshot.failure is not None:
             failure = snapshot.failure.message
+        account_checks: list[Check] = []
         if failure is not None:
             # Stale figures are not today's: a guard must not pass on them.
-            unavailable = True
-            entry["error"] = reason = failure
-            problems.append(f"{who}: figures unavailable: {reason}")
-            continue
-        checks = evaluate(snapshot, limits)
-        entry["checks"] = [c.to_json() for c in checks]
-        for check in checks:
+            failed = True
+            problems.append(f"{who}: figures unavailable: {failure}")
+        else:
+            account_checks = evaluate(snapshot, limits)
+        checks.extend(account_checks)
+        entries.append(_entry(snapshot.provider, snapshot, windows[-1], failure, account_checks))
+        for check in account_checks:
             if check.status == "crossed":
-                crossed = True
                 lines.append(f"{who}: {check.message}")
             elif check.status == "unknown":
-                unavailable = True
                 problems.append(f"{who}: {check.message}")
             elif opts.verbose:
                 lines.append(f"{who}: ok: {check.message}")
-    code = EXIT_CROSSED if crossed else EXIT_UNAVAILABLE if unavailable else EXIT_OK
-    if fmt == "json":
-        from codexbar.jsonnum import dumps
-
-        document = {
-            "schemaVersion": SCHEMA_VERSION,
-            "ok": code == EXIT_OK,
+    counted = windows if window_wanted else []
+    decision, code = verdict(counted, checks, failed=failed, fail_open=opts.fail_open)
+    if opts.quiet:
+        return code
+    # CodexBar reports one window: the worst account's (blocked, then unknown, then least left).
+    shown = min(windows, key=_severity) if windows else unavailable(window, minimum, TIMEOUT)
+    reason = shown.reason
+    if not window_wanted and reason == WINDOW_UNAVAILABLE:
+        reason = None  # not checked: a key without a limit is no reason for anything
+    ours = bool(limits) or len(entries) > 1
+    if _json_mode(opts):
+        document: dict[str, Any] = {
+            "provider": provider_id,
+            "window": window,
+            "minimumRemainingPercent": minimum,
+            "decision": decision,
             "exitCode": code,
-            "accounts": entries,
+            "remainingPercent": shown.remaining,
+            "unavailableReason": reason,
         }
-        write(dumps(document, pretty=opts.pretty) + "\n")
-    elif not opts.quiet and lines:
+        if ours:
+            document["accounts"] = entries
+        write(_dumps(document, pretty=opts.pretty) + "\n")
+    else:
         from codexbar.textsafe import display
 
-        write("\n".join(display(line) for line in lines) + "\n")
-    if not opts.quiet:
+        text: list[str] = []
+        if window_wanted:
+            text += [
+                w.line(provider_id) if len(windows) == 1 else _labeled(w, e, provider_id)
+                for w, e in zip(windows, entries, strict=True)
+            ]
+        text += lines
+        if text:
+            write("\n".join(display(line) for line in text) + "\n")
+    if limits or opts.verbose:  # CodexBar's own run says why in its line (and -v's log)
+        from codexbar.commands._common import error
+
         for problem in problems:
             error(problem)
+    return code
+
+
+def _severity(check: WindowCheck) -> tuple[int, Decimal]:
+    rank = {"blocked": 0, "unknown": 1, "ok": 2}[check.decision]
+    return rank, check.remaining if check.remaining is not None else Decimal(0)
+
+
+def _labeled(check: WindowCheck, entry: dict[str, Any], provider_id: str) -> str:
+    """CodexBar's line for one of several accounts: the label after the provider id."""
+    label = entry.get("account")
+    return check.line(f"{provider_id} ({label})" if label else provider_id)
+
+
+def _entry(
+    provider_id: str,
+    snapshot: Any,
+    window: WindowCheck,
+    error: str | None,
+    checks: list[Check],
+) -> dict[str, Any]:
+    return {
+        "provider": provider_id,
+        "account": None if snapshot is None else snapshot.account,
+        "stale": False if snapshot is None else snapshot.stale,
+        "error": error,
+        "remainingPercent": window.remaining,
+        "unavailableReason": window.reason,
+        "checks": [c.to_json() for c in checks],
+    }
+
+
+def _who(provider_id: str, account: str | None) -> str:
+    from codexbar.providers import display_name
+
+    name = display_name(provider_id)
+    return f"{name} · {account}" if account else name
+
+
+def _dumps(document: Any, *, pretty: bool) -> str:
+    from codexbar.jsonnum import dumps
+
+    return dumps(document, pretty=pretty, sort_keys=pretty)
+
+
+def fail(opts: argparse.Namespace, message: str, code: int, kind: str, *, prefixed: bool) -> int:
+    """An error before any decision: CodexBar's CLI error payload on stdout in JSON mode
+    (its argument errors keep their `Error: ` there, `prefixed`), else `Error: ` and the
+    message on stderr."""
+    if _json_mode(opts):
+        from codexbar.render.error_rows import cli_error
+
+        shown = f"Error: {message}" if prefixed else message
+        write(_dumps(cli_error(shown, code, kind), pretty=opts.pretty) + "\n")
+    else:
+        from codexbar.commands._common import error
+
+        error(message)
     return code

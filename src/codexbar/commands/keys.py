@@ -68,6 +68,7 @@ def lister(opts: argparse.Namespace) -> tuple[Account, KeyLister]:
 def run(opts: argparse.Namespace) -> int:
     from codexbar.clock import SYSTEM
     from codexbar.http.client import HttpClient
+    from codexbar.progress import waiting
     from codexbar.render.keys import SCHEMA_VERSION, csv_text, json_document, text_table
 
     fmt = "json" if opts.json else opts.format
@@ -77,13 +78,14 @@ def run(opts: argparse.Namespace) -> int:
     now = SYSTEM.now()
     client = HttpClient(timeout=opts.timeout)
     try:
-        rows = provider.list_keys(
-            account,
-            client,
-            include_disabled=opts.include_disabled or opts.all,
-            include_expired=opts.include_expired or opts.all,
-            now=now,
-        )
+        with waiting(fmt == "text", "Listing keys"):
+            rows = provider.list_keys(
+                account,
+                client,
+                include_disabled=opts.include_disabled or opts.all,
+                include_expired=opts.include_expired or opts.all,
+                now=now,
+            )
     except CodexbarError as exc:
         if fmt == "json":
             from codexbar.jsonnum import dumps

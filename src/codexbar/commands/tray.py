@@ -30,7 +30,7 @@ Left click shows the card (one per account), right click the menu: Refresh now, 
 alerts), Start at login, Quit.
 Every labeled account is shown unless --account/--account-index picks one.
 
-config (top-level "tray" and "alerts" objects of the config file, kept by every other command):
+settings ("tray" and "alerts" in codexbar-py.json beside the config file; keys stay in it):
   {"tray": {"refreshMinutes": 5, "panel": "auto"},
    "alerts": {"enabled": true, "keyLimitPercents": [80, 95], "balanceBelow": 5,
               "budgetSpent": true, "expiresWithinDays": 7}}

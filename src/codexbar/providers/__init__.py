@@ -17,7 +17,17 @@ if TYPE_CHECKING:
 class ProviderInfo:
     """A registry line. A plain class: this sits on the cached-answer path."""
 
-    __slots__ = ("aliases", "id", "key_env", "key_pattern", "name")
+    __slots__ = (
+        "accent",
+        "aliases",
+        "id",
+        "key_env",
+        "key_pattern",
+        "name",
+        "secondary_label",
+        "sources",
+        "window_label",
+    )
 
     def __init__(
         self,
@@ -27,12 +37,25 @@ class ProviderInfo:
         aliases: tuple[str, ...] = (),
         key_env: tuple[str, ...] = (),
         key_pattern: str,
+        accent: str = "#6E6E6E",
+        window_label: str = "Session",
+        secondary_label: str = "Weekly",
+        sources: tuple[str, ...] = ("auto", "api"),
     ) -> None:
         self.id = id  # CodexBar's provider id, used in the config file and the JSON payload
         self.name = name
         self.aliases = aliases
         self.key_env = key_env  # environment variables that may hold its keys
         self.key_pattern = key_pattern  # a regex for the provider's keys, to scrub from text
+        # CodexBar's branding colour (#RRGGBB) and its names for the primary and secondary
+        # rate windows (sessionLabel, weeklyLabel): what a dashboard-v1 row shows
+        # (`display.accentColor`, `windows[].label`).
+        self.accent = accent
+        self.window_label = window_label
+        self.secondary_label = secondary_label
+        # CodexBar's source modes for this provider (`--source`, an entry's `source`); codexbar
+        # fetches every one of them through the API, `web` excepted.
+        self.sources = sources
 
     @property
     def module(self) -> str:
@@ -49,6 +72,9 @@ PROVIDERS: dict[str, ProviderInfo] = {
             aliases=("or",),
             key_env=("OPENROUTER_API_KEY", "OPENROUTER_MANAGEMENT_API_KEY"),
             key_pattern=r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}",
+            accent="#6467F2",  # CodexBar's ProviderColor(100, 103, 242)
+            window_label="Credits",  # CodexBar's sessionLabel for it
+            secondary_label="Usage",  # its weeklyLabel
         ),
         ProviderInfo(
             "openai",
@@ -56,6 +82,9 @@ PROVIDERS: dict[str, ProviderInfo] = {
             aliases=("openai-api",),
             key_env=("OPENAI_ADMIN_KEY", "OPENAI_API_KEY"),
             key_pattern=r"(?<![A-Za-z0-9_\-])sk-(?:admin|proj|svcacct)-[A-Za-z0-9_\-]{16,}",
+            accent="#0F826E",  # CodexBar's ProviderColor(0.06, 0.51, 0.43)
+            window_label="Spend",
+            secondary_label="Requests",
         ),
         ProviderInfo(
             "deepseek",
@@ -63,6 +92,11 @@ PROVIDERS: dict[str, ProviderInfo] = {
             aliases=("deep-seek", "ds"),
             key_env=("DEEPSEEK_API_KEY", "DEEPSEEK_KEY"),
             key_pattern=r"(?<![A-Za-z0-9_\-])sk-[0-9a-f]{32}(?![0-9a-f])",
+            accent="#527DF0",  # CodexBar's ProviderColor(0.32, 0.49, 0.94)
+            window_label="Balance",
+            secondary_label="Balance",
+            # CodexBar's web source is DeepSeek's platform session from Chrome: not here.
+            sources=("auto", "api", "web"),
         ),
         ProviderInfo(
             "litellm",
@@ -72,6 +106,9 @@ PROVIDERS: dict[str, ProviderInfo] = {
             # A virtual key: `sk-` and a token of the gateway's choosing (legacy OpenAI user
             # keys have this shape too); not the tail of a word ("risk-assessment-…").
             key_pattern=r"(?<![A-Za-z0-9_\-])sk-[A-Za-z0-9_\-]{20,}",
+            accent="#4C89F0",  # CodexBar's ProviderColor(76, 137, 240)
+            window_label="Personal budget",
+            secondary_label="Team budget",
         ),
     )
 }
@@ -91,6 +128,12 @@ def known_names() -> str:
     return ", ".join(
         f"{p.id} ({', '.join(p.aliases)})" if p.aliases else p.id for p in PROVIDERS.values()
     )
+
+
+def find(name: str) -> ProviderInfo | None:
+    """A provider by id or alias, any case; None when there is none of that name."""
+    wanted = name.strip().lower()
+    return next((p for p in PROVIDERS.values() if wanted == p.id or wanted in p.aliases), None)
 
 
 def resolve(name: str) -> ProviderInfo | None:

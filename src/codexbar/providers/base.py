@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Account, Overrides
     from codexbar.clock import Clock
-    from codexbar.config import ConfigFile
+    from codexbar.config import ConfigFile, ConfigIssue
     from codexbar.errors import CodexbarError
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
@@ -52,6 +52,12 @@ class Provider(Protocol):
 
     def looks_like_key(self, value: str) -> bool:
         """Whether a pasted value has the shape of this provider's keys (for a warning)."""
+        ...
+
+    def config_issues(self, entry: dict[str, Any]) -> list[ConfigIssue]:
+        """CodexBar's `config validate` issues for this provider's config entry (its codes,
+        messages and order: `providers.codexbar_validation.entry_issues` with what the
+        provider supports)."""
         ...
 
     def fetch(self, account: Account, client: HttpClient, clock: Clock) -> Snapshot:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Account, Overrides
     from codexbar.clock import Clock
-    from codexbar.config import ConfigFile
+    from codexbar.config import ConfigFile, ConfigIssue
     from codexbar.errors import CodexbarError
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
@@ -36,6 +36,10 @@ class PackageProvider:
     environment: tuple[tuple[str, str], ...]
     links: Mapping[str, str]
     key_shape: str
+    # What CodexBar's descriptor for the provider supports (`config validate`); the source
+    # modes are the registry line's.
+    supports_workspace = False
+    supports_enterprise_host = False
 
     def _part(self, module: str) -> Any:
         return importlib.import_module(f"codexbar.providers.{self.id}.{module}")
@@ -52,6 +56,37 @@ class PackageProvider:
 
     def looks_like_key(self, value: str) -> bool:
         return re.fullmatch(self.key_shape, value) is not None
+
+    def config_issues(self, entry: dict[str, Any]) -> list[ConfigIssue]:
+        """CodexBar's issues for the entry, then ours: an `enterpriseHost` that this
+        provider's URL rule refuses fails its fetch, so it is an error here too."""
+        from codexbar.accounts import clean_value
+        from codexbar.config import ConfigIssue
+        from codexbar.providers import PROVIDERS
+        from codexbar.providers.codexbar_validation import entry_issues
+
+        found = entry_issues(
+            entry,
+            self.id,
+            sources=PROVIDERS[self.id].sources,
+            supports_workspace=self.supports_workspace,
+            supports_enterprise_host=self.supports_enterprise_host,
+            supports_token_accounts=True,
+        )
+        host = entry.get("enterpriseHost")
+        if host is not None and (not isinstance(host, str) or clean_value(host) is not None):
+            problem = self.check_base_url(clean_value(host) if isinstance(host, str) else host)
+            if problem:
+                found.append(
+                    ConfigIssue(
+                        "error",
+                        "invalid_enterprise_host",
+                        problem if "enterpriseHost" in problem else f"enterpriseHost {problem}",
+                        provider=self.id,
+                        field="enterpriseHost",
+                    )
+                )
+        return found
 
     def fetch(self, account: Account, client: HttpClient, clock: Clock) -> Snapshot:
         snapshot: Snapshot = self._part("fetch").fetch(account, client, clock)

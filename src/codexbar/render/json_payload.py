@@ -4,7 +4,12 @@
 plugin maps them: providers/<id>/payload.py), then ours, drawn from the card's view: budgets,
 free models, spend by model and the 30-day chart — within CodexBar's decoder limits (≤ 8
 sections, ≤ 24 rows each, ≤ 120 chart points, strings ≤ 120 characters, no null points).
-Money is written from the exact decimals as JSON numbers, never through float.
+Money is written from the exact decimals as JSON numbers, never through float; the text is
+what CodexBar's encoder prints (`\\/`, and `"key" : value` with sorted keys when pretty).
+
+`error` is CodexBar's: its kind (args, config, provider, runtime) and, where the provider
+knows it, CodexBar's own message; our finer kind and our message (with what to do next) go
+into our exact block as `errorKind` and `errorMessage`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from codexbar.exact import SCHEMA_VERSION
-from codexbar.jsonnum import dumps
+from codexbar.jsonnum import apple
 from codexbar.money import usd
 from codexbar.windows import iso
 
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
+    from codexbar.errors import CodexbarError, SelectionError
     from codexbar.pipeline import AccountResult
     from codexbar.render.view import CardView
 
@@ -32,8 +38,6 @@ MAX_TEXT = 120
 # cost come before `details`; a provider's own keys (in the order it gives them) after it.
 BEFORE_DETAILS = ("primary", "secondary", "tertiary", "extraRateWindows", "providerCost")
 IDENTITY_ORDER = ("providerID", "accountEmail", "accountOrganization", "loginMethod")
-# CodexBar's error kinds; our finer reason stays in the exact block.
-CODEXBAR_KINDS = {"usage": "args", "args": "args", "config": "config"}
 
 
 def text(value: str) -> str:
@@ -49,13 +53,20 @@ def _row(label: str, value: str, secondary: str | None = None) -> dict[str, str]
     return row
 
 
-def error_kind(kind: str) -> str:
-    return CODEXBAR_KINDS.get(kind, "provider")
+def error_block(error: CodexbarError) -> dict[str, Any]:
+    """CodexBar's `error`: the entry's exit code, CodexBar's message when known, its kind."""
+    return {
+        "code": error.exit_code,
+        "message": error.payload_message(),
+        "kind": error.codexbar_kind,
+    }
 
 
-def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
+def payload(result: AccountResult, view: CardView, *, source: str = "auto") -> dict[str, Any]:
     """One provider/account as CodexBar's payload; absent keys omitted except the three
-    meters. A failed fetch with cached figures carries both `usage` (stale) and `error`."""
+    meters. A failed fetch with cached figures carries both `usage` (stale) and `error`.
+    `source` is what a failed entry reports: the source mode that was tried (CodexBar's
+    effective mode, `auto` unless --source or the config said otherwise)."""
     from codexbar.providers import load
 
     snapshot = result.snapshot
@@ -63,23 +74,25 @@ def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
     out: dict[str, Any] = {"provider": snapshot.provider}
     if snapshot.account is not None:
         out["account"] = snapshot.account
-    error = None
-    fine_kind = None  # ours: auth / network / parse / provider / usage / config
+    error: dict[str, Any] | None = None
+    ours: dict[str, Any] = {}  # our finer kind and message, for the exact block
     if result.error is not None:
-        fine_kind = result.error.kind
-        error = {
-            "code": result.error.exit_code,
-            "message": result.error.one_line(),
-            "kind": error_kind(fine_kind),
-        }
+        error = error_block(result.error)
+        ours = {"errorKind": result.error.kind, "errorMessage": result.error.one_line()}
     elif snapshot.failure is not None:
         failure = snapshot.failure
-        fine_kind = failure.kind
-        error = {"code": failure.code, "message": failure.message, "kind": error_kind(fine_kind)}
-    out["source"] = "api" if snapshot.ok else "auto"
+        from codexbar.errors import codexbar_kind
+
+        error = {
+            "code": failure.code,
+            "message": failure.message,
+            "kind": codexbar_kind(failure.kind),
+        }
+        ours = {"errorKind": failure.kind, "errorMessage": failure.message}
+    out["source"] = "api" if snapshot.ok else source
     if not snapshot.ok:
         out["error"] = error
-        out[snapshot.provider] = {"schemaVersion": SCHEMA_VERSION, "errorKind": fine_kind}
+        out[snapshot.provider] = {"schemaVersion": SCHEMA_VERSION, **ours}
         return out
     meter = snapshot.primary
     own = provider.codexbar_usage(snapshot)
@@ -95,9 +108,11 @@ def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
     usage.update((k, v) for k, v in own.items() if k not in (*BEFORE_DETAILS, "identity"))
     usage["updatedAt"] = iso(snapshot.fetched_at)
     identity: dict[str, Any] = {"providerID": snapshot.provider, **own.get("identity", {})}
+    # CodexBar's applyAccountLabel: a labeled account names the identity by its label when
+    # the provider gave no email of its own.
     label = (snapshot.account or "").strip()
-    if label and not identity.get("accountEmail"):
-        identity["accountEmail"] = label  # a labeled account names the identity
+    if label and not str(identity.get("accountEmail") or "").strip():
+        identity["accountEmail"] = label
     login = provider.login_method(snapshot)
     if login is not None:
         identity["loginMethod"] = login
@@ -110,10 +125,29 @@ def payload(result: AccountResult, view: CardView) -> dict[str, Any]:
     if error is not None:
         out["error"] = error
     block = provider.exact_block(snapshot, result.history, result.forecast)
-    if fine_kind is not None:
-        block["errorKind"] = fine_kind
+    block.update(ours)
     out[snapshot.provider] = block
     return out
+
+
+def selection_payload(error: SelectionError) -> dict[str, Any]:
+    """A provider entry that could not be fetched because of what was asked (an unknown
+    account label, a source the provider lacks): CodexBar's payload for it."""
+    return {
+        "provider": error.provider,
+        "source": error.source,
+        "error": error_block(error),
+        error.provider: {
+            "schemaVersion": SCHEMA_VERSION,
+            "errorKind": error.kind,
+            "errorMessage": error.one_line(),
+        },
+    }
+
+
+def cli_error_payload(error: CodexbarError) -> list[dict[str, Any]]:
+    """CodexBar's CLI-level error document: provider and source `cli`, the error, nothing else."""
+    return [{"provider": "cli", "source": "cli", "error": error_block(error)}]
 
 
 def our_sections(view: CardView) -> list[dict[str, Any]]:
@@ -167,6 +201,19 @@ def our_sections(view: CardView) -> list[dict[str, Any]]:
 
 
 def render(
-    results: Sequence[AccountResult], views: Sequence[CardView], *, pretty: bool = False
+    results: Sequence[AccountResult],
+    views: Sequence[CardView],
+    *,
+    pretty: bool = False,
+    source: str = "auto",
+    extra: Sequence[dict[str, Any]] = (),
 ) -> str:
-    return dumps([payload(r, v) for r, v in zip(results, views, strict=True)], pretty=pretty)
+    """The document CodexBar prints (no trailing newline): one payload per result, then
+    `extra` ready-made payloads (selection errors)."""
+    payloads = [payload(r, v, source=source) for r, v in zip(results, views, strict=True)]
+    return encode([*payloads, *extra], pretty=pretty)
+
+
+def encode(document: Any, *, pretty: bool = False) -> str:
+    """JSON text exactly as CodexBar's encoder writes it (jsonnum.apple)."""
+    return apple(document, pretty=pretty)

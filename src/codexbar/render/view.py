@@ -340,10 +340,12 @@ class CardView:
     __slots__ = (
         "account",
         "balance",
+        "balance_alert",
         "balance_share",
         "charts",
         "currency",
         "error",
+        "error_kind",
         "expires_at",
         "fetched_at",
         "forecast",
@@ -375,11 +377,13 @@ class CardView:
         level: str,
         stale: bool = False,
         error: str | None = None,
+        error_kind: str | None = None,
         needs_key: bool = False,
         meter: MeterView | None = None,
         no_limit: bool = False,
         balance: Decimal | None = None,
         balance_share: Decimal | None = None,
+        balance_alert: str | None = None,
         headline: str = "",
         rows: list[Row] | None = None,
         spend: list[tuple[str, str]] | None = None,
@@ -401,11 +405,15 @@ class CardView:
         self.level = level  # ok / warning / critical / stale / error (the rule book's)
         self.stale = stale
         self.error = error  # why there are no figures (or why the shown ones are stale)
+        self.error_kind = error_kind  # the error's kind (errors.py: auth, network, parse...)
         self.needs_key = needs_key
         self.meter = meter
         self.no_limit = no_limit  # the key has no spending limit (said so, not unknown)
         self.balance = balance
         self.balance_share = balance_share  # what is left of the money put in, 0..1, if known
+        # The rule book's finding when the balance is under the alert threshold (or spent):
+        # "Balance under $5.00". None while it is above.
+        self.balance_alert = balance_alert
         self.headline = headline  # "$59.88 · 29%": the short form for bars and tooltips
         self.rows = rows or []
         self.spend = spend or []  # (Today, $0.41), (This week, …), (This month, …)
@@ -448,11 +456,13 @@ class CardView:
             "level": self.level,
             "stale": self.stale,
             "error": self.error,
+            "errorKind": self.error_kind,
             "needsKey": self.needs_key,
             "meter": self.meter.to_dict() if self.meter else None,
             "noLimit": self.no_limit,
             "balance": None if self.balance is None else str(self.balance),
             "balanceShare": None if self.balance_share is None else str(self.balance_share),
+            "balanceAlert": self.balance_alert,
             "headline": self.headline,
             "rows": [r.to_dict() for r in self.rows],
             "spend": [list(pair) for pair in self.spend],
@@ -485,11 +495,13 @@ class CardView:
             level=d["level"],
             stale=bool(d.get("stale")),
             error=d.get("error"),
+            error_kind=d.get("errorKind"),
             needs_key=bool(d.get("needsKey")),
             meter=MeterView.from_dict(meter) if meter else None,
             no_limit=bool(d.get("noLimit")),
             balance=_dec(d.get("balance")),
             balance_share=_dec(d.get("balanceShare")),
+            balance_alert=d.get("balanceAlert"),
             headline=d.get("headline", ""),
             rows=[Row.from_dict(r) for r in d.get("rows", ())],
             spend=[(a, b) for a, b in d.get("spend", ())],
@@ -512,18 +524,18 @@ class CardView:
 def build(result: AccountResult, now: datetime, settings: RuleSettings | None = None) -> CardView:
     """The card of one result. `settings` are the rule book's (the config's by default)."""
     from codexbar.providers import display_name
-    from codexbar.rules import evaluate, meter_level
+    from codexbar.rules import BALANCE, evaluate, meter_level
     from codexbar.rules.settings import RuleSettings
 
     settings = settings or RuleSettings()
     s = result.snapshot
     name = display_name(s.provider)
     evaluation = evaluate(s, settings, now)
-    error = None
+    error = kind = None
     if result.error is not None:
-        error = result.error.one_line()
+        error, kind = result.error.one_line(), result.error.kind
     elif s.failure is not None:
-        error = s.failure.message
+        error, kind = s.failure.message, s.failure.kind
     if not s.ok:
         return CardView(
             provider=s.provider,
@@ -532,6 +544,7 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
             fetched_at=s.fetched_at,
             level="error",
             error=error,
+            error_kind=kind,
             needs_key=not result.account.has_key,
         )
     meter = None
@@ -560,6 +573,7 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
         level=evaluation.level,
         stale=s.stale,
         error=error,
+        error_kind=kind,
         meter=meter,
         no_limit=s.no_limit,
         balance=s.balance,
@@ -568,6 +582,7 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
             if s.extra is not None and s.balance is not None
             else None
         ),
+        balance_alert=next((f.title for f in evaluation.findings if f.family == BALANCE), None),
         headline=_headline(s.balance, meter, s),
         rows=rows,
         spend=[(label, amount(v, cur)) for label, v in s.usage.labeled(total=False)],

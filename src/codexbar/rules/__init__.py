@@ -172,6 +172,7 @@ def _key_limit(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> lis
                 title=f"{meter.label} {percent_apart(meter.used_percent, Decimal(100))} used",
                 message=f"{used} of {limit}, {limit_left(meter.remaining, meter.over)}" + reset,
                 threshold=str(threshold),
+                notify=settings.key_limit_notify,  # quotaWarnings.session.enabled
                 figures={
                     "used": meter.used,
                     "limit": meter.limit,

@@ -1,12 +1,23 @@
-"""Guard checks: spending limits given on the command line, applied to one snapshot.
+"""Guard checks: limits given on the command line, applied to one snapshot, and the verdict.
 
-Each check says ok, crossed, unknown (the figure is missing) or n/a (the key has no such
-limit); figures shown beside their threshold get as many decimals as it takes to differ from
-it, so a message never reads "spent $5.00, above $5.00".
+Two kinds, combinable in one run:
+
+- CodexBar's window check (`--min-remaining PERCENT`, `--window session|weekly`): what is left
+  of a rate window, in percent, against a minimum (`WindowCheck`, `check_window`). `session`
+  is the snapshot's primary meter, the window CodexBar's payload calls `primary`; `weekly` is
+  its `secondary`, which no provider here has, so it is always unavailable.
+- Our spending limits in money and percent (`CHECKS`): each says ok, crossed, unknown (the
+  figure is missing) or n/a (the key has no such limit); figures shown beside their threshold
+  get as many decimals as it takes to differ from it, so a message never reads "spent $5.00,
+  above $5.00".
+
+`verdict` turns them into CodexBar's decision and exit code: blocked (1) wins over unknown
+(69, or 0 with fail-open), which wins over ok (0).
 """
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +29,7 @@ from codexbar.snapshot import Snapshot, impossible_text
 # flag -> (JSON name, what it bounds); `max` flags hold while value <= threshold.
 CHECKS: dict[str, tuple[str, str]] = {
     "max_percent": ("maxPercent", "key limit used, percent"),
-    "min_remaining": ("minRemaining", "USD left in the key limit"),
+    "min_remaining_usd": ("minRemainingUsd", "USD left in the key limit"),
     "min_balance": ("minBalance", "credit balance, USD (needs a management key)"),
     "max_daily": ("maxDaily", "this key's spend today (UTC), USD"),
     "max_weekly": ("maxWeekly", "this key's spend this week (Monday-start, UTC), USD"),
@@ -60,7 +71,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
     checks: list[Check] = []
     for flag, threshold in limits.items():
         value: Decimal | None
-        if flag in ("max_percent", "min_remaining"):
+        if flag in ("max_percent", "min_remaining_usd"):
             if meter is None:
                 dropped = [f for f in snapshot.impossible if f in ("limit", "limit_remaining")]
                 if dropped:
@@ -117,3 +128,102 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
         else:
             checks.append(Check(flag, threshold, value, "ok", f"{shown}, within the limit"))
     return checks
+
+
+# --- CodexBar's window check -----------------------------------------------------------------
+
+WINDOWS = ("session", "weekly")  # CodexBar's names for the primary and secondary rate window
+DEFAULT_MIN_REMAINING = Decimal(10)  # percent, CodexBar's default
+# CodexBar's reasons for an unknown decision (its GuardUnavailableReason raw values).
+ACCOUNT_RESOLUTION = "account-resolution"
+FETCH_FAILED = "fetch-failed"
+TIMEOUT = "timeout"
+WINDOW_UNAVAILABLE = "window-unavailable"
+
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE: the figures could not be obtained
+HUNDRED = Decimal(100)
+
+
+class WindowCheck:
+    """CodexBar's guard decision for one account: `remaining` percent of `window` against
+    `minimum`; `reason` says why `remaining` is unknown."""
+
+    __slots__ = ("minimum", "reason", "remaining", "window")
+
+    def __init__(
+        self, window: str, minimum: Decimal, remaining: Decimal | None, reason: str | None
+    ) -> None:
+        self.window = window
+        self.minimum = minimum
+        self.remaining = remaining
+        self.reason = reason
+
+    @property
+    def decision(self) -> str:
+        """ok (remaining at or above the minimum), blocked, or unknown."""
+        if self.remaining is None:
+            return "unknown"
+        return "ok" if self.remaining >= self.minimum else "blocked"
+
+    def line(self, provider_id: str) -> str:
+        """CodexBar's text line: `<id> session: 75% remaining — OK (minimum 10%)`."""
+        shown = (
+            "unknown" if self.remaining is None else f"{swift_percent(self.remaining)} remaining"
+        )
+        reason = f"; {self.reason}" if self.reason else ""
+        return (
+            f"{provider_id} {self.window}: {shown} — {self.decision.upper()} "
+            f"(minimum {swift_percent(self.minimum)}{reason})"
+        )
+
+
+def window_remaining(snapshot: Snapshot, window: str) -> Decimal | None:
+    """What is left of `window`, in percent (100 − used), or None when the snapshot has no
+    such window. Only figures fetched now count: stale ones are the caller's to refuse."""
+    if window != "session" or snapshot.primary is None:
+        return None
+    return HUNDRED - snapshot.primary.used_percent
+
+
+def check_window(snapshot: Snapshot | None, window: str, minimum: Decimal) -> WindowCheck:
+    """The window check for one account's snapshot; None or a failed or stale snapshot is
+    `fetch-failed` (a guard must not pass on old figures)."""
+    if snapshot is None or snapshot.failure is not None or snapshot.stale:
+        return WindowCheck(window, minimum, None, FETCH_FAILED)
+    remaining = window_remaining(snapshot, window)
+    return WindowCheck(
+        window, minimum, remaining, None if remaining is not None else WINDOW_UNAVAILABLE
+    )
+
+
+def unavailable(window: str, minimum: Decimal, reason: str) -> WindowCheck:
+    """A window check that could not look at any figures (no account, no answer in time)."""
+    return WindowCheck(window, minimum, None, reason)
+
+
+def verdict(
+    windows: list[WindowCheck], checks: list[Check], *, failed: bool, fail_open: bool
+) -> tuple[str, int]:
+    """CodexBar's decision and exit code over every check of a run: blocked (1) when any
+    window is below its minimum or any limit is crossed (the one answer a wrapper must not
+    miss), else unknown (69; 0 with `fail_open`) when any figure is missing or an account
+    failed, else ok (0)."""
+    decisions = {w.decision for w in windows}
+    statuses = {c.status for c in checks}
+    if "blocked" in decisions or "crossed" in statuses:
+        return "blocked", EXIT_BLOCKED
+    if failed or "unknown" in decisions or "unknown" in statuses:
+        return "unknown", EXIT_OK if fail_open else EXIT_UNAVAILABLE
+    return "ok", EXIT_OK
+
+
+def swift_percent(value: Decimal) -> str:
+    """A percent as CodexBar prints it: whole when within 0.05 of a whole number, else one
+    decimal (its `%.1f` of the double)."""
+    number = float(value)
+    whole = math.floor(abs(number) + 0.5) * (1 if number >= 0 else -1)  # Swift's .rounded()
+    if abs(number - whole) < 0.05:
+        return f"{whole}%"
+    return f"{number:.1f}%"

@@ -1,15 +1,30 @@
-"""The HTTP side: a WSGI app (routing, Host check, headers) on our event-loop server.
+"""The HTTP side: a WSGI app (routing, Host check, auth, headers) on our event-loop server.
+
+CodexBar's routes (shared/spec/codexbar-contract.md §7), with its bodies and headers:
+
+  /health                  {"status":"ok","version":...}; always open
+  /usage[?provider=x]      CodexBar's usage payload array (render/json_payload.py)
+  /cost[?provider=x]       400: no provider here keeps local cost logs
+  /dashboard/v1/snapshot   dashboard-v1 (render/dashboard.py); always needs the bearer token
+
+and ours:
 
   /metrics        Prometheus exposition (prometheus_client; OpenMetrics and gzip negotiated)
-  /api/v1/usage   the same JSON as `codexbar --format json`
+  /api/v1/usage   the same JSON as `codexbar --format json`, every account
   /healthz        liveness and the latest round, as JSON (503 until the first round ends)
   /               the web card
 
+Who may read what (serve/auth.py): `/health` is open; the dashboard needs the token always
+(401 without one configured); every other route carries account data, so on a bind beyond
+loopback (which needs a token to start at all) it needs the token too, while on loopback it
+is open, as CodexBar's `/usage` is. Errors are CodexBar's JSON `{"error": ...}`.
+
 Our own server rather than prometheus_client.start_http_server, which binds every interface
-by default: we bind exactly the --host given (127.0.0.1 unless told otherwise). While bound
-to loopback, requests must name a loopback Host (or one allowed with --allow-host), so a web
-page cannot read the figures through DNS rebinding. The server itself (server.py) keeps
-connections on one event loop and answers from a small fixed pool of threads.
+by default: we bind exactly the --host given (127.0.0.1 unless told otherwise). Requests must
+name a loopback Host, the bound name or one allowed with --allow-host (any, bound to a
+wildcard address), so a web page cannot read the figures through DNS rebinding. The server
+itself (server.py) keeps connections on one event loop and answers from a small fixed pool of
+threads.
 """
 
 from __future__ import annotations
@@ -18,38 +33,50 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from codexbar import __version__
 from codexbar.errors import UsageError
 from codexbar.secrets import redact
+from codexbar.serve.auth import BearerAuth
 from codexbar.serve.refresher import Log, Refresher
 from codexbar.serve.server import BACKLOG, HttpServer, Limits
-from codexbar.serve.state import View
+from codexbar.serve.state import AccountState, View
 from codexbar.windows import iso
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from codexbar.config import ConfigFile
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 Reply = tuple[str, str, bytes, list[tuple[str, str]]]  # status, content type, body, headers
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "127.0.0.1", "::1"})
 SECURITY_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
     ("Cache-Control", "no-store"),
 ]
+JSON = "application/json; charset=utf-8"
+CLOSE = [("Connection", "close")]  # CodexBar's routes answer once per connection
+CODEXBAR_ROUTES = frozenset({"/health", "/usage", "/cost", "/dashboard/v1/snapshot"})
 # Inline <style> and the SVG are all the page has: nothing else may load or run.
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+BUDGET_SHARE = 0.8  # CodexBar's: providers get 0.8 of the request deadline
+MAX_REQUEST_TIMEOUT = 86400.0
+COST_UNSUPPORTED = "cost is only supported for providers with local cost logs (none here)"
 
 
 def is_loopback(host: str) -> bool:
     import ipaddress
 
-    if host.lower() == "localhost":
+    if host.lower().rstrip(".") == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -64,6 +91,35 @@ def host_name(header: str) -> str:
         return value[1 : value.find("]")] if "]" in value else value
     name, sep, port = value.rpartition(":")
     return name if sep and port.isdigit() else value
+
+
+def query_items(query: str) -> dict[str, str]:
+    """The query as CodexBar reads it: name=value pairs (the last of a name wins); a name
+    without `=` has no value and is left out."""
+    items: dict[str, str] = {}
+    for part in query.split("&"):
+        name, sep, value = part.partition("=")
+        if sep:
+            items[unquote(name)] = unquote(value)
+    return items
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the CodexBar side of the app needs beyond the figures."""
+
+    auth: BearerAuth = field(default_factory=lambda: BearerAuth(None))
+    data_needs_token: bool = False  # bound beyond loopback: every data route needs the token
+    identity: str = "full"  # dashboard identity: full or redacted
+    request_timeout: float = 30.0  # CodexBar's --request-timeout; 0 = none
+    primary: tuple[str, ...] = ()  # per provider, the account CodexBar shows (identities)
+    config: ConfigFile | None = None  # the config read at start (dashboard display hints)
+
+    @property
+    def budget(self) -> float | None:
+        """How long a request may wait for figures: 0.8 of the deadline (None: no deadline)."""
+        timeout = min(self.request_timeout, MAX_REQUEST_TIMEOUT)
+        return timeout * BUDGET_SHARE if timeout > 0 else None
 
 
 class PerView:
@@ -96,6 +152,10 @@ class PerView:
         return answer
 
 
+class BadQuery(Exception):
+    """A query CodexBar answers with 400 and this message."""
+
+
 class App:
     """The WSGI application; holds no figures itself, only the refresher's state."""
 
@@ -104,16 +164,19 @@ class App:
         refresher: Refresher,
         *,
         allowed_hosts: frozenset[str] | None,
+        access: Access | None = None,
     ) -> None:
         from prometheus_client import make_wsgi_app
 
         from codexbar.serve.metrics import build_registry
 
         self.refresher = refresher
-        self.allowed_hosts = allowed_hosts
+        self.allowed_hosts = allowed_hosts  # None: any Host (bound to a wildcard address)
+        self.access = access or Access()
         self.metrics_app = make_wsgi_app(build_registry(refresher.state))
         # One cache each: variants of one route never push another's answers out.
         self.metrics_cache, self.usage_cache, self.page_cache = PerView(), PerView(), PerView()
+        self.codexbar_cache = PerView()
 
     @property
     def view(self) -> View:
@@ -126,25 +189,43 @@ class App:
             host = environ.get("HTTP_HOST")
             name = host_name(host) if host is not None else None
             if name is not None and name not in self.allowed_hosts and not is_loopback(name):
-                return self._text(start_response, "403 Forbidden", "unexpected Host header\n")
-        if path == "/metrics":
+                return self._error(start_response, "403 Forbidden", "forbidden host")
+        if method not in ("GET", "HEAD"):
+            return self._error(
+                start_response,
+                "405 Method Not Allowed",
+                "method not allowed",
+                [("Allow", "GET, HEAD")],
+            )
+        routes: dict[str, tuple[str, Callable[[Environ], Reply] | None]] = {
+            "/health": ("open", self._codexbar_health),
+            "/usage": ("data", self._codexbar_usage),
+            "/cost": ("data", self._codexbar_cost),
+            "/dashboard/v1/snapshot": ("token", self._codexbar_dashboard),
+            "/": ("data", self._page),
+            "/index.html": ("data", self._page),
+            "/api/v1/usage": ("data", self._usage),
+            "/healthz": ("data", self._health),
+            "/metrics": ("data", None),  # prometheus_client's own WSGI answer
+        }
+        route = routes.get(path)
+        if route is None:
+            return self._error(start_response, "404 Not Found", "not found")
+        guard, handler = route
+        needs_token = guard == "token" or (guard == "data" and self.access.data_needs_token)
+        # Before anything is read or rendered: an unauthorized request learns nothing.
+        if needs_token and not self.access.auth.authorize(environ.get("HTTP_AUTHORIZATION")):
+            return self._error(
+                start_response,
+                "401 Unauthorized",
+                "unauthorized",
+                [("WWW-Authenticate", "Bearer"), *(CLOSE if path in CODEXBAR_ROUTES else [])],
+            )
+        if handler is None:
             if method == "HEAD":  # prometheus_client answers GET only: same headers, no body
                 self._metrics({**environ, "REQUEST_METHOD": "GET"}, start_response)
                 return [b""]
             return self._metrics(environ, start_response)
-        routes: dict[str, Callable[[Environ], Reply]] = {
-            "/": self._page,
-            "/index.html": self._page,
-            "/api/v1/usage": self._usage,
-            "/healthz": self._health,
-        }
-        handler = routes.get(path)
-        if handler is None:
-            return self._text(start_response, "404 Not Found", "not found\n")
-        if method not in ("GET", "HEAD"):
-            return self._text(
-                start_response, "405 Method Not Allowed", "GET only\n", [("Allow", "GET, HEAD")]
-            )
         status, content_type, body, extra = handler(environ)
         headers = [
             ("Content-Type", content_type),
@@ -155,7 +236,117 @@ class App:
         start_response(status, headers)
         return [b""] if method == "HEAD" else [body]
 
-    # -- routes ---------------------------------------------------------------------------
+    # -- CodexBar's routes ----------------------------------------------------------------
+
+    def _codexbar_health(self, _environ: Environ) -> Reply:
+        return "200 OK", JSON, _json({"status": "ok", "version": __version__}), CLOSE
+
+    def _selected(self, raw: str | None) -> list[str]:
+        """The provider ids a `provider=` query names (CodexBar: trimmed, empty = default,
+        `all` = every one), or BadQuery with CodexBar's message."""
+        from codexbar.providers import resolve
+
+        served = list(dict.fromkeys(a.provider for a in self.view.accounts))
+        wanted = (raw or "").strip()
+        if not wanted:
+            return served
+        try:
+            info = resolve(wanted)
+        except UsageError:
+            raise BadQuery(f"Unknown provider '{wanted}'.") from None
+        return served if info is None else [p for p in served if p == info.id]
+
+    def _rows(self, view: View | None, providers: list[str]) -> list[dict[str, Any]]:
+        """The usage payload of each selected provider's account (CodexBar's: one per
+        provider); a provider without figures in time (`view` None: none came within the
+        request's budget) gets CodexBar's `<id> usage timed out` row."""
+        from codexbar.render.error_rows import timed_out
+        from codexbar.render.json_payload import payload
+
+        if view is None:
+            return [timed_out(p) for p in providers]
+        rows = []
+        for provider_id in providers:
+            state = self._primary(view, provider_id)
+            if state is None or state.result is None or state.card is None:
+                rows.append(timed_out(provider_id))
+            else:
+                rows.append(payload(state.result, state.card))
+        return rows
+
+    def _primary(self, view: View, provider_id: str) -> AccountState | None:
+        states = [a for a in view.accounts if a.provider == provider_id]
+        wanted = [a for a in states if a.identity in self.access.primary]
+        chosen = wanted or states
+        return chosen[0] if chosen else None
+
+    def _codexbar_usage(self, environ: Environ) -> Reply:
+        try:
+            providers = self._selected(query_items(environ.get("QUERY_STRING", "")).get("provider"))
+        except BadQuery as exc:
+            return _bad(str(exc))
+        view = self.refresher.view_within(self.access.budget)
+
+        def build() -> Reply:
+            return "200 OK", JSON, _json(self._rows(view, providers)), CLOSE
+
+        if view is None:
+            return build()
+        return self.codexbar_cache.get(view, ("usage", *providers), build)
+
+    def _codexbar_cost(self, environ: Environ) -> Reply:
+        try:
+            self._selected(query_items(environ.get("QUERY_STRING", "")).get("provider"))
+        except BadQuery as exc:
+            return _bad(str(exc))
+        return _bad(COST_UNSUPPORTED)
+
+    def _codexbar_dashboard(self, environ: Environ) -> Reply:
+        from codexbar.config import ConfigFile
+        from codexbar.render.dashboard import DETAILS, shell, snapshot
+
+        items = query_items(environ.get("QUERY_STRING", ""))
+        try:
+            providers = self._selected(items.get("provider"))
+        except BadQuery as exc:
+            return _bad(str(exc))
+        detail = items.get("detail")
+        detail = "full" if detail is None else detail.strip()
+        if detail not in DETAILS:
+            return _bad(f"Unknown dashboard detail '{detail}'.")
+        config = self.access.config or ConfigFile.load()
+        now = self.refresher.clock.now().replace(microsecond=0)
+        interval = self.refresher.interval
+        if detail == "shell":
+            document = shell(
+                providers, config=config, generated_at=now, interval=interval, version=__version__
+            )
+            return "200 OK", JSON, _json(document), CLOSE
+        view = self.refresher.view_within(self.access.budget)
+
+        def build() -> Reply:
+            rows = self._rows(view, providers)
+            document = snapshot(
+                rows,
+                config=config,
+                generated_at=now,
+                interval=interval,
+                version=__version__,
+                identity=self.access.identity,
+            )
+            return "200 OK", JSON, _json(document), CLOSE
+
+        if view is None:
+            return build()
+        return self.codexbar_cache.get(view, ("dashboard", now.isoformat(), *providers), build)
+
+    # -- our routes -------------------------------------------------------------------------
+
+    def _data_view(self) -> View:
+        """The view to draw: on demand (refresh interval 0), after a round of its own."""
+        if self.refresher.on_demand:
+            return self.refresher.view_within(self.access.budget) or self.view
+        return self.view
 
     def _metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # prometheus_client negotiates the format and compression; labels are scrubbed at
@@ -175,7 +366,8 @@ class App:
                 environ.get(name)
                 for name in ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "QUERY_STRING")
             )
-            status, _type, body, headers = self.metrics_cache.get(self.view, variant, exposition)
+            view = self._data_view()
+            status, _type, body, headers = self.metrics_cache.get(view, variant, exposition)
         else:
             status, _type, body, headers = exposition()
         start_response(status, [*headers, ("Content-Length", str(len(body))), *SECURITY_HEADERS])
@@ -188,7 +380,7 @@ class App:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         chart = (query.get("chart") or ["day"])[0]
         chart = chart if chart in CHART_MODES else "day"
-        view = self.view
+        view = self._data_view()
         # Ages and countdowns show whole seconds at most: the page of this second will do.
         now = self.refresher.clock.now().replace(microsecond=0)
 
@@ -204,7 +396,7 @@ class App:
 
         query = parse_qs(environ.get("QUERY_STRING", ""))
         pretty = (query.get("pretty") or ["0"])[0] not in ("", "0", "false")
-        view = self.view
+        view = self._data_view()
         if view.rounds == 0:
             body = '{"error": "starting: the first refresh has not finished yet"}\n'
             return "503 Service Unavailable", "application/json", body.encode(), []
@@ -251,23 +443,36 @@ class App:
         return code, "application/json", redact(dumps(body) + "\n").encode(), []
 
     @staticmethod
-    def _text(
+    def _error(
         start_response: StartResponse,
         status: str,
-        text: str,
+        message: str,
         extra: list[tuple[str, str]] | None = None,
     ) -> Iterable[bytes]:
-        body = text.encode()
+        """CodexBar's error answer: `{"error": message}`, never cached. The connection stays
+        open when the client keeps it (only CodexBar's routes end theirs, as CodexBar does)."""
+        body = _json({"error": message})
         start_response(
             status,
             [
-                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Type", JSON),
                 ("Content-Length", str(len(body))),
                 *SECURITY_HEADERS,
                 *(extra or []),
             ],
         )
         return [body]
+
+
+def _json(document: Any) -> bytes:
+    """Compact JSON as CodexBar's server writes it (no trailing newline), keys scrubbed."""
+    from codexbar.jsonnum import dumps
+
+    return redact(dumps(document)).encode()
+
+
+def _bad(message: str) -> Reply:
+    return "400 Bad Request", JSON, _json({"error": message}), CLOSE
 
 
 def make_server(
@@ -331,15 +536,18 @@ class Exporter:
         access_log: Log | None = None,
         error_log: Log | None = None,
         limits: Limits | None = None,
+        access: Access | None = None,
     ) -> None:
+        from codexbar.serve.auth import is_wildcard
+
         self.refresher = refresher
         self.host = host
-        allowed: frozenset[str] | None = None
-        if is_loopback(host):
+        allowed: frozenset[str] | None = None  # bound to every interface: any name reaches it
+        if not is_wildcard(host):
             allowed = (
                 LOOPBACK_NAMES | {host.strip("[]").lower()} | {host_name(h) for h in allow_hosts}
             )
-        self.app = App(refresher, allowed_hosts=allowed)
+        self.app = App(refresher, allowed_hosts=allowed, access=access)
         self.server = make_server(
             self.app, host, port, limits=limits, access_log=access_log, error_log=error_log
         )

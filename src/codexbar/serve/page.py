@@ -29,9 +29,11 @@ NO_HISTORY = (
 # The rule book's levels as the page's colours (the meter bar's fill).
 METER_CLASSES = {"ok": "ok", "warning": "warn", "critical": "bad"}
 # Rows drawn in their own places on the card; any other row (a provider's own figures) is
-# drawn as a section of its own, in the view's order.
+# drawn as a tile beside the spend, in the view's order.
 SPEND_ROWS = ("total", "last30")
 PLACED_ROWS = frozenset({"balance", "spend", *SPEND_ROWS})
+LINE_ROWS = ("models",)  # too long for a tile: a line of its own under the tiles
+WIDE_TILE = 24  # characters: a longer value takes two columns of the grid
 CHART_LINKS = {"day": "Per day", "week": "Per week", "month": "Per month"}
 
 CSS = """
@@ -41,19 +43,20 @@ CSS = """
 --dim:#a0a4ab;--line:#3a3d42;--accent:#6b9bff;--gap:#4a4e55}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.45 system-ui,-apple-system,
-"Segoe UI",Roboto,sans-serif;-webkit-text-size-adjust:100%}
+"Segoe UI",Roboto,sans-serif;-webkit-text-size-adjust:100%;overflow-wrap:anywhere}
 main{max-width:760px;margin:0 auto;padding:12px}
 h1{font-size:1.1rem;margin:4px 4px 12px;color:var(--dim);font-weight:600}
 .card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px;
 margin-bottom:14px}
 .card header{display:flex;flex-wrap:wrap;align-items:baseline;gap:6px 10px;margin-bottom:10px}
 .card h2{font-size:1.15rem;margin:0}
-.keylabel{color:var(--dim);font-size:.85rem;font-family:ui-monospace,monospace}
+.keylabel{color:var(--dim);font-size:.85rem;font-family:ui-monospace,monospace;
+font-weight:400}
 .badge{font-size:.75rem;font-weight:700;padding:1px 8px;border-radius:10px;color:#fff}
 .badge.stale,.badge.warning{background:var(--warn)}.badge.error,.badge.critical{background:var(--bad)}
 .balance{font-size:2.2rem;font-weight:700;line-height:1.1}
-.balance.warning,.sub .warning,td.warning{color:var(--warn)}
-.balance.critical,.sub .critical,td.critical{color:var(--bad)}
+.balance.warning,.sub .warning,td.warning,.figure b.warning{color:var(--warn)}
+.balance.critical,.sub .critical,td.critical,.figure b.critical{color:var(--bad)}
 .sub{color:var(--dim);font-size:.9rem}
 .section{margin-top:14px}
 .section h3{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:var(--dim);
@@ -61,10 +64,13 @@ margin:0 0 6px}
 .meter{height:12px;background:var(--line);border-radius:6px;overflow:hidden}
 .meter span{display:block;height:100%;border-radius:6px}
 .ok{background:var(--ok)}.warn{background:var(--warn)}.bad{background:var(--bad)}
-.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(130px,1fr));gap:8px}
-.figure{border:1px solid var(--line);border-radius:8px;padding:8px 10px}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:8px;
+grid-auto-flow:row dense}
+.figure{border:1px solid var(--line);border-radius:8px;padding:8px 10px;min-width:0}
 .figure b{display:block;font-size:1.2rem}
-.figure small{color:var(--dim)}
+.figure.line b{font-size:.95rem;font-weight:600}
+.figure.wide{grid-column:1/-1}
+.figure small{color:var(--dim);display:block}
 ul.notes{list-style:none;padding:0;margin:10px 0 0}
 ul.notes li{padding:6px 10px;border-radius:8px;margin-top:6px;font-size:.92rem;
 border-left:4px solid var(--accent);background:color-mix(in srgb,var(--accent) 10%,transparent)}
@@ -73,11 +79,11 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 td,th{padding:5px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
 th{color:var(--dim);font-weight:600;font-size:.8rem}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto}
+.chart{display:block}
 .chart .bar{fill:var(--accent)}.chart .bar.current{fill:var(--warn)}
 .chart .gap{fill:var(--gap)}.chart .grid{stroke:var(--line);stroke-width:1}
 .chart .axis{fill:var(--dim);font-size:11px}
-nav.ranges{display:flex;gap:12px;font-size:.85rem;margin-bottom:4px}
+nav.ranges{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:.85rem;margin-bottom:4px}
 nav.ranges a{color:var(--accent);text-decoration:none}
 nav.ranges a.on{color:var(--fg);font-weight:700}
 .forecast{margin:6px 0 0;padding-left:18px;font-size:.9rem}
@@ -86,8 +92,22 @@ nav.ranges a.on{color:var(--fg);font-weight:700}
 .empty{color:var(--dim);font-size:.9rem;margin:4px 0}
 footer{color:var(--dim);font-size:.8rem;text-align:center;margin:16px 0 24px}
 footer a{color:inherit}
-@media (max-width:520px){main{padding:8px}.card{padding:12px}td,th{padding:4px 5px}
-.balance{font-size:1.9rem}.chart .axis{font-size:21px}}
+@media (min-width:521px){.figure.wide{grid-column:span 2}}
+@media (min-width:1000px){main{max-width:1200px}
+.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1.1fr);gap:0 28px}
+.cols>.history>.section:first-child{margin-top:0}.chart .axis{font-size:15px}}
+@media (max-width:720px){table.reflow thead{display:none}
+table.reflow,table.reflow tbody{display:block}
+table.reflow tr{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:4px 10px;
+border:1px solid var(--line);border-radius:8px;padding:8px 10px;margin-top:8px}
+table.reflow.two tr{grid-template-columns:repeat(2,minmax(0,1fr))}
+table.reflow td{display:block;border:none;padding:0;white-space:normal;text-align:left}
+table.reflow td::before{display:block;content:attr(data-label);color:var(--dim);
+font-size:.75rem}
+table.reflow td.lead{grid-column:1/-1;font-weight:600}
+table.reflow td.lead::before{content:none}}
+@media (max-width:520px){main{padding:8px}.card{padding:12px}h1{font-size:.95rem}
+.balance{font-size:1.9rem}.figure b{font-size:1.05rem}.chart .axis{font-size:21px}}
 """
 
 
@@ -106,9 +126,12 @@ def _class(*names: str) -> str:
     return f' class="{shown}"' if shown else ""
 
 
-def _figure(label: str, value: str, small: str = "") -> str:
+def _figure(label: str, value: str, small: str = "", *, css: str = "", level: str = "") -> str:
     extra = f"<small>{_e(small)}</small>" if small else ""
-    return f'<div class="figure"><small>{_e(label)}</small><b>{_e(value)}</b>{extra}</div>'
+    return (
+        f"<div{_class('figure', css)}><small>{_e(label)}</small>"
+        f"<b{_class(_shown(level))}>{_e(value)}</b>{extra}</div>"
+    )
 
 
 def _section(title: str, body: str) -> str:
@@ -130,13 +153,28 @@ def meter_html(meter: MeterView, now: datetime) -> str:
     )
 
 
-def spend_html(card: CardView) -> str:
+def spend_html(card: CardView, now: datetime) -> str:
+    """The spend windows, the all-time and 30-day figures, then the provider's own rows
+    (BYOK, free requests...) as tiles of the same grid."""
     figures = [_figure(label, value) for label, value in card.spend]
     for key in SPEND_ROWS:
         row = card.row(key)
         if row is not None:
-            figures.append(_figure(row.label, row.value, row.detail))
+            figures.append(_figure(row.label, row.value, row.detail, level=row.level))
+    for row in tile_rows(card):
+        small = " · ".join(p for p in (row.detail, row.reset_text(now)) if p)
+        css = "line wide" if len(row.value) > WIDE_TILE else "line"
+        figures.append(_figure(row.label, row.value, small, css=css, level=row.level))
     return f'<div class="figures">{"".join(figures)}</div>' if figures else ""
+
+
+def tile_rows(card: CardView) -> list[Row]:
+    """The rows drawn as tiles beside the spend: any the card has no place of its own for."""
+    return [
+        r
+        for r in card.rows
+        if r.key not in PLACED_ROWS and r.key not in LINE_ROWS and not r.key.startswith("budget:")
+    ]
 
 
 def row_html(row: Row, now: datetime) -> str:
@@ -147,12 +185,15 @@ def row_html(row: Row, now: datetime) -> str:
 
 def budgets_html(rows: list[Row], now: datetime) -> str:
     lines = [
-        f"<tr><td>{_e(r.value.strip())}</td><td{_class('num', _shown(r.level))}>"
-        f"{_e(r.detail)}</td><td>{_e(r.reset_text(now))}</td></tr>"
+        f'<tr><td class="lead">{_e(r.value.strip())}</td>'
+        f'<td{_class("num", _shown(r.level))} data-label="Left">{_e(r.detail)}</td>'
+        f'<td data-label="Resets">{_e(r.reset_text(now))}</td></tr>'
         for r in rows
     ]
-    head = "<tr><th>Budget (▸ applies)</th><th class=num>Left</th><th>Resets</th></tr>"
-    return f'<div class="scroll"><table>{head}{"".join(lines)}</table></div>'
+    head = (
+        "<thead><tr><th>Budget (▸ applies)</th><th class=num>Left</th><th>Resets</th></tr></thead>"
+    )
+    return f'<table class="reflow two">{head}<tbody>{"".join(lines)}</tbody></table>'
 
 
 def chart_html(card: CardView, mode: str) -> str:
@@ -197,27 +238,35 @@ def card_html(state: AccountState, now: datetime, mode: str) -> str:
         head.append('<span class="badge error">error</span>')
     elif _shown(card.level):
         head.append(f'<span class="badge {card.level}">{card.level}</span>')
-    parts: list[str] = []
+    # Two columns on a wide screen: the figures beside the spend history, so the chart is
+    # seen without scrolling; one column on a phone, the chart after the figures.
+    figures: list[str] = []
     if not card.ok:
-        parts.append(f'<ul class="notes"><li class="error">{_e(card.error or "")}</li></ul>')
+        figures.append(f'<ul class="notes"><li class="error">{_e(card.error or "")}</li></ul>')
     balance = card.row("balance")
     if balance is not None:
-        parts.append(
+        figures.append(
             f'<div{_class("balance", _shown(balance.level))} id="balance">'
             f"{_e(balance.value)}</div>"
             + (f'<div class="sub">{_e(balance.detail)}</div>' if balance.detail else "")
         )
     if card.meter is not None:
-        parts.append(_section(card.meter.label, meter_html(card.meter, now)))
+        figures.append(_section(card.meter.label, meter_html(card.meter, now)))
     elif card.no_limit:
-        parts.append(_section("Key limit", '<div class="sub">none set</div>'))
-    spend = spend_html(card)
+        figures.append(_section("Key limit", '<div class="sub">none set</div>'))
+    spend = spend_html(card, now)
     if spend:
-        parts.append(_section("Spend", spend))
-    budgets = [r for r in card.rows if r.key.startswith("budget:")]
-    for row in card.rows:
-        if row.key not in PLACED_ROWS and not row.key.startswith("budget:"):
+        figures.append(_section("Spend", spend))
+    history = chart_html(card, mode) if card.ok else ""
+    parts = [
+        f'<div class="cols"><div class="figs">{"".join(figures)}</div>'
+        f'<div class="history">{history}</div></div>'
+    ]
+    for key in LINE_ROWS:
+        row = card.row(key)
+        if row is not None:
             parts.append(_section(row.label, row_html(row, now)))
+    budgets = [r for r in card.rows if r.key.startswith("budget:")]
     if budgets:
         parts.append(_section(budgets[0].label, budgets_html(budgets, now)))
     if card.expires_at is not None:
@@ -227,8 +276,6 @@ def card_html(state: AccountState, now: datetime, mode: str) -> str:
     if card.notes:
         items = "".join(f'<li class="{_e(n.level)}">{_e(n.text)}</li>' for n in card.notes)
         parts.append(f'<ul class="notes">{items}</ul>')
-    if card.ok:
-        parts.append(chart_html(card, mode))
     parts.append(
         f'<div class="sub" style="margin-top:10px;text-align:right">'
         f"{_e(card.updated_text(now))}</div>"
@@ -239,10 +286,16 @@ def card_html(state: AccountState, now: datetime, mode: str) -> str:
     )
 
 
+KEY_COLUMNS = ("Today", "Week", "Month", "Limit", "Used")
+
+
 def keys_html(state: KeysState, now: datetime) -> str:
+    """Every key as a table on a wide screen; on a phone each key becomes a small card of its
+    own (the same cells, labelled: `table.reflow` in the CSS)."""
     head = (
-        "<tr><th>Key</th><th class=num>Today</th><th class=num>Week</th><th class=num>Month</th>"
-        "<th class=num>Limit</th><th class=num>Used</th><th>Last used</th></tr>"
+        "<thead><tr><th>Key</th>"
+        + "".join(f"<th class=num>{name}</th>" for name in KEY_COLUMNS)
+        + "<th>Last used</th></tr></thead>"
     )
     rows = []
     for row in state.rows:
@@ -253,11 +306,20 @@ def keys_html(state: KeysState, now: datetime) -> str:
         last = _last_used(row.last_used_at, now)
         name = row.display_name + (" (disabled)" if row.disabled else "")
         label = f'<br><span class="keylabel">{_e(row.label)}</span>' if row.label else ""
+        values = (
+            usd(row.usage.daily),
+            usd(row.usage.weekly),
+            usd(row.usage.monthly),
+            limit,
+            used,
+        )
+        cells = "".join(
+            f'<td class=num data-label="{column}">{_e(value)}</td>'
+            for column, value in zip(KEY_COLUMNS, values, strict=True)
+        )
         rows.append(
-            f"<tr><td>{_e(name)}{label}</td><td class=num>{_e(usd(row.usage.daily))}</td>"
-            f"<td class=num>{_e(usd(row.usage.weekly))}</td>"
-            f"<td class=num>{_e(usd(row.usage.monthly))}</td><td class=num>{_e(limit)}</td>"
-            f"<td class=num>{_e(used)}</td><td>{_e(last)}</td></tr>"
+            f'<tr><td class="lead">{_e(name)}{label}</td>{cells}'
+            f'<td data-label="Last used">{_e(last)}</td></tr>'
         )
     note = ""
     if state.last_error:
@@ -266,7 +328,7 @@ def keys_html(state: KeysState, now: datetime) -> str:
     title = f"Every key of the account ({count})"
     return (
         f'<section class="card"><header><h2>{_e(title)}</h2></header>{note}'
-        f'<div class="scroll"><table>{head}{"".join(rows)}</table></div></section>'
+        f'<table class="reflow">{head}<tbody>{"".join(rows)}</tbody></table></section>'
     )
 
 
@@ -298,7 +360,7 @@ def render_page(view: View, now: datetime, *, chart: str = "day") -> str:
         f'<meta http-equiv="refresh" content="{reload_after};url={refresh_again}">'
         '<meta name="color-scheme" content="light dark">'
         '<meta name="referrer" content="no-referrer">'
-        "<title>codexbar</title>"
+        f"<title>{_e(tab_title(view))}</title>"
         f"<style>{CSS}</style></head><body><main>"
         "<h1>codexbar · where your AI-API money stands</h1>"
         f"{''.join(cards)}"
@@ -307,6 +369,24 @@ def render_page(view: View, now: datetime, *, chart: str = "day") -> str:
         f'<a href="/healthz">/healthz</a> · codexbar {_e(__version__)}</footer>'
         "</main></body></html>"
     )
+
+
+def tab_title(view: View) -> str:
+    """The browser tab's title: each card's short form (balance, key limit used; the view's
+    headline), so the figure shows among the tabs: `$59.88 · 29% — codexbar`."""
+    shown: list[str] = []
+    labelled = len(view.accounts) > 1
+    for state in view.accounts:
+        card = state.card
+        if card is None:
+            continue
+        text = card.headline if card.ok else "error"
+        if card.ok and card.stale:
+            text += " (stale)"
+        if labelled and card.account:
+            text = f"{card.account} {text}"
+        shown.append(text)
+    return " | ".join(shown) + " — codexbar" if shown else "codexbar"
 
 
 def _seconds(value: float) -> str:

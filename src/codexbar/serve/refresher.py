@@ -19,7 +19,7 @@ from codexbar.accounts import Account
 from codexbar.clock import SYSTEM, Clock
 from codexbar.errors import CodexbarError
 from codexbar.secrets import redact
-from codexbar.serve.state import KeysOutcome, ServeState, initial_view
+from codexbar.serve.state import KeysOutcome, ServeState, View, initial_view
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,7 +61,11 @@ def key_owners(accounts: Sequence[Account]) -> list[tuple[str, Account]]:
 
 
 class Refresher:
-    """Runs rounds on a daemon thread until stopped; the first round starts at once."""
+    """Runs rounds on a daemon thread until stopped; the first round starts at once.
+
+    With `interval` 0 (CodexBar's "no cache") it runs no round of its own: each request
+    for figures asks for one (`view_within`), and requests that arrive while a round runs
+    share it, so the provider sees one fetch per burst rather than one per request."""
 
     def __init__(
         self,
@@ -99,7 +103,25 @@ class Refresher:
             initial_view(self.accounts, self.owners, interval=interval, now=clock.now())
         )
         self._stop = threading.Event()
+        self._wanted = threading.Event()  # on demand: a request is waiting for a round
         self._thread: threading.Thread | None = None
+
+    @property
+    def on_demand(self) -> bool:
+        """No rounds of its own: every request for figures asks for one."""
+        return self.interval <= 0
+
+    def view_within(self, seconds: float | None) -> View | None:
+        """Figures for a request: the latest round's (on demand: a round that ends after
+        this call), waiting at most `seconds` (None: as long as it takes); None when no
+        round has ended in time."""
+        state = self.state
+        wanted = state.view.rounds + 1 if self.on_demand else 1
+        if self.on_demand:
+            self._wanted.set()
+        if state.view.rounds < wanted and not state.wait_for_round(wanted, seconds):
+            return None
+        return state.view
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -109,6 +131,7 @@ class Refresher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wanted.set()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -118,11 +141,18 @@ class Refresher:
         client = HttpClient(timeout=self.timeout, transport=self.transport)
         try:
             while not self._stop.is_set():
+                if self.on_demand:
+                    self._wanted.wait()
+                    if self._stop.is_set():
+                        break
+                    self._wanted.clear()  # requests from here on want the next round
                 started = time.monotonic()
                 try:
                     self.refresh_once(client)
                 except Exception as exc:  # a bug must not end the exporter; say so and go on
                     self.log(f"refresh failed: {type(exc).__name__}: {exc}")
+                if self.on_demand:
+                    continue
                 # Rounds start every `interval` seconds, however long the fetch took.
                 wait = self.interval - (time.monotonic() - started)
                 if self._stop.wait(max(wait, 0.0)):

@@ -363,6 +363,9 @@ class HttpServer:
         try:
             environ = environ_for(request, host, port)
             status, headers, body = run_app(self.app, environ)
+            # The app may end the connection after its answer (CodexBar's routes do).
+            if any(n.lower() == "connection" and v.lower() == "close" for n, v in headers):
+                keep_alive = False
             data = serialize(
                 status,
                 headers,
@@ -383,8 +386,13 @@ class HttpServer:
         return Reply(data, keep_alive)
 
     def refusal(self, status: str, why: str, request: Request | None = None) -> Reply:
-        body = f"{why}\n".encode()
-        headers = [("Content-Type", "text/plain; charset=utf-8"), *self.base_headers]
+        """An answer the app never saw, as CodexBar's server words them: a JSON error
+        (`invalid request` for every malformed one)."""
+        import json
+
+        shown = "invalid request" if status.startswith("400") else why
+        body = json.dumps({"error": shown}, separators=(",", ":")).encode()
+        headers = [("Content-Type", "application/json; charset=utf-8"), *self.base_headers]
         data = serialize(
             status,
             headers,

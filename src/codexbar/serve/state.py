@@ -183,7 +183,7 @@ class ServeState:
             self._view = view
             self._changed.notify_all()
 
-    def wait_for_round(self, rounds: int, timeout: float) -> bool:
+    def wait_for_round(self, rounds: int, timeout: float | None) -> bool:
         """Block until at least `rounds` rounds have ended (tests and startup)."""
         with self._changed:
             return self._changed.wait_for(lambda: self._view.rounds >= rounds, timeout)

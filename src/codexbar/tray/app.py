@@ -38,6 +38,7 @@ LINK_LABELS = {
     "keys": "API keys",
 }
 MAX_SEPARATE_NOTIFICATIONS = 3
+SCREEN_MARGIN = 6  # px kept free between the popup and the screen's edges
 REOPEN_GUARD = 0.3  # s: the click that closed the popup must not reopen it
 # s: how long a tray must stay gone before the card comes back as a window. A panel restart
 # (or a session ending, the panel first) leaves no tray for a second or two; a window that
@@ -93,7 +94,7 @@ def popup_position(anchor: QRect | None, cursor: QPoint, size: QSize, screen: QR
     bottom, centred on it, and always inside the screen's free area."""
     ref = anchor if anchor is not None and anchor.isValid() and not anchor.isEmpty() else None
     ref = ref or QRect(cursor, QSize(1, 1))
-    margin = 6
+    margin = SCREEN_MARGIN
     # x + width, not right(): QRect's right() and bottom() are one pixel short of the edge.
     screen_right, screen_bottom = screen.x() + screen.width(), screen.y() + screen.height()
     if ref.center().y() <= screen.center().y():
@@ -325,8 +326,8 @@ class TrayApp(QObject):
         if self.window.popup:
             screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
             area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1920, 1080)
-            self.panel.max_height = max(300, int(area.height() * 0.85))
-            self.panel.fit()
+            # Every pixel the screen has, less a margin: a card that fits never scrolls.
+            self.panel.fit_within(area.height() - 2 * SCREEN_MARGIN)
             self.window.adjustSize()
             self.window.move(
                 popup_position(self.tray.geometry(), QCursor.pos(), self.window.size(), area)

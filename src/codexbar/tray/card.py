@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QScrollArea,
     QSizePolicy,
     QToolButton,
@@ -42,10 +43,25 @@ from codexbar.tray.theme import LIGHT, Theme
 from codexbar.windows import age
 
 CARD_WIDTH = 360
+MIN_STACK_HEIGHT = 300  # px: the cards' least room on a tiny screen (then they scroll)
 NOTE_MARKS = {"info": "ℹ", "warning": "⚠", "error": "✖"}
 SPEND_COLUMNS = 3  # Today, This week, This month
 # Rows drawn in a place of their own; every other row of the view is listed under the spend.
 OWN_PLACE = ("balance", "spend")
+# What to do about a card with no figures, by the error's kind (errors.py): the card's last
+# line, naming the tray's own controls. A kind not listed gets DEFAULT_NEXT_STEP.
+NEXT_STEPS = {
+    "auth": "To fix: choose Settings… and paste a valid key.",
+    "network": "Check the connection: codexbar tries again at the next refresh, or choose "
+    "↻ Refresh now.",
+    "provider": "The service answered with an error: codexbar tries again at the next "
+    "refresh, or choose ↻ Refresh now.",
+    "parse": "The answer could not be read: choose ↻ Refresh now; if it stays, run "
+    "codexbar diagnose and report it.",
+    "config": "Fix the setting in Settings… (codexbar config validate names it).",
+    "usage": "Fix the setting in Settings… (codexbar config validate names it).",
+}
+DEFAULT_NEXT_STEP = "Choose ↻ Refresh now to try again."
 
 
 def no_key_text(provider_id: str) -> str:
@@ -118,6 +134,27 @@ def _row(*widgets: QWidget, stretch_at: int = 1) -> QHBoxLayout:
             row.addStretch(1)
         row.addWidget(widget)
     return row
+
+
+def _invalidate(layout: QLayout) -> None:
+    """Forget the cached sizes of a layout and of every layout nested in it."""
+    layout.invalidate()
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        inner = item.layout() if item is not None else None
+        if inner is not None:
+            _invalidate(inner)
+
+
+def next_step(kind: str | None) -> str:
+    """The last line of a card with no figures: what to do, for this kind of error."""
+    return NEXT_STEPS.get(kind or "", DEFAULT_NEXT_STEP)
+
+
+def tint(colour: str, alpha: float = 0.16) -> str:
+    """A level's colour as a light wash behind text of that colour (style-sheet rgba)."""
+    c = QColor(colour)
+    return f"rgba({c.red()}, {c.green()}, {c.blue()}, {alpha:g})"
 
 
 class MeterBar(QWidget):
@@ -194,9 +231,13 @@ class AccountCard(QFrame):
         self.no_limit = _label("muted", "No key limit set")
         layout.addWidget(self.no_limit)
 
-        # Balance
+        # Balance: highlighted (a tinted band in the level's colour, and the rule book's
+        # finding under it) while under the alert threshold
         self.balance = _label("big")
+        self.balance.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.balance)
+        self.balance_alert = _label(wrap=True)
+        layout.addWidget(self.balance_alert)
         self.credits = _label("muted", wrap=True)  # what the provider says beside the balance
         layout.addWidget(self.credits)
 
@@ -269,6 +310,9 @@ class AccountCard(QFrame):
         layout.addLayout(self._note_layout)
         self.updated = _label("muted")
         layout.addWidget(self.updated)
+        # A card with no figures ends in what to do about it.
+        self.next_step = _label(wrap=True)
+        layout.addWidget(self.next_step)
 
     # --- updating --------------------------------------------------------------------------
 
@@ -285,11 +329,14 @@ class AccountCard(QFrame):
         self._set_pill(view)
 
         failed = not view.ok
-        if view.needs_key:
-            self.error.setText(no_key_text(view.provider))
-        elif failed:
+        if failed and not view.needs_key:
             self.error.setText(f"Couldn't fetch: {clean(view.error or 'no figures')}")
-        self.error.setVisible(failed or view.needs_key)
+        self.error.setVisible(failed and not view.needs_key)
+        # A card with no figures ends in what to do (without a key: where to put one).
+        what = no_key_text(view.provider) if view.needs_key else next_step(view.error_kind)
+        self.next_step.setText(what)
+        self.next_step.setStyleSheet(f"color: {t.text}; font-weight: 600;")
+        self.next_step.setVisible(failed or view.needs_key)
 
         meter = view.meter
         self.limit_box.setVisible(meter is not None)
@@ -309,8 +356,19 @@ class AccountCard(QFrame):
         self.credits.setVisible(balance is not None and bool(balance.detail))
         if balance is not None:
             self.balance.setText(clean(balance.value))
-            self.balance.setStyleSheet(f"color: {t.level(balance.level)};" if balance.level else "")
             self.credits.setText(clean(balance.detail))
+        alert = balance is not None and balance.level in ("warning", "critical")
+        if balance is not None and alert:
+            colour = t.level(balance.level)
+            self.balance.setStyleSheet(
+                f"color: {colour}; background: {tint(colour)}; border-radius: 6px; "
+                "padding: 1px 8px;"
+            )
+            self.balance_alert.setText(f"⚠ {clean(view.balance_alert or balance.level)}")
+            self.balance_alert.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        elif balance is not None:
+            self.balance.setStyleSheet("")
+        self.balance_alert.setVisible(alert)
 
         spend = view.spend[:SPEND_COLUMNS]
         self.spend_box.setVisible(bool(spend))
@@ -424,6 +482,7 @@ class AccountCard(QFrame):
         if self.view is None:
             return
         view = self.view
+        self.updated.setVisible(not view.needs_key)  # without a key nothing was tried
         if not view.ok:
             text = f"Tried {age((now - view.fetched_at).total_seconds())} ago"
         else:
@@ -516,12 +575,43 @@ class CardPanel(QWidget):
             card.update_age(now)
 
     def fit(self) -> None:
-        """Show every card without scrolling unless they would not fit on the screen."""
-        self.stack.adjustSize()
-        wanted = self.stack.sizeHint().height()
+        """Show every card without scrolling unless they would not fit in `max_height`: no
+        scroll bar on a stack that fits (it is turned off, not merely unneeded), one where
+        it does not."""
+        wanted = self.content_height()
+        fits = wanted <= self.max_height
+        self.scroller.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fits else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
+        bar = 0 if fits else self.scroller.verticalScrollBar().sizeHint().width()
         self.scroller.setFixedHeight(max(0, min(wanted, self.max_height)))
-        self.scroller.setFixedWidth(CARD_WIDTH + (12 if wanted > self.max_height else 0))
+        self.scroller.setFixedWidth(CARD_WIDTH + bar)
         self.adjustSize()
+
+    def fit_within(self, height: int) -> None:
+        """Fit the whole panel in `height` pixels (the screen's free height): the cards get
+        what the banner, the links and the margins leave, and scroll only past that."""
+        self.fit()
+        chrome = self.sizeHint().height() - self.scroller.height()
+        self.max_height = max(MIN_STACK_HEIGHT, height - chrome)
+        self.fit()
+
+    def content_height(self) -> int:
+        """The stack's height at the cards' width, measured afresh. A layout caches its
+        children's sizes; one computed while the panel had never been shown (a refresh before
+        the first click) can be short by a pixel or two once the style sheet's fonts apply,
+        which used to cost a scroll bar for nothing. Children first, then their layouts."""
+        widgets = self.stack.findChildren(QWidget)
+        for widget in reversed(widgets):
+            widget.ensurePolished()
+            widget.updateGeometry()
+        for widget in [*reversed(widgets), self.stack]:
+            layout = widget.layout()
+            if layout is not None:
+                _invalidate(layout)
+        if self.stack.hasHeightForWidth():
+            return self.stack.heightForWidth(CARD_WIDTH)
+        return self.stack.sizeHint().height()
 
     def texts(self) -> list[str]:
         found = [self.banner.text()] if self.banner.isVisibleTo(self) else []

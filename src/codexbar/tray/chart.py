@@ -1,8 +1,10 @@
 """The spend chart of the card: the card view's charts (day / week / month), drawn with Qt.
 
 The points and the axis top come from `render.view.ChartView` (one axis-scale function for
-every surface). Unknown periods are gaps (a dotted stub on the baseline, never a zero bar);
-the current, still-running period is drawn lighter; hovering a bar shows its figures.
+every surface). The money axis reads $0 at the baseline, half and top; under the bars' labels
+a second line says which month (per day) or year (per month) they are in. Unknown periods are
+gaps (a dotted stub on the baseline, never a zero bar); the current, still-running period is
+drawn lighter; hovering a bar shows its figures.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from codexbar.tray.theme import LIGHT, Theme
 MODES = CHART_MODES
 MODE_LABELS = {"day": "Day", "week": "Week", "month": "Month"}
 NOT_ENOUGH = "Not enough history yet: the chart fills in as codexbar keeps refreshing."
+# Modes whose bar labels need a second line to say when: day numbers (which month?) and
+# month names (which year?). Week labels carry their month already ("11-17").
+CONTEXT_MODES = ("day", "month")
 
 
 class SpendChart(QWidget):
@@ -80,7 +85,62 @@ class SpendChart(QWidget):
     def plot_rect(self) -> QRectF:
         metrics = QFontMetricsF(self._font(10))
         left = metrics.horizontalAdvance(axis_money(self.top())) + 9
-        return QRectF(left, 6, self.width() - left - 2, self.height() - 6 - metrics.height() - 4)
+        lines = 2 if self.mode in CONTEXT_MODES else 1  # bar labels, then month or year
+        bottom = lines * metrics.height() + 5
+        return QRectF(left, 6, self.width() - left - 2, self.height() - 6 - bottom)
+
+    def money_labels(self) -> list[tuple[str, float]]:
+        """The money axis: each label and the height it marks ($0 at the baseline)."""
+        plot = self.plot_rect()
+        top = self.top()
+        return [
+            (axis_money(value), plot.bottom() - plot.height() * fraction)
+            for fraction, value in ((1.0, top), (0.5, top / 2), (0.0, Decimal(0)))
+        ]
+
+    def bar_labels(self) -> list[tuple[str, QRectF]]:
+        """The bars' own labels (day of month, week, month) that fit, the newest always."""
+        rects = self.bar_rects()
+        if not rects:
+            return []
+        plot = self.plot_rect()
+        metrics = QFontMetricsF(self._font(10))
+        widest = max(metrics.horizontalAdvance(p.label) for p, _ in rects) + 8
+        slot = plot.width() / len(rects)
+        step = max(1, int(-(-widest // slot)))
+        found = []
+        for i in range(len(rects) - 1, -1, -step):
+            point, rect = rects[i]
+            x = rect.center().x() - widest / 2
+            found.append((point.label, QRectF(x, plot.bottom() + 3, widest, metrics.height())))
+        return found[::-1]
+
+    def context_labels(self) -> list[tuple[str, QRectF]]:
+        """The second line under the bars: per day the month (under the first bar and the
+        1st of each month), per month the year (under the first bar and each January). Where
+        two would overlap, the later one (a month's or year's true start) stays."""
+        rects = self.bar_rects()
+        if not rects or self.mode not in CONTEXT_MODES:
+            return []
+        plot = self.plot_rect()
+        metrics = QFontMetricsF(self._font(10))
+        y = plot.bottom() + 3 + metrics.height()
+        found: list[tuple[str, QRectF]] = []
+        for i, (point, rect) in enumerate(rects):
+            start = point.start
+            if self.mode == "day":
+                opens, text = start.day == 1, f"{start:%b}"
+            else:
+                opens, text = start.month == 1, f"{start:%Y}"
+            if i != 0 and not opens:
+                continue
+            width = metrics.horizontalAdvance(text) + 2
+            x = max(0.0, min(rect.center().x() - width / 2, self.width() - width))
+            box = QRectF(x, y, width, metrics.height())
+            if found and found[-1][1].right() + 4 > box.left():
+                found.pop()
+            found.append((text, box))
+        return found
 
     def bar_rects(self) -> list[tuple[ChartPoint, QRectF]]:
         """Each point and its bar (zero-height on the baseline for gaps), left to right."""
@@ -102,7 +162,7 @@ class SpendChart(QWidget):
         return rects
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 112)
+        return QSize(320, 124)
 
     # --- painting --------------------------------------------------------------------------
 
@@ -138,20 +198,18 @@ class SpendChart(QWidget):
         small = self._font(10)
         painter.setFont(small)
         metrics = QFontMetricsF(small)
-        top = self.top()
         grid = QColor(theme.border)
-        for fraction, value in ((1.0, top), (0.5, top / 2)):
-            y = plot.bottom() - plot.height() * fraction
-            painter.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
-            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+        for label, y in self.money_labels():
+            if y < plot.bottom():  # the baseline is drawn solid, below
+                painter.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
+                painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(QColor(theme.muted))
-            label = axis_money(value)
             painter.drawText(
                 QRectF(0, y - metrics.height() / 2, plot.left() - 5, metrics.height()),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                 label,
             )
-        painter.setPen(QPen(QColor(theme.border), 1))
+        painter.setPen(QPen(QColor(theme.muted), 1))
         painter.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), plot.bottom()))
 
         accent = QColor(theme.accent)
@@ -174,21 +232,16 @@ class SpendChart(QWidget):
             radius = min(3.0, rect.width() / 2, rect.height() / 2)
             painter.drawRoundedRect(rect, radius, radius)
 
-        # Axis labels: as many as fit, always including the newest.
-        if rects:
-            widest = max(metrics.horizontalAdvance(p.label) for p, _ in rects) + 8
-            slot = plot.width() / len(rects)
-            step = max(1, int(-(-widest // slot)))
-            painter.setPen(QColor(theme.muted))
-            last = len(rects) - 1
-            for i in range(last, -1, -step):
-                point, rect = rects[i]
-                box = QRectF(
-                    rect.center().x() - widest / 2, plot.bottom() + 3, widest, metrics.height()
-                )
-                painter.drawText(
-                    box, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), point.label
-                )
+        painter.setPen(QColor(theme.muted))
+        for text, box in self.bar_labels():
+            painter.drawText(
+                box, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), text
+            )
+        painter.setPen(QColor(theme.text))
+        for text, box in self.context_labels():
+            painter.drawText(
+                box, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), text
+            )
 
     # --- hover -----------------------------------------------------------------------------
 

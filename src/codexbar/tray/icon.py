@@ -1,12 +1,13 @@
 """The tray icon, drawn at runtime: a rounded gauge that fills from the bottom (the spending
 limit used, or the balance left when the key has no limit), coloured by the rule book's level,
-with a stale or error badge. Drawn per size so 16 and 22 px stay crisp, with a halo so it reads
-on any panel."""
+with the brand mark (a white dollar sign, outlined) over it in every state, and a stale or
+error badge in the top-right quarter. Drawn per size so 16 and 22 px stay crisp, with a halo
+so it reads on any panel."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from codexbar.tray.theme import ICON_AMBER, ICON_GREEN, ICON_GREY, ICON_RED
 from codexbar.tray.view import IconState
@@ -16,6 +17,9 @@ SIZES = (16, 20, 22, 24, 32, 44, 48, 64)
 LEVEL_COLOURS = {"ok": ICON_GREEN, "warning": ICON_AMBER, "critical": ICON_RED}
 LIGHT_INK = QColor("#f5f7fa")  # frame on dark panels
 DARK_INK = QColor("#1f2328")  # frame on light panels
+MARK = "$"  # the brand mark: what the figures are about, readable at 16 px
+MARK_FILL = QColor("#ffffff")
+MARK_OUTLINE = QColor(31, 35, 40, 180)  # dark and see-through: the mark reads on every fill
 
 
 def geometry(size: int) -> tuple[QRectF, QRectF, float]:
@@ -72,6 +76,12 @@ def render_icon(state: IconState, size: int, *, dark_panel: bool, scale: float =
         painter.setPen(QPen(ink, stroke))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(frame, radius, radius)
+        mark = mark_path(size)
+        painter.setPen(QPen(MARK_OUTLINE, max(1.0, size / 16)))
+        painter.drawPath(mark)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(MARK_FILL)
+        painter.drawPath(mark)
         if state.badge is not None:
             _badge(painter, state.badge, size, dark_panel)
     finally:
@@ -79,24 +89,50 @@ def render_icon(state: IconState, size: int, *, dark_panel: bool, scale: float =
     return image
 
 
+def mark_path(size: int) -> QPainterPath:
+    """The brand mark as an outline, centred on the gauge on whole pixels (its stems stay
+    sharp at 16 px): a bold dollar sign as tall as the gauge's inside."""
+    _, inner, _ = geometry(size)
+    font = QFont("DejaVu Sans")  # any bold sans where it is missing: the shape is the point
+    font.setBold(True)
+    font.setPixelSize(max(6, round(inner.height() * 1.05)))
+    path = QPainterPath()
+    path.addText(0, 0, font, MARK)
+    box = path.boundingRect()
+    path.translate(
+        round(inner.center().x() - box.center().x()), round(inner.center().y() - box.center().y())
+    )
+    return path
+
+
 def badge_rect(size: int) -> QRectF:
-    diameter = round(size * 0.5)
-    return QRectF(size - diameter, 0, diameter, diameter)
+    """The badge's disc. With the ring cut around it, it stays in the icon's top-right
+    quarter (size/2 × size/2): a status mark, not a second icon."""
+    ring = _ring(size)
+    diameter = size / 2 - 2 * ring
+    return QRectF(size - ring - diameter, ring, diameter, diameter)
+
+
+def _ring(size: int) -> float:
+    return max(1.0, size / 16)
 
 
 def _badge(painter: QPainter, badge: str, size: int, dark_panel: bool) -> None:
     rect = badge_rect(size)
-    ring = max(1.0, size / 16)
+    ring = _ring(size)
     # The ring is cut in the panel's colour so the badge separates from the frame under it.
     cut = QColor("#1b1f24" if dark_panel else "#f6f8fa")
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(cut)
     painter.drawEllipse(rect.adjusted(-ring, -ring, ring, ring))
-    fill = QColor(ICON_RED if badge == "error" else ICON_GREY)
+    # Error red; stale amber, as the card's STALE pill and the web card's badge.
+    fill = QColor(ICON_RED if badge == "error" else ICON_AMBER)
     painter.setBrush(fill)
     painter.drawEllipse(rect)
-    # The mark's width shares the badge's parity so it lands on whole pixels (crisp at 16 px).
     diameter = round(rect.width())
+    if diameter < 8:
+        return  # at 16 px a plain dot: a mark inside six pixels would be a smudge
+    # The mark's width shares the badge's parity so it lands on whole pixels.
     width = max(1, round(diameter / 5))
     if width % 2 != diameter % 2:
         width = width - 1 if width > 1 else width + 1

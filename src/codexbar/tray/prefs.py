@@ -1,6 +1,7 @@
-"""Tray settings in the shared config file (top-level `"tray"`), and the Settings dialog's
-save: keys, interval and the balance alert, written through ConfigFile (which keeps every other
-part of the file as it was). No Qt here."""
+"""Tray settings (the `tray` section of our own settings file, `settings_file`), and the
+Settings dialog's save: keys into CodexBar's config file, the interval and the balance alert
+into ours, both under their locks (every other part of either file kept as it was). No Qt
+here."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
 from codexbar.rules.settings import DEFAULT_BALANCE_BELOW
+from codexbar.settings_file import TRAY, OwnSettings
 from codexbar.tray.schedule import DEFAULT_MINUTES, INTERVAL_CHOICES
 
-CONFIG_KEY = "tray"
+CONFIG_KEY = TRAY  # the section of our own settings file
+WHERE = "codexbar-py.json"  # named in error messages
 PANELS = ("auto", "dark", "light")
 
 
@@ -28,11 +31,20 @@ class TrayPrefs:
 
     @classmethod
     def from_config(cls, config: ConfigFile) -> TrayPrefs:
-        raw = config.data.get(CONFIG_KEY)
+        """The tray settings beside this config file (our own file, or what an earlier
+        version left in the config); a ConfigError when they are malformed."""
+        return cls.from_settings(OwnSettings.for_config(config))
+
+    @classmethod
+    def from_settings(cls, own: OwnSettings) -> TrayPrefs:
+        return cls.from_mapping(own.tray)
+
+    @classmethod
+    def from_mapping(cls, raw: object) -> TrayPrefs:
         if raw is None:
             return cls()
         if not isinstance(raw, dict):
-            raise ConfigError('config "tray" must be an object')
+            raise ConfigError(f'{WHERE}: "tray" must be an object')
         minutes: int | None = DEFAULT_MINUTES
         if "refreshMinutes" in raw:
             value = raw["refreshMinutes"]
@@ -42,21 +54,24 @@ class TrayPrefs:
                 minutes = value
             else:
                 raise ConfigError(
-                    'config tray.refreshMinutes must be a whole number of minutes or "manual"'
+                    f'{WHERE}: tray.refreshMinutes must be a whole number of minutes or "manual"'
                 )
         panel = raw.get("panel", "auto")
         if panel not in PANELS:
-            raise ConfigError(f"config tray.panel must be one of {', '.join(PANELS)}")
+            raise ConfigError(f"{WHERE}: tray.panel must be one of {', '.join(PANELS)}")
         return cls(refresh_minutes=minutes, panel=panel)
 
-    def write_to(self, config: ConfigFile) -> None:
-        section = config.data.get(CONFIG_KEY)
-        if not isinstance(section, dict):
-            section = config.data[CONFIG_KEY] = {}
-        section["refreshMinutes"] = (
-            "manual" if self.refresh_minutes is None else self.refresh_minutes
+    def write_to(self, own: OwnSettings) -> None:
+        """Into the `tray` section, its other keys kept."""
+        own.update(
+            TRAY,
+            {
+                "refreshMinutes": "manual"
+                if self.refresh_minutes is None
+                else self.refresh_minutes,
+                "panel": self.panel,
+            },
         )
-        section["panel"] = self.panel
 
 
 def interval_label(minutes: int | None) -> str:
@@ -95,19 +110,20 @@ def check_key(value: str, what: str) -> str:
 
 
 def apply_change(change: SettingsChange, path: Path | None = None) -> ConfigFile:
-    """Re-read the config under its lock (the CLI may be editing it right now), apply, and
-    save atomically 0600 before the lock is released."""
+    """Re-read both files under their locks (the CLI may be editing them right now), apply,
+    and save atomically 0600 before the locks are released: keys into the config file, the
+    interval and alerts into our own file."""
     api_key = check_key(change.api_key, "API key")
     admin_key = check_key(change.admin_key, "management key")
     with ConfigFile.edit(path) as config:
-        _apply(change, config, api_key, admin_key)
+        _apply_keys(config, api_key, admin_key)
+        with OwnSettings.edit(config) as own:
+            _apply_settings(change, own)
     return config
 
 
-def _apply(change: SettingsChange, config: ConfigFile, api_key: str, admin_key: str) -> None:
+def _apply_keys(config: ConfigFile, api_key: str, admin_key: str) -> None:
     from codexbar.providers import DEFAULT_PROVIDER, load
-    from codexbar.rules.settings import CONFIG_KEY as ALERTS_KEY
-    from codexbar.rules.settings import RuleSettings
     from codexbar.secrets import remember_secret
 
     provider = load(DEFAULT_PROVIDER)  # the tray's settings edit the first provider's keys
@@ -119,25 +135,18 @@ def _apply(change: SettingsChange, config: ConfigFile, api_key: str, admin_key: 
     if admin_key and secret:
         remember_secret(admin_key)
         config.set_plugin_secret(provider.id, secret, admin_key)
+
+
+def _apply_settings(change: SettingsChange, own: OwnSettings) -> None:
+    from codexbar.rules.settings import RuleSettings
+    from codexbar.settings_file import ALERTS
+
     try:
-        current = TrayPrefs.from_config(config)
+        current = TrayPrefs.from_settings(own)
     except ConfigError:
         current = TrayPrefs()
-    TrayPrefs(refresh_minutes=change.refresh_minutes, panel=current.panel).write_to(config)
-    try:
-        alerts = RuleSettings.from_config(config)
-    except ConfigError:
-        alerts = RuleSettings()
-    section = config.data.get(ALERTS_KEY)
-    if not isinstance(section, dict):
-        section = config.data[ALERTS_KEY] = {}
-    updated = RuleSettings(
-        enabled=change.alerts_enabled,
-        key_limit_percents=alerts.key_limit_percents,
-        balance_below=change.balance_below,
-        budget_spent=alerts.budget_spent,
-        expiry_days=alerts.expiry_days,
-    ).to_mapping()
+    TrayPrefs(refresh_minutes=change.refresh_minutes, panel=current.panel).write_to(own)
+    updated = RuleSettings(enabled=change.alerts_enabled, balance_below=change.balance_below)
+    written = updated.to_mapping()
     # Only the fields the dialog edits: anything else in "alerts" stays as written.
-    section["enabled"] = updated["enabled"]
-    section["balanceBelow"] = updated["balanceBelow"]
+    own.update(ALERTS, {"enabled": written["enabled"], "balanceBelow": written["balanceBelow"]})

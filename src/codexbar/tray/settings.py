@@ -1,5 +1,6 @@
 """The Settings dialog: paste keys (never shown back, only masked), pick the refresh interval,
-desktop alerts and the balance threshold. Saves into the config file the CLI uses."""
+desktop alerts and the balance threshold. Keys go into the config file the CLI uses, the rest
+into our own settings file beside it (tray/prefs.apply_change)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ from PySide6.QtWidgets import (
 
 from codexbar.config import ConfigFile
 from codexbar.errors import ConfigError
+from codexbar.paths import config_path as default_config_path
 from codexbar.providers import DEFAULT_PROVIDER, display_name, load
 from codexbar.rules.settings import RuleSettings
 from codexbar.secrets import mask
+from codexbar.settings_file import settings_path
 from codexbar.textsafe import clean
 from codexbar.tray.prefs import (
     SettingsChange,
@@ -155,8 +158,14 @@ class SettingsDialog(QDialog):
         self.balance_below.setSpecialValueText("off")
         self.balance_below.setValue(float(alerts.balance_below or 0))
         form.addRow("Alert when balance is under", self.balance_below)
-        where = config.path if config else config_path
-        form.addRow("", self._hint(f"Saved to {where} (0600); other settings there are kept."))
+        where = config.path if config else (config_path or default_config_path())
+        form.addRow(
+            "",
+            self._hint(
+                f"Keys are saved to {where}, the rest to {settings_path(where).name} beside it "
+                "(both 0600); other settings there are kept."
+            ),
+        )
 
         layout.addWidget(self.problem)
         buttons = QDialogButtonBox(

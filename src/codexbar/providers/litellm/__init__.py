@@ -28,6 +28,7 @@ class LiteLLM(PackageProvider):
     environment = _accounts.ENVIRONMENT
     links = LINKS
     key_shape = r"sk-[A-Za-z0-9_\-]{8,}"
+    supports_enterprise_host = True  # CodexBar's: the gateway URL
 
     def check_base_url(self, value: object) -> str | None:
         return _accounts.check_url(value)

@@ -33,6 +33,7 @@ class OpenAI(PackageProvider):
     environment = _accounts.ENVIRONMENT
     links = LINKS
     key_shape = r"sk-(?:(?:admin|proj|svcacct)-)?[A-Za-z0-9_\-]{20,}"
+    supports_workspace = True  # CodexBar's: the project scope
 
     def probe_url(self, account: Account) -> tuple[str, str] | None:
         """Yesterday's costs: one small page."""

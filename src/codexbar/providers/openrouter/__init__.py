@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from codexbar.accounts import Overrides
     from codexbar.clock import Clock
-    from codexbar.config import ConfigFile
+    from codexbar.config import ConfigFile, ConfigIssue
     from codexbar.errors import CodexbarError
     from codexbar.history.model import Forecast, SpendHistory
     from codexbar.http.client import HttpClient
@@ -59,6 +59,9 @@ class OpenRouter:
 
     def looks_like_key(self, value: str) -> bool:
         return _KEY_SHAPE.fullmatch(value) is not None
+
+    def config_issues(self, entry: dict[str, Any]) -> list[ConfigIssue]:
+        return _accounts.config_issues(entry)
 
     def fetch(self, account: Account, client: HttpClient, clock: Clock) -> Snapshot:
         from codexbar.providers.openrouter.fetch import fetch

@@ -14,18 +14,19 @@ from codexbar.accounts import (
     Overrides,
     active_token_account,
     chosen_token_accounts,
+    clean_value,
     env_or_config,
     normalize_api_url,
     remember_config_secrets,
 )
-from codexbar.errors import ProviderError
+from codexbar.errors import ProviderError, UsageError
 from codexbar.secrets import remember_secret
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from codexbar.config import ConfigFile
+    from codexbar.config import ConfigFile, ConfigIssue
 
 ID = "openrouter"
 NAME = "OpenRouter"
@@ -38,6 +39,9 @@ MANAGEMENT_ENV = "OPENROUTER_MANAGEMENT_API_KEY"
 URL_ENV = "OPENROUTER_API_URL"
 MANAGEMENT_URL_ENV = "OPENROUTER_MANAGEMENT_API_URL"
 KEYS_PAGE = "https://openrouter.ai/settings/keys"
+# CodexBar's fetch plan for OpenRouter: an entry's `source` (and `--source`) may be these.
+SOURCE_MODES = ("auto", "api")
+INVALID_HOST = f"OpenRouter endpoint override {URL_ENV} must use HTTPS or a bare host."
 
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
     (KEY_ENV, "API key"),
@@ -58,10 +62,12 @@ def accounts(
 
     if overrides.api_url:
         base_url = normalize_api_url(overrides.api_url, variable="--api-url")
-    elif env.get(URL_ENV):
-        base_url = normalize_api_url(env[URL_ENV], variable=URL_ENV)
-    elif isinstance(entry.get("enterpriseHost"), str) and entry["enterpriseHost"].strip():
-        base_url = normalize_api_url(entry["enterpriseHost"], variable="enterpriseHost (config)")
+    elif (from_env := clean_value(env.get(URL_ENV))) is not None:
+        base_url = normalize_api_url(from_env, variable=URL_ENV)
+    elif (host := clean_value(entry.get("enterpriseHost"))) is not None:
+        # CodexBar's `enterpriseHost` for OpenRouter is OPENROUTER_API_URL: the API base URL
+        # (https://, or a bare host meaning https://host); the management key never goes there.
+        base_url = normalize_api_url(host, variable="enterpriseHost (config)")
     else:
         base_url = DEFAULT_API_URL
 
@@ -105,8 +111,57 @@ def accounts(
 
 
 def missing_key_error() -> ProviderError:
-    return ProviderError(
+    error = ProviderError(
         f"no {NAME} API key",
         hint=f"Create one at {KEYS_PAGE}, then: export {KEY_ENV}=… or printf '%s' \"$KEY\" | "
         f"codexbar config set-api-key --provider {ID} --stdin",
     )
+    error.codexbar_message = f"No available fetch strategy for {ID}."
+    return error
+
+
+def config_issues(entry: dict[str, Any]) -> list[ConfigIssue]:
+    """CodexBar's `config validate` issues for the OpenRouter entry (its descriptor: sources
+    auto and api, `enterpriseHost` as the API base URL, token accounts)."""
+    from codexbar.providers.codexbar_validation import entry_issues
+
+    return entry_issues(
+        entry,
+        ID,
+        sources=SOURCE_MODES,
+        supports_enterprise_host=True,
+        supports_token_accounts=True,
+        extra=_host_issues,
+    )
+
+
+def _host_issues(entry: dict[str, Any]) -> list[ConfigIssue]:
+    from codexbar.config import ConfigIssue
+
+    host = clean_value(entry.get("enterpriseHost"))
+    if host is None:
+        return []
+    try:
+        base_url = normalize_api_url(host, variable="enterpriseHost")
+    except UsageError:
+        return [
+            ConfigIssue(
+                "error",
+                "invalid_enterprise_host",
+                INVALID_HOST,
+                provider=ID,
+                field="enterpriseHost",
+            )
+        ]
+    if base_url.startswith("http://"):  # loopback only: a local test server
+        return [
+            ConfigIssue(
+                "warning",
+                "invalid_enterprise_host",
+                f"{INVALID_HOST} codexbar also takes http:// to this machine (a local test "
+                "server); CodexBar refuses it.",
+                provider=ID,
+                field="enterpriseHost",
+            )
+        ]
+    return []

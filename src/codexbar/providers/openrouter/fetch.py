@@ -5,6 +5,7 @@ fetch fails only when no figure at all could be had, or the key was rejected."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from codexbar.accounts import Account
 from codexbar.clock import SYSTEM, Clock
@@ -19,6 +20,7 @@ from codexbar.errors import (
     ProviderError,
 )
 from codexbar.http.client import HttpClient, HttpStatusError
+from codexbar.http.transport import MAX_BODY_BYTES
 from codexbar.money import ZERO, usd
 from codexbar.parallel import run_all
 from codexbar.providers.openrouter.accounts import ID, missing_key_error
@@ -53,6 +55,7 @@ def build_snapshot(
     *,
     key_error: str | None = None,
     activity_error: str | None = None,
+    credits_error: str | None = None,
 ) -> Snapshot:
     from codexbar.phrases import expires_in, refused_until
 
@@ -100,6 +103,7 @@ def build_snapshot(
         key_read=key is not None,
         key_error=key_error,
         activity_error=activity_error,
+        credits_error=credits_error,
     )
     impossible = key.impossible_fields if key else ()
     # "No limit" only when the key says so, not when the limit it sent was impossible.
@@ -139,6 +143,60 @@ def codexbar_reason(exc: BaseException, *, activity: bool = False) -> str:
     if isinstance(exc, ParseError):
         return "Response was invalid"
     return "Request failed"
+
+
+# CodexBar's URLError texts (Foundation's), for a request that never got an answer.
+_URL_ERRORS = (
+    ("connection refused", "Could not connect to the server."),
+    ("cannot connect", "Could not connect to the server."),
+    ("cannot resolve host", "A server with the specified hostname could not be found."),
+    ("TLS", "An SSL error has occurred and a secure connection to the server cannot be made."),
+    ("connection reset", "The network connection was lost."),
+    ("connection closed", "The network connection was lost."),
+    ("the answer from", "The network connection was lost."),  # ... broke off before its end
+)
+
+
+def codexbar_failure(error: BaseException | None, body: Any = None) -> str | None:
+    """What CodexBar prints when a fetch fails as a whole. Its plugin fails on /credits and
+    on nothing else, so this is CodexBar's message for the /credits outcome (`error`, and the
+    `body` it answered when that body was the problem); None when CodexBar would not have
+    failed on it (e.g. negative totals, which it clamps)."""
+    if isinstance(error, ProviderError) and error.status is not None:
+        return f"OpenRouter API error: HTTP {error.status}"
+    if isinstance(error, NetworkError):
+        text = "The request timed out."
+        if not error.timed_out:
+            text = next((t for cue, t in _URL_ERRORS if cue in error.message), "unknown error")
+        return f"Provider plugin script failed: {text}"
+    if isinstance(error, ImpossibleValue):
+        return None
+    if isinstance(error, ParseError):
+        if error.message.startswith("response larger than"):
+            return (
+                "Provider plugin script failed: Provider plugin HTTP error: "
+                f"response exceeded the {MAX_BODY_BYTES}-byte limit"
+            )
+        return _credits_problem(body) or (
+            "Failed to parse OpenRouter response: response was not valid JSON"
+        )
+    return None
+
+
+def _credits_problem(body: Any) -> str | None:
+    """The check of CodexBar's plugin that a /credits answer (valid JSON) fails first."""
+    if body is None:
+        return None
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return "Failed to parse OpenRouter credits: data must be an object"
+    for name in ("total_credits", "total_usage"):
+        value = data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return f"Failed to parse OpenRouter response: {name} must be a finite number"
+        if not Decimal(value).is_finite():
+            return f"Failed to parse OpenRouter response: {name} must be a finite number"
+    return None
 
 
 # --- fetching ------------------------------------------------------------------------------
@@ -190,6 +248,7 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
     notes: list[Note] = []
     errors: list[BaseException] = []
     key_error: str | None = None
+    credits_error: str | None = None
     activity_error = None if management else "Management API key not configured"
     key: KeyInfo | None = None
     credits: Credits | None = None
@@ -204,12 +263,16 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
     if key_outcome.error is not None:
         err = key_outcome.error
         if isinstance(err, HttpStatusError) and err.status == 401:
-            raise AuthError(
+            rejected = AuthError(
                 "OpenRouter rejected the API key (HTTP 401)",
                 status=401,
                 hint="Set a valid key: export OPENROUTER_API_KEY=… or printf '%s' \"$KEY\" | "
                 "codexbar config set-api-key --provider openrouter --stdin",
             )
+            rejected.codexbar_message = codexbar_failure(
+                credits_outcome.error, credits_outcome.value
+            ) or codexbar_failure(err)
+            raise rejected
         errors.append(err)
         key_error = codexbar_reason(err)
         notes.append(Note("error", f"API key: unavailable right now · {describe(err)}"))
@@ -222,7 +285,9 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
     if credits_outcome.error is not None:
         err = credits_outcome.error
         status = err.status if isinstance(err, HttpStatusError) else None
+        credits_error = codexbar_reason(err)
         if status == 403 and not management:
+            credits_error = "Management API key required"
             notes.append(Note("info", "Balance needs a management key"))
         elif status == 401 and management:
             notes.append(Note("error", "Management key rejected (HTTP 401): balance unavailable"))
@@ -247,7 +312,9 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
             )
 
     if key is None and credits is None and activity is None:
-        raise _with_hint(_most_telling(errors), account)
+        failure = _with_hint(_most_telling(errors), account)
+        failure.codexbar_message = codexbar_failure(credits_outcome.error, credits_outcome.value)
+        raise failure
     return build_snapshot(
         account,
         now,
@@ -257,6 +324,7 @@ def fetch(account: Account, client: HttpClient, clock: Clock = SYSTEM) -> Snapsh
         notes,
         key_error=key_error,
         activity_error=activity_error,
+        credits_error=credits_error,
     )
 
 

@@ -49,9 +49,11 @@ class OpenRouterFigures:
     free_requests: FreeRequests | None = None
     rate_limit: RateLimit | None = None
     key_read: bool = False  # /key answered with figures
-    # CodexBar's words for why /key or /activity gave nothing ("Request timed out", ...).
+    # CodexBar's words for why /key, /activity or /credits gave nothing ("Request timed
+    # out", ...). CodexBar itself fails the whole fetch when /credits fails; we say why.
     key_error: str | None = None
     activity_error: str | None = None
+    credits_error: str | None = None
 
     def lines(self) -> Sequence[Line]:
         lines: list[Line] = []
@@ -131,4 +133,5 @@ def decode(d: dict[str, Any]) -> OpenRouterFigures:
         key_read=bool(d.get("key_read")),
         key_error=d.get("key_error"),
         activity_error=d.get("activity_error"),
+        credits_error=d.get("credits_error"),
     )

@@ -293,19 +293,23 @@ def impossible_text(items: Sequence[str]) -> str:
     return snapshot_impossible_text("OpenRouter", items)
 
 
+UNKNOWN_MODEL = "(unknown model)"
+
+
 def parse_activity(body: Any) -> tuple[ActivityRow, ...]:
+    """Every row of a 30-day /activity answer. A row that is not an object, or lacks its day
+    or its spend, makes the whole answer invalid (as in CodexBar): skipping it would show a
+    smaller 30-day spend than the real one, and a list of nothing but such rows $0.00. A row
+    without a model name still counts, under UNKNOWN_MODEL."""
     rows: list[ActivityRow] = []
     found = OutOfDomain()
     for item in _data(body, list):
         if not isinstance(item, dict):
-            continue
-        date, model, usage = (
-            _str(item.get("date")),
-            _str(item.get("model")),
-            to_decimal(item.get("usage")),
-        )
-        if date is None or model is None or usage is None:
-            continue
+            raise ParseError("invalid response (activity row is not an object)")
+        date, usage = _str(item.get("date")), to_decimal(item.get("usage"))
+        if date is None or usage is None:
+            raise ParseError("invalid response (activity row without its date or spend)")
+        model = _str(item.get("model")) or _str(item.get("model_permaslug")) or UNKNOWN_MODEL
         if usage < 0:
             found.drop("usage", usage)
             continue

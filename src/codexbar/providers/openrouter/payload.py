@@ -62,7 +62,9 @@ def codexbar_details(s: Snapshot) -> list[dict[str, Any]]:
             _row("Total added", money(f.total_credits)),
         ]
     else:  # CodexBar fails the whole fetch here; we say why the balance is missing
-        reason = "Management API key required" if not f.has_management_key else "Request failed"
+        reason = f.credits_error or (
+            "Management API key required" if not f.has_management_key else "Request failed"
+        )
         rows = [_row("Remaining", UNAVAILABLE, reason)]
     sections.append({"title": "Credits", "rows": rows})
 
