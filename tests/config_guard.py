@@ -98,7 +98,9 @@ def _holds_providers(path: Path) -> bool:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):  # a test's hostile cache file, say
         return False
-    return isinstance(doc, dict) and isinstance(doc.get("providers"), list)
+    if not isinstance(doc, dict) or "schemaVersion" in doc:  # a dashboard-v1 snapshot
+        return False
+    return isinstance(doc.get("providers"), list)
 
 
 def config_problems(path: Path) -> list[str]:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -129,6 +130,23 @@ def _provider_variables() -> tuple[str, ...]:
     for provider_id in PROVIDERS:
         names.update(name for name, _ in load(provider_id).environment)
     return tuple(sorted(names))
+
+
+@pytest.fixture(autouse=True)
+def no_work_left_behind(home: Home) -> Iterator[None]:
+    """A fetch a command gave up on (`parallel.call_within`, watch's fetch thread, serve's
+    round) finishes on its own in the background. In a real process that is harmless; here
+    the next test would share the process, and the late fetch would write its cache file
+    into that test's folders. So each test waits (briefly) for its stragglers to end."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 15
+    for thread in threading.enumerate():
+        if thread in before or not thread.name.startswith("codexbar-"):
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture(autouse=True)

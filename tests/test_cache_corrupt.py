@@ -29,8 +29,17 @@ def _snapshot_file(home: Home) -> Path:
         and p.name.endswith(".json")
         and not p.name.endswith(".failed.json")
     ]
-    assert len(found) == 1, files
+    assert len(found) == 1, [(p.name, _describe(p)) for p in files]
     return found[0]
+
+
+def _describe(path: Path) -> object:
+    """What a cache file says of its account (to tell two files apart when a test fails)."""
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8")).get("snapshot", {})
+    except (OSError, ValueError, AttributeError):
+        return "unreadable"
+    return {k: snapshot.get(k) for k in ("account", "account_id", "fetched_at", "provider")}
 
 
 def _document(home: Home) -> dict[str, Any]:

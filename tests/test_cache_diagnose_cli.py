@@ -179,8 +179,18 @@ def test_several_accounts_make_a_batch(cli: CliRunner, home: Home, server: FakeO
                         "version": 1,
                         "activeIndex": 0,
                         "accounts": [
-                            {"id": "1", "label": "Work", "token": WORK_KEY},
-                            {"id": "2", "label": "Home", "token": HOME_KEY},
+                            {
+                                "id": "5D1E0C64-3C4B-4E0B-9A57-0D0E2B1F6A01",
+                                "label": "Work",
+                                "token": WORK_KEY,
+                                "addedAt": 1764547200,
+                            },
+                            {
+                                "id": "5D1E0C64-3C4B-4E0B-9A57-0D0E2B1F6A02",
+                                "label": "Home",
+                                "token": HOME_KEY,
+                                "addedAt": 1764547200,
+                            },
                         ],
                     },
                 }

@@ -346,6 +346,7 @@ def test_an_output_folder_must_exist(
     assert not target.parent.exists()
 
 
+@pytest.mark.foreign_config("the test writes a broken file on purpose")
 def test_an_unreadable_config_is_exit_1(
     cli: CliRunner, home: Home, mgmt_env: dict[str, str]
 ) -> None:
