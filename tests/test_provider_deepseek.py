@@ -162,6 +162,17 @@ def test_guard_reads_the_floor_in_the_balances_own_currency(
     assert low.code == 1
     assert low.stdout == "DeepSeek: balance ¥110.00, below ¥200.00\n"
     assert cli("guard", "-p", "deepseek", "--min-balance", "100").code == 0
+    # CodexBar's gate: the balance window is all left while it can pay; there is no weekly.
+    gate = cli("guard", "--provider", "deepseek", "--min-remaining", "100")
+    assert (gate.code, gate.stdout) == (
+        0,
+        "deepseek session: 100% remaining — OK (minimum 100%)\n",
+    )
+    weekly = cli("guard", "--provider", "ds", "--window", "weekly")
+    assert weekly.code == 69
+    assert weekly.stdout == (
+        "deepseek weekly: unknown — UNKNOWN (minimum 10%; window-unavailable)\n"
+    )
     # The USD floor of the rule book never judges a CNY balance (no conversion).
     bar = parse_json(cli("-p", "deepseek", "--format", "waybar", "--refresh").stdout)
     assert bar["class"] == "ok"

@@ -348,7 +348,22 @@ def test_guard_and_alerts_on_the_key_budget(env: dict[str, str], cli: CliRunner)
     crossed = cli("guard", "-p", "litellm", "--max-percent", "20")
     assert crossed.code == 1
     assert crossed.stdout == "LiteLLM: key limit 25.0% used ($12.50 of $50.00), above 20%\n"
-    assert cli("guard", "-p", "litellm", "--min-remaining", "30").code == 0
+    # CodexBar's gate reads its payload's windows: session the user's budget ($212.35 of
+    # $300.00: 29.2% left), weekly the team's ($215.3245658499998 of $1,000.00: 78.47% left).
+    session = cli("guard", "--provider", "litellm", "--min-remaining", "30")
+    assert (session.code, session.stdout) == (
+        1,
+        "litellm session: 29.2% remaining — BLOCKED (minimum 30%)\n",
+    )
+    assert cli("guard", "--provider", "litellm", "--min-remaining", "29").code == 0
+    weekly = cli(
+        "guard", "-p", "litellm", "--window", "weekly", "--min-remaining", "78.4", "--json"
+    )
+    assert weekly.code == 0, weekly.stdout
+    decision = json.loads(weekly.stdout, parse_float=Decimal)
+    assert decision["window"] == "weekly" and decision["decision"] == "ok"
+    assert round(decision["remainingPercent"], 6) == Decimal("78.467543")
+    assert cli("guard", "-p", "litellm", "--window", "weekly", "--min-remaining", "78.5").code == 1
     alerts = cli("alerts", "check", "-p", "litellm", "--dry-run")
     assert "API key expires in 3d" in alerts.stdout
     bar = parse_json(cli("-p", "litellm", "--format", "waybar").stdout)

@@ -410,6 +410,15 @@ def test_guard_on_todays_spend(env: dict[str, str], cli: CliRunner) -> None:
     assert cli("guard", "-p", "openai", "--max-daily", "2").code == 0
     unknown = cli("guard", "-p", "openai", "--min-balance", "1")
     assert unknown.code == 69 and "balance unknown" in unknown.stderr
+    # CodexBar's gate: a cost report has no rate window to read.
+    gate = cli("guard", "--provider", "openai", "--json")
+    assert gate.code == 69
+    decision = parse_json(gate.stdout)
+    assert (decision["decision"], decision["unavailableReason"]) == (
+        "unknown",
+        "window-unavailable",
+    )
+    assert cli("guard", "--provider", "openai", "--fail-open").code == 0
 
 
 # --- faults ------------------------------------------------------------------------------------

@@ -11,7 +11,12 @@ from codexbar.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.providers.base import Provider
+    from codexbar.snapshot import Snapshot
+
+WINDOW_KEYS = ("primary", "secondary", "tertiary")  # CodexBar's rate windows, in its order
 
 
 class ProviderInfo:
@@ -150,3 +155,18 @@ def resolve(name: str) -> ProviderInfo | None:
 def display_name(provider_id: str) -> str:
     info = PROVIDERS.get(provider_id)
     return info.name if info else provider_id
+
+
+def codexbar_windows(snapshot: Snapshot, own: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CodexBar's `primary` / `secondary` / `tertiary` for a snapshot with figures: each
+    window the provider's own CodexBar mapping sets (`own`, its `codexbar_usage`), else the
+    neutral meter as `primary`. The one answer for the payload and for guard's windows."""
+    if own is None:
+        own = load(snapshot.provider).codexbar_usage(snapshot)
+    meter = snapshot.primary
+    neutral = {
+        "primary": None if meter is None else {"usedPercent": meter.used_percent},
+        "secondary": None,
+        "tertiary": None,
+    }
+    return {key: own[key] if key in own else neutral[key] for key in WINDOW_KEYS}

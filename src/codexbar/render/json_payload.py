@@ -94,13 +94,10 @@ def payload(result: AccountResult, view: CardView, *, source: str = "auto") -> d
         out["error"] = error
         out[snapshot.provider] = {"schemaVersion": SCHEMA_VERSION, **ours}
         return out
-    meter = snapshot.primary
+    from codexbar.providers import codexbar_windows
+
     own = provider.codexbar_usage(snapshot)
-    usage: dict[str, Any] = {
-        "primary": None if meter is None else {"usedPercent": meter.used_percent},
-        "secondary": None,
-        "tertiary": None,
-    }
+    usage: dict[str, Any] = codexbar_windows(snapshot, own)
     usage.update((k, v) for k, v in own.items() if k in BEFORE_DETAILS)
     details = (provider.codexbar_details(snapshot) + our_sections(view))[:MAX_SECTIONS]
     if details:
