@@ -199,3 +199,67 @@ def test_the_key_shapes_are_scrubbed_wherever_they_turn_up() -> None:
     for key in (OPENAI_KEY, DEEPSEEK_KEY, LITELLM_KEY, derived("sk-proj-", "x")):
         text = redact(f"the server said: {key}!")
         assert key not in text and key[-4:] in text
+
+
+def test_codexbars_routes_give_every_provider_a_row(tmp_path: Path) -> None:
+    """`serve`'s CodexBar routes: /usage one payload per provider, each as CodexBar decodes
+    it; the dashboard snapshot one row per provider with CodexBar's colour and window names."""
+    from tests.codexbar_decoder import assert_decodes
+
+    clock = FixedClock(datetime(2026, 3, 18, 12, 0, tzinfo=UTC))
+    token = "together-dashboard-token-0123456789"
+    history = tmp_path / "history.sqlite3"
+    with running_demo(clock, history, "--dashboard-token", token) as exporter:
+        usage = request(exporter.port, "/usage")
+        auth = {"Authorization": f"Bearer {token}"}
+        snapshot = request(exporter.port, "/dashboard/v1/snapshot", headers=auth)
+        one = request(exporter.port, "/usage?provider=ds")
+    assert usage.status == 200 and snapshot.status == 200, (usage.body, snapshot.body)
+    payloads = parse_json(usage.body.decode())
+    assert [p["provider"] for p in payloads] == list(PROVIDERS)
+    assert_decodes("usage", payloads)
+    assert all("error" not in p for p in payloads)
+    rows = {r["id"]: r for r in parse_json(snapshot.body.decode())["providers"]}
+    assert list(rows) == list(PROVIDERS)
+    assert_decodes("dashboard", parse_json(snapshot.body.decode()))
+    assert rows["litellm"]["display"]["accentColor"] == "#4C89F0"
+    assert [w["label"] for w in rows["litellm"]["windows"]] == ["Personal budget", "Team budget"]
+    assert [w["label"] for w in rows["deepseek"]["windows"]] == ["Balance"]
+    assert rows["openai"]["windows"] == [] and rows["openai"]["identity"]["plan"] == "Admin API"
+    assert [p["provider"] for p in parse_json(one.body.decode())] == ["deepseek"]
+
+
+def test_config_validate_checks_each_entry_as_codexbar_does(cli: CliRunner, home: Home) -> None:
+    """CodexBar's issues from each descriptor (sources, workspaceID, enterpriseHost), then
+    ours: a gateway URL the rule refuses is an error, as the fetch would refuse it."""
+    home.write_config(
+        {
+            "version": 1,
+            "providers": [
+                {"id": "openai", "workspaceID": "proj_abc", "source": "web"},
+                {"id": "deepseek", "source": "web", "workspaceID": "proj_abc"},
+                {"id": "litellm", "enterpriseHost": "http://203.0.113.9:4000", "source": "api"},
+            ],
+        }
+    )
+    run = cli("config", "validate", "--format", "json")
+    assert run.code == 64
+    found = [(i["provider"], i["field"], i["code"], i["severity"]) for i in run.json()]
+    assert found == [
+        ("openai", "source", "unsupported_source", "error"),
+        ("deepseek", "workspaceID", "workspace_unused", "warning"),
+        ("litellm", "apiKey", "api_key_missing", "warning"),
+        ("litellm", "enterpriseHost", "invalid_enterprise_host", "error"),
+    ]
+    home.write_config(
+        {
+            "version": 1,
+            "providers": [
+                {"id": "openai", "workspaceID": "proj_abc"},
+                {"id": "deepseek", "source": "web"},  # CodexBar's web source: valid there
+                {"id": "litellm", "enterpriseHost": "https://litellm.example.com/v1"},
+            ],
+        }
+    )
+    ok = cli("config", "validate")
+    assert (ok.code, ok.stdout) == (0, "Config: OK\n")
