@@ -107,6 +107,19 @@ def popup_position(anchor: QRect | None, cursor: QPoint, size: QSize, screen: QR
     return QPoint(x, y)
 
 
+def popup_room(anchor: QRect | None, screen: QRect) -> int:
+    """The height a popup card may take: the screen's free height, or, next to a tray icon,
+    what is left between the icon and the far edge (a panel the window manager does not
+    subtract from the free area must not cover the card), less the margins."""
+    room = screen.height()
+    if anchor is not None and anchor.isValid() and not anchor.isEmpty():
+        if anchor.center().y() <= screen.center().y():
+            room = screen.y() + screen.height() - (anchor.y() + anchor.height())
+        else:
+            room = anchor.y() - screen.y()
+    return max(0, min(room, screen.height())) - 2 * SCREEN_MARGIN
+
+
 class CardWindow(QWidget):
     """The card's top-level window: a frameless popup that hides when it loses focus, or (no
     tray) a normal window whose closing quits."""
@@ -326,12 +339,12 @@ class TrayApp(QObject):
         if self.window.popup:
             screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
             area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1920, 1080)
-            # Every pixel the screen has, less a margin: a card that fits never scrolls.
-            self.panel.fit_within(area.height() - 2 * SCREEN_MARGIN)
+            # Every pixel the screen has beside the icon, less a margin: a card that fits
+            # never scrolls.
+            anchor = self.tray.geometry()
+            self.panel.fit_within(popup_room(anchor, area))
             self.window.adjustSize()
-            self.window.move(
-                popup_position(self.tray.geometry(), QCursor.pos(), self.window.size(), area)
-            )
+            self.window.move(popup_position(anchor, QCursor.pos(), self.window.size(), area))
         self.window.show()
         self.window.raise_()
         self.window.activateWindow()
