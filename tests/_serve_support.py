@@ -9,7 +9,7 @@ import gzip
 import http.client
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -137,14 +137,17 @@ def exporter_for(
 
 
 @contextmanager
-def running_demo(clock: Clock, history: Path, *args: str) -> Iterator[Exporter]:
+def running_demo(
+    clock: Clock, history: Path, *args: str, providers: Sequence[str] | None = None
+) -> Iterator[Exporter]:
     """`codexbar serve --demo ARGS` in this process, every "now" from `clock` (the
-    simulated API's dates too), after its first round."""
+    simulated API's dates too), after its first round; `providers` narrows the demo (all of
+    them by default)."""
     from codexbar.demo import demo_setup
 
     opts = cmd_serve.build_parser("codexbar serve").parse_args(["--port", "0", *args])
     access = cmd_serve.check_options(opts, {})
-    accounts, transport = demo_setup(clock=clock)
+    accounts, transport = demo_setup(providers, clock=clock)
     exporter = cmd_serve.build(
         opts, accounts, access=access, demo_history=history, transport=transport, clock=clock
     ).start()

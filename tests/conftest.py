@@ -121,6 +121,17 @@ _CLEARED_PREFIXES = ("OPENROUTER_", "CODEXBAR_", "XDG_")
 _CLEARED_NAMES = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TERM")
 
 
+def _provider_variables() -> tuple[str, ...]:
+    """Every variable a registered provider reads: a developer's own keys and URLs must not
+    reach a test (nor a test's requests go where they point)."""
+    from codexbar.providers import PROVIDERS, load
+
+    names = {name for info in PROVIDERS.values() for name in info.key_env}
+    for provider_id in PROVIDERS:
+        names.update(name for name, _ in load(provider_id).environment)
+    return tuple(sorted(names))
+
+
 @pytest.fixture(autouse=True)
 def no_work_left_behind(home: Home) -> Iterator[None]:
     """A fetch a command gave up on (`parallel.call_within`, watch's fetch thread, serve's
@@ -144,6 +155,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     for name in list(os.environ):
         if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_NAMES:
             monkeypatch.delenv(name, raising=False)
+    for name in _provider_variables():
+        monkeypatch.delenv(name, raising=False)
     paths = Home(
         root=tmp_path,
         home=tmp_path / "home",

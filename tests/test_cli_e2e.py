@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from codexbar.providers import PROVIDERS
 from codexbar.windows import next_reset
 from tests.conftest import (
     HOME_KEY,
@@ -777,7 +778,8 @@ def test_demo_needs_no_key(home: Home) -> None:
     assert DEMO_KEY not in run.stdout and DEMO_MANAGEMENT_KEY not in run.stdout
     as_json = run_cli(["--demo", "--json"])
     assert as_json.code == 0
-    (payload,) = parse_json(as_json.stdout)
+    payload, *others = parse_json(as_json.stdout)  # every provider's demo, this one first
+    assert payload["provider"] == "openrouter" and len(others) == len(PROVIDERS) - 1
     assert payload["account"] == "Demo"
     assert payload["usage"]["loginMethod"] == "Balance: $59.88"
     assert payload["openrouter"]["keyLimitUsedPercent"] == Decimal("28.8275617")

@@ -414,7 +414,13 @@ def test_dump_of_a_missing_config(cli: CliRunner, home: Home) -> None:
 
 
 def test_providers_as_codexbar_lists_them(cli: CliRunner, home: Home) -> None:
-    assert cli("config", "providers").stdout == "openrouter: disabled (OpenRouter)\n"
+    # The providers codexbar shows, in CodexBar's order when the file has none of them.
+    assert cli("config", "providers").stdout == (
+        "openai: disabled (OpenAI)\n"
+        "openrouter: disabled (OpenRouter)\n"
+        "deepseek: disabled (DeepSeek)\n"
+        "litellm: disabled (LiteLLM)\n"
+    )
     home.write_config(
         {
             "version": 1,
@@ -427,8 +433,9 @@ def test_providers_as_codexbar_lists_them(cli: CliRunner, home: Home) -> None:
     )
     assert cli("config", "providers").stdout == (
         "codex: enabled default (codex)\nopenrouter: enabled (OpenRouter)\n"
+        "openai: disabled (OpenAI)\ndeepseek: disabled (DeepSeek)\nlitellm: disabled (LiteLLM)\n"
     )
-    assert cli("config", "providers", "--json").json() == [
+    assert cli("config", "providers", "--json").json()[:2] == [
         {"provider": "codex", "displayName": "codex", "enabled": True, "defaultEnabled": True},
         {
             "provider": "openrouter",

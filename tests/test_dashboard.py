@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from codexbar.config import ConfigFile
+from codexbar.providers import PROVIDERS
 from codexbar.render.dashboard import clean_plan_name, display_order, email_for, shell, snapshot
 from tests.codexbar_decoder import assert_decodes, decode_dashboard
 from tests.conftest import WORK_KEY, CliRunner, Home, run_cli
@@ -359,8 +360,24 @@ def test_an_unreadable_config_is_exit_1(
 def test_demo_in_a_subprocess(home: Home) -> None:
     run = run_cli(["dashboard", "--demo"])
     assert run.code == 0, run.stderr
-    [row] = dashboard_json(run.stdout)["providers"]
-    assert row["identity"]["plan"] == "Balance: $59.88"
+    rows = {r["id"]: r for r in dashboard_json(run.stdout)["providers"]}
+    assert list(rows) == list(PROVIDERS)  # every provider of the demo, each a row
+    assert rows["openrouter"]["identity"]["plan"] == "Balance: $59.88"
+    # CodexBar's branding colour and window names for each (its descriptors, 0.54.1).
+    assert {pid: r["display"]["accentColor"] for pid, r in rows.items()} == {
+        "openrouter": "#6467F2",
+        "openai": "#0F826E",
+        "deepseek": "#527DF0",
+        "litellm": "#4C89F0",
+    }
+    labels = {pid: [w["label"] for w in r["windows"]] for pid, r in rows.items()}
+    assert labels == {
+        "openrouter": ["Credits"],
+        "openai": [],  # a cost report: no rate window
+        "deepseek": ["Balance"],
+        "litellm": ["Personal budget", "Team budget"],
+    }
+    assert all(r["error"] is None and r["source"] == "api" for r in rows.values())
     assert not list(home.root.rglob("history.sqlite3"))
 
 

@@ -69,7 +69,10 @@ KILLED_WHILE_RECORDING = PRELUDE + textwrap.dedent(
 
 
 def child(script: str, *args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    # This checkout's sources first (not whatever an installed codexbar points at), then the
+    # tests package.
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root / "src"), str(root)]))
     return subprocess.Popen(
         [sys.executable, "-c", script, *args],
         stdout=subprocess.PIPE,

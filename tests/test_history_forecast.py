@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codexbar.history.forecast import forecast
+from codexbar.record import replace
 from tests._history_support import at, load, record_all, snap
 
 
@@ -80,7 +81,10 @@ def test_a_limit_that_never_resets_and_one_already_reached(week: Path) -> None:
 def test_thin_data_gives_none_with_reasons(tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite3"
     record_all(db, [snap("2026-03-10 09:00", total=3, daily=1)])  # today only
-    now = snap("2026-03-10 12:00", daily=1, monthly=1, limit=10, used=1)
+    now = replace(
+        snap("2026-03-10 12:00", daily=1, monthly=1, limit=10, used=1),
+        balance_missing="needs a management key",
+    )
     _, f = load(db, "2026-03-10 12:00", now)
     assert f.burn_rate_per_day is None and f.basis_days == 0
     assert f.balance_runout_at is None and f.month_projection is None
@@ -90,7 +94,10 @@ def test_thin_data_gives_none_with_reasons(tmp_path: Path) -> None:
         "keyLimitReachedAt",
         "monthProjection",
     }
-    assert "management key" in f.reasons["balanceRunoutAt"]
+    assert f.reasons["balanceRunoutAt"] == "balance unknown (needs a management key)"
+    # A provider that has no balance at all says nothing about management keys.
+    _, g = load(db, "2026-03-10 12:00", replace(now, balance_missing=None))
+    assert g.reasons["balanceRunoutAt"] == "no balance reported"
 
 
 def test_no_spend_lately_means_no_runout(tmp_path: Path) -> None:

@@ -240,7 +240,7 @@ def test_webhook_without_token_or_secret(receiver: Receiver) -> None:
         ("balance_low", "balance $4.20, below $5.00"),
         ("budget_spent", "daily budget spent: $10.00 of $10.00"),
         ("topped_up", "topped up $20.00, balance $24.20"),
-        ("spend_spike", "openai/gpt-4.1 spent $12.40, 5.2x its 7-day average"),
+        ("spend_spike", "meta-llama/llama-3.3-70b spent $12.40, 5.2x its 7-day average"),
         ("key_changed", "key ci-runner changed"),
     ],
 )

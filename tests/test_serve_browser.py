@@ -123,9 +123,22 @@ def assert_no_sideways_scroll(found: dict[str, Any]) -> None:
 
 @pytest.fixture
 def demo_page(tmp_path: Path) -> Iterator[str]:
-    """`codexbar serve --demo` on a fixed clock: the card with its chart, budgets and every key."""
-    with running_demo(FixedClock(NOW), tmp_path / "history.sqlite3") as exporter:
+    """`codexbar serve --demo` on a fixed clock, the OpenRouter card alone: its chart,
+    budgets and every key (what these layout tests measure)."""
+    history = tmp_path / "history.sqlite3"
+    with running_demo(FixedClock(NOW), history, providers=("openrouter",)) as exporter:
         yield exporter.url
+
+
+@pytest.mark.parametrize("size", [PHONE, LAPTOP])
+def test_every_providers_card_fits_without_sideways_scroll(
+    tmp_path: Path, browser: Browser, size: tuple[int, int]
+) -> None:
+    """The whole demo: four providers' cards, CNY and line items included."""
+    with running_demo(FixedClock(NOW), tmp_path / "history.sqlite3") as exporter:
+        found = measure(browser, exporter.url, size)
+    assert_no_sideways_scroll(found)
+    assert found["title"].count(" | ") == 3, found["title"]  # one part per card
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from codexbar.providers import PROVIDERS
 from codexbar.serve.app import host_name, is_loopback
 from tests._serve_support import parse_metrics, request, wait_until
 from tests.conftest import TEST_KEY, CliRunner, Home, run_cli
@@ -138,7 +139,7 @@ def test_demo_serves_the_simulated_account(home: Home) -> None:
         assert process.stderr is not None
         log = process.stderr.read()
     assert '"GET / HTTP/1.1" 200' in log  # -v logs requests
-    assert "refreshed 1/1 accounts" in log
+    assert f"refreshed {len(PROVIDERS)}/{len(PROVIDERS)} accounts" in log  # every provider's
     assert not list(home.root.rglob("history.sqlite3"))  # the user's history is untouched
 
 

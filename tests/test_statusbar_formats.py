@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from codexbar.money import usd
+from codexbar.providers import PROVIDERS
 from tests.conftest import TEST_KEY, WORK_KEY, CliRunner, Home
 from tests.fakes.openrouter_server import DEMO_MANAGEMENT_KEY, FakeOpenRouter
 
@@ -278,4 +279,6 @@ def test_labeled_accounts_join_and_escape_markup(
 
 
 def test_demo_mode_renders_bar_formats(cli: CliRunner) -> None:
-    assert cli("--demo", "--format", "line").stdout == "Demo $59.88 · 29%\n"
+    # Every provider's demo, OpenRouter's first.
+    parts = cli("--demo", "--format", "line").stdout.rstrip("\n").split(" | ")
+    assert parts[0] == "Demo $59.88 · 29%" and len(parts) == len(PROVIDERS)

@@ -393,6 +393,21 @@ def test_popup_position_stays_on_screen() -> None:
     assert no_anchor.x() == 6 and no_anchor.y() + 600 <= 1080
 
 
+def test_popup_room_is_what_the_icon_leaves() -> None:
+    """A bottom panel the window manager does not take off the free area (no workarea):
+    the card ends above the icon, not over the panel."""
+    from codexbar.tray.app import popup_position, popup_room
+
+    screen = QRect(0, 0, 1280, 800)  # the whole screen: the panel is not subtracted
+    icon = QRect(1200, 773, 24, 24)  # in a 30 px panel at the bottom
+    room = popup_room(icon, screen)
+    assert room == 773 - 2 * 6
+    where = popup_position(icon, QPoint(0, 0), QSize(394, room), screen)
+    assert where.y() == 6 and where.y() + room + 6 == icon.y()
+    assert popup_room(QRect(1200, 3, 24, 24), screen) == 800 - 27 - 12  # a top panel
+    assert popup_room(QRect(), screen) == 800 - 12  # no icon: the free height
+
+
 def test_settings_say_the_thresholds_in_force(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dialog's words come from the provider and the rule book, not from the tray."""
     from codexbar.providers.openrouter.sample_data import DEMO_MANAGEMENT_KEY as MANAGEMENT

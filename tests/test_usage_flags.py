@@ -225,8 +225,25 @@ def test_codexbar_providers_we_do_not_fetch_give_nothing(
     assert server.requests == []
 
 
-@pytest.mark.parametrize("name", ["OpenRouter", "OR", "all", "ALL", "nonsense"])
+@pytest.mark.parametrize("name", ["OpenRouter", "OR", "nonsense"])
 def test_our_names_any_case_and_unknown_names_select_openrouter(cli: CliRunner, name: str) -> None:
+    run = cli("--json", "--provider", name)
+    assert run.code == 0 and [p["provider"] for p in payloads(run.stdout)] == ["openrouter"]
+
+
+@pytest.mark.parametrize("name", ["all", "ALL"])
+def test_all_is_every_enabled_provider_else_every_one(
+    cli: CliRunner, home: Home, name: str
+) -> None:
+    from codexbar.providers import PROVIDERS
+
+    # Nothing enabled: every provider, each without a key an error entry of its own.
+    run = cli("--json", "--provider", name)
+    entries = payloads(run.stdout)
+    assert [p["provider"] for p in entries] == list(PROVIDERS)
+    assert "usage" in entries[0] and all("error" in p for p in entries[1:])
+    assert run.code == 1
+    home.write_config({"version": 1, "providers": [{"id": "openrouter", "enabled": True}]})
     run = cli("--json", "--provider", name)
     assert run.code == 0 and [p["provider"] for p in payloads(run.stdout)] == ["openrouter"]
 

@@ -95,13 +95,18 @@ class Account:
                 self.admin_key or "",
             )
         )
-        return sha256_hex(material)[:20]
+        return sha256_hex(material + self._scope())[:20]
 
     @property
     def history_id(self) -> str:
-        """Stable per key (not per URL or admin key): history survives config edits."""
+        """Stable per key (not per URL or admin key): history survives config edits. A
+        scope in the options (a project) is part of it: its figures are another series."""
         material = f"{self.provider}\0{self.api_key or self.admin_key or ''}"
-        return sha256_hex(material)[:16]
+        return sha256_hex(material + self._scope())[:16]
+
+    def _scope(self) -> str:
+        # Empty without options, so an account without any keeps its ids.
+        return "".join(f"\0{k}={v}" for k, v in sorted(self.options.items()))
 
 
 def sha256_hex(text: str) -> str:
@@ -391,17 +396,37 @@ def _is_ipv6(text: str) -> bool:
 
 
 def _is_private(host: str) -> bool:
-    """A self-hosted gateway's address: RFC 1918, link-local, IPv6 unique-local, `.local`."""
-    host = host.strip("[]").rstrip(".")
-    if host.endswith(".local"):
+    """A self-hosted gateway's address, by CodexBar's rule (ProviderEndpointOverrideValidator):
+    loopback, a `.local` name, IPv4 10/8, 172.16/12, 192.168/16 or 169.254/16 (dotted quad,
+    no leading zeros), IPv6 unique-local fc00::/7 or link-local fe80::/10. Nothing else:
+    not the test networks or 240/4 Python calls private, and not an IPv4-mapped IPv6
+    address, which would smuggle any public host in."""
+    host = host.strip("[]")
+    if _is_loopback(host):
         return True
-    import ipaddress
-
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    name = host[:-1] if host.endswith(".") else host
+    if name.endswith(".local") and len(name) > len(".local"):
+        return True
+    parts = host.split(".")
+    if len(parts) == 4:
+        if not all(p.isdigit() and p.isascii() and (p == "0" or p[0] != "0") for p in parts):
+            return False
+        a, b = int(parts[0]), int(parts[1])
+        if any(int(p) > 255 for p in parts):
+            return False
+        return (
+            a == 10
+            or (a == 172 and 16 <= b <= 31)
+            or (a == 192 and b == 168)
+            or (a == 169 and b == 254)
+        )
+    if not _is_ipv6(host):
         return False
-    return address.is_private or address.is_link_local
+    first = host.split(":", 1)[0]
+    if not first:
+        return False  # `::…`, IPv4-mapped included
+    value = int(first, 16)
+    return value & 0xFE00 == 0xFC00 or value & 0xFFC0 == 0xFE80
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from codexbar.money import usd
+from codexbar.money import SYMBOLS, amount
 
 MAX_PLACES = 30  # far past any amount an API sends; two different Decimals differ by then
 
@@ -18,19 +18,22 @@ def _rounded(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _usd_places(value: Decimal, places: int) -> str:
+def _usd_places(value: Decimal, places: int, currency: str = "USD") -> str:
     rounded = _rounded(value, places)
     sign = "-" if rounded < 0 else ""
-    return f"{sign}${abs(rounded):,.{places}f}"
+    number = f"{abs(rounded):,.{places}f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
 
 
-def usd_apart(value: Decimal, bound: Decimal) -> tuple[str, str]:
-    """usd() of both, or both with more decimals when usd() would make them look equal."""
-    shown, limit = usd(value), usd(bound)
+def usd_apart(value: Decimal, bound: Decimal, currency: str = "USD") -> tuple[str, str]:
+    """usd() of both (money.amount in another currency), or both with more decimals when
+    that would make them look equal."""
+    shown, limit = amount(value, currency), amount(bound, currency)
     if shown != limit or value == bound:
         return shown, limit
     for places in range(3, MAX_PLACES + 1):
-        shown, limit = _usd_places(value, places), _usd_places(bound, places)
+        shown, limit = _usd_places(value, places, currency), _usd_places(bound, places, currency)
         if shown != limit:
             break
     return shown, limit

@@ -58,6 +58,23 @@ def usd(value: Decimal | None, *, unknown: str = "—") -> str:
     return f"{'-' if negative and rounded else ''}${rounded:,.2f}"
 
 
+# What stands before an amount of each currency on a card: USD as `$`, CNY as `¥` (as
+# CodexBar writes them); any other code after the amount (`12.00 EUR`).
+SYMBOLS = {"USD": "$", "CNY": "¥"}
+
+
+def amount(value: Decimal | None, currency: str = "USD", *, unknown: str = "—") -> str:
+    """Money in its own currency, never converted: `usd()` for USD (the same text, byte for
+    byte), `¥30.00` for CNY, `12.00 EUR` for any other code; the same rounding for all."""
+    if currency == "USD" or value is None:
+        return usd(value, unknown=unknown)
+    text = usd(value)  # `$1,234.50`, `-$1.00`, `<$0.01`
+    symbol = SYMBOLS.get(currency)
+    if symbol is not None:
+        return text.replace("$", symbol, 1)
+    return f"{text.replace('$', '', 1)} {currency}"
+
+
 def percent(value: Decimal | None, *, places: int = 0) -> str:
     if value is None:
         return "—"

@@ -151,7 +151,12 @@ def fetch_one(
                 stale = AccountResult(account, _stale(cached, recent, clock), recent)
                 return _with_history(stale, with_history, history_path, clock)
     try:
-        snapshot = load(account.provider).fetch(account, client, clock)
+        try:
+            snapshot = load(account.provider).fetch(account, client, clock)
+        except CodexbarError:
+            raise
+        except Exception as bug:  # a provider's bug must not hide the other providers
+            raise _unexpected(account, bug) from bug
     except CodexbarError as exc:
         if persist and serves_stale(exc):
             cached = cached or cache.load(account.provider, identity)
@@ -180,6 +185,17 @@ def fetch_one(
     if not with_history:
         return AccountResult(account, snapshot)
     return result
+
+
+def _unexpected(account: Account, bug: Exception) -> CodexbarError:
+    """A failure no provider foresaw, as one line with an exit code (the details are for
+    `-v`, never a traceback in the middle of the other providers' cards)."""
+    from codexbar.providers import display_name
+
+    return CodexbarError(
+        f"{display_name(account.provider)} failed unexpectedly ({type(bug).__name__})",
+        hint="This is a bug in codexbar; please report it with `codexbar diagnose`.",
+    )
 
 
 def rule_settings(config: ConfigFile | None = None) -> RuleSettings:

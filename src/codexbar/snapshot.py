@@ -130,6 +130,28 @@ class Line:
 
 
 @record
+class Balance:
+    """Money an account holds in one currency (a provider may hold several: each is shown as
+    it is, never converted, never added to another)."""
+
+    currency: str  # ISO 4217 code, upper case: USD, CNY
+    amount: Decimal
+
+
+@record
+class SpendGauge:
+    """A figure the history turns into spend when a provider reports no lifetime spend.
+
+    `kind` "balance": spend is the balance's decline, and a rise is a top-up (a step up, not
+    negative spend). `kind` "period": spend so far in a window that resets (a key's budget
+    period); spend is its rise, and a fall is the reset (the new value is spent since). In
+    the snapshot's currency."""
+
+    kind: str  # balance / period
+    value: Decimal
+
+
+@record
 class FetchFailure:
     """Why a provider/account produced no figures at all."""
 
@@ -148,6 +170,9 @@ class Snapshot:
     key_label: str | None = None  # the key's own label as the API reports it
     balance: Decimal | None = None  # money left to spend
     currency: str = "USD"  # of every money figure of this snapshot
+    # Balances in other currencies, as reported: shown beside `balance`, never converted or
+    # summed with it, and not judged by the rule book (its thresholds are in `currency`).
+    other_balances: tuple[Balance, ...] = ()
     # Money was put in up front (credits bought): a balance at zero means "spent it all",
     # not "never paid" (a free tier), so only then is a low balance a finding.
     prepaid: bool | None = None
@@ -159,6 +184,8 @@ class Snapshot:
     expires_at: datetime | None = None
     last30_spend: Decimal | None = None  # the 30 completed UTC days of `activity`
     activity: tuple[ActivityRow, ...] = ()  # spend per UTC day and model
+    # What each activity row's `model` names: a model, or a line item of a cost report.
+    activity_group: str = "model"
     notes: tuple[Note, ...] = ()
     stale: bool = False
     failure: FetchFailure | None = None
@@ -166,6 +193,8 @@ class Snapshot:
     # each was dropped to None ("unknown") rather than shown.
     impossible: tuple[str, ...] = ()
     extra: Any = None  # the provider's own figures (a ProviderFigures), or None
+    # What the history derives spend from when `usage.total` is unknown (see SpendGauge).
+    spend_gauge: SpendGauge | None = None
 
     @property
     def effective_budget(self) -> Budget | None:
@@ -271,6 +300,10 @@ def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
         key_label=d.get("key_label"),
         balance=dec(d.get("balance")),
         currency=d.get("currency") or "USD",
+        other_balances=tuple(
+            Balance(currency=b["currency"], amount=Decimal(b["amount"]))
+            for b in d.get("other_balances", ())
+        ),
         prepaid=d.get("prepaid"),
         balance_missing=d.get("balance_missing"),
         primary=_meter(d.get("primary")),
@@ -298,11 +331,15 @@ def _decode_snapshot(d: dict[str, Any]) -> Snapshot:
             )
             for a in d.get("activity", ())
         ),
+        activity_group=d.get("activity_group") or "model",
         notes=tuple(Note(**n) for n in d.get("notes", ())),
         stale=bool(d.get("stale")),
         failure=None if failure is None else FetchFailure(**failure),
         impossible=tuple(d.get("impossible", ())),
         extra=extra,
+        spend_gauge=None
+        if d.get("spend_gauge") is None
+        else SpendGauge(kind=d["spend_gauge"]["kind"], value=Decimal(d["spend_gauge"]["value"])),
     )
 
 

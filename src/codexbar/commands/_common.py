@@ -333,7 +333,7 @@ def codexbar_providers(
     name CodexBar does not know either is ignored, as CodexBar ignores it: if nothing else was
     asked for, the default selection applies. Each of these is one warning."""
     from codexbar.pipeline import select_providers
-    from codexbar.providers import PROVIDERS, find, known_names
+    from codexbar.providers import find, known_names
     from codexbar.providers.codexbar_ids import is_codexbar_name
 
     if not names:
@@ -347,7 +347,8 @@ def codexbar_providers(
             if not word:
                 continue
             info = find(word)
-            ids = list(PROVIDERS) if word == "all" else [info.id] if info else []
+            # `all`: every enabled provider (every one when none is), as everywhere here.
+            ids = select_providers([word], config) if word == "all" else [info.id] if info else []
             chosen.extend(i for i in ids if i not in chosen)
             if ids:
                 continue

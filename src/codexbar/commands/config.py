@@ -256,13 +256,18 @@ def dump(opts: argparse.Namespace) -> int:
 
 def providers(opts: argparse.Namespace) -> int:
     """CodexBar's list: `<id>: enabled|disabled[ default] (<Name>)`; the file's entries in
-    its order, then the providers codexbar shows that it lacks."""
-    from codexbar.providers.codexbar_ids import CODEXBAR_DEFAULT_ENABLED, CODEXBAR_PROVIDERS
+    its order, then the providers codexbar shows that it lacks (in CodexBar's order)."""
+    from codexbar.providers.codexbar_ids import (
+        CODEXBAR_DEFAULT_ENABLED,
+        CODEXBAR_ORDER,
+        CODEXBAR_PROVIDERS,
+    )
 
     config = ConfigFile.load()
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    ids = [e.get("id") for e in config.providers()] + list(PROVIDERS)
+    ours = sorted(PROVIDERS, key=lambda p: CODEXBAR_ORDER.index(p) if p in CODEXBAR_ORDER else 999)
+    ids = [e.get("id") for e in config.providers()] + ours
     for pid in ids:
         if not isinstance(pid, str) or pid in seen:
             continue

@@ -27,7 +27,7 @@ from codexbar.errors import EXIT_OK, CodexbarError
 from codexbar.paths import cache_dir, config_path, data_dir
 from codexbar.pipeline import accounts_for, select_providers
 from codexbar.progress import waiting
-from codexbar.providers import display_name
+from codexbar.providers import display_name, load
 from codexbar.secrets import mask
 from codexbar.textsafe import display
 
@@ -104,26 +104,27 @@ def run(opts: argparse.Namespace) -> int:
             source = account.admin_source
             write(f"management    {mask(account.admin_key)} from {source}\n")
             write(f"mgmt URL      {account.admin_url}\n")
-        token = account.api_key or account.admin_key
-        url = account.base_url if account.api_key else account.admin_url
-        if not token:
+        probe = load(provider_id).probe_url(account)
+        if probe is None:
             write("reachability  skipped: no key\n")
             code = code or 1
             missing += [provider_id] if provider_id not in missing else []
             continue
+        url, token = probe
+        # Named as under the base URL (`/key`), without a query.
+        base = next((b for b in (account.base_url, account.admin_url) if url.startswith(b)), "")
+        shown = url[len(base) :].partition("?")[0] or url
         try:
             with waiting(True, "Reaching the API"):
-                response = client.get_json(f"{url}/key", token=token, headers=account.headers)
+                response = client.get_json(url, token=token, headers=account.headers)
         except CodexbarError as exc:
             write(f"reachability  FAILED: {display(exc.one_line())}\n")
             code = code or exc.exit_code
         else:
             took = f"{response.elapsed * 1000:.0f} ms"
-            write(f"reachability  ok: GET /key answered HTTP {response.status} in {took}\n")
+            write(f"reachability  ok: GET {shown} answered HTTP {response.status} in {took}\n")
     client.close()
     if missing:
-        from codexbar.providers import load
-
         write("\n")
         for provider_id in missing:
             # The provider's own words for getting and setting a key.

@@ -81,9 +81,10 @@ def build_parser(prog: str) -> Parser:
         epilog="examples:\n"
         "  codexbar guard --provider or --min-remaining 20 && ./run-agent\n"
         "  codexbar guard -p or --min-balance 2 --max-daily 10 && ./run-agent\n\n"
-        "session is the key limit (CodexBar's primary window); weekly, the secondary\n"
-        "window, no provider here has. With only money limits, the window is checked only when\n"
-        "--min-remaining or --window is given. Thresholds are inclusive.\n\n"
+        "session is CodexBar's primary window (a key limit, a budget, a balance); weekly, its\n"
+        "secondary window (a team budget), which few providers have. With only money limits,\n"
+        "the window is checked only when --min-remaining or --window is given. Thresholds are\n"
+        "inclusive.\n\n"
         "--enforce: when blocked, change the key (management key; shown first, asked on a\n"
         "terminal, --yes for scripts, --dry-run prints the PATCH). The exit code stays 1, or\n"
         "is the error's when the change fails (64 without a terminal and without --yes).",

@@ -265,13 +265,14 @@ def check_source(provider_id: str, mode: str) -> None:
     from codexbar.errors import SelectionError
     from codexbar.providers import PROVIDERS, display_name
 
-    supported = PROVIDERS[provider_id].sources
+    # CodexBar's web sources read a browser's session; codexbar reads APIs only.
+    supported = tuple(s for s in PROVIDERS[provider_id].sources if s != "web")
     if mode in supported:
         return
     name = display_name(provider_id)
     if mode == "web" and sys.platform != "darwin":
         raise SelectionError(
-            f"{name} has no web source; --source web needs macOS in CodexBar "
+            f"{name} has no web source here; --source web needs macOS in CodexBar "
             f"(use {' or '.join(supported)})",
             provider=provider_id,
             source=mode,

@@ -53,7 +53,9 @@ def forecast(history: SpendHistory, snapshot: Snapshot, now: datetime) -> Foreca
     runout: date | None = None
     balance = snapshot.balance
     if balance is None:
-        reasons["balanceRunoutAt"] = "balance unknown (it needs a management key)"
+        # Why, in the provider's words when it gave some (e.g. "needs a management key").
+        why = snapshot.balance_missing
+        reasons["balanceRunoutAt"] = f"balance unknown ({why})" if why else "no balance reported"
     elif rate is None:
         reasons["balanceRunoutAt"] = "no burn rate yet"
     elif rate == 0:

@@ -78,14 +78,17 @@ class Days:
 
     def lifetime_diff(self, first: int, last: int) -> Decimal | None:
         """Lifetime usage at the last snapshot in [first, last] minus that at the last
-        snapshot of the day before `first`; None when either is missing or it went down
-        (a counter reset is not negative spend)."""
+        snapshot of the day before `first`; None when either is missing, when it went down
+        (a counter reset is not negative spend), or when the two are in different
+        currencies (never subtracted from one another)."""
         before = self.rows.get(first - 1)
         if before is None or before.usage is None:
             return None
         for day in range(last, first - 1, -1):
             row = self.rows.get(day)
             if row is not None and row.usage is not None:
+                if None not in (row.currency, before.currency) and row.currency != before.currency:
+                    return None
                 diff = row.usage - before.usage
                 return diff if diff >= 0 else None
         return None

@@ -3,8 +3,11 @@ series need.
 
 Layout (schema version 2):
   accounts       one row per provider/account: the one-way account hash and its label
-  snapshots      one row per successful fetch (money as exact decimal text, time in UTC ms)
-  days           per account and UTC day, the last figures seen that day; kept forever, so
+  snapshots      one row per successful fetch (money as exact decimal text, time in UTC ms),
+                 with the balance and its currency; for a provider that reports no lifetime
+                 spend, `usage` is derived here from its spend gauge (see `derived_usage`)
+  days           per account and UTC day, the last figures seen that day (and their
+                 currency); kept forever, so
                  building a series reads at most a few hundred rows whatever the table size
   activity       /activity per account, UTC day and model (re-imports replace the day)
   activity_days  the days an /activity import covered, with their totals (an empty day is a
@@ -41,7 +44,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from codexbar.snapshot import ActivityRow, Snapshot
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another one before giving up
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
@@ -68,8 +71,13 @@ SNAPSHOT_COLUMNS = (
     "limit_reset",
     "free_used",
     "free_limit",
+    "balance",
+    "currency",
+    "gauge_kind",
+    "gauge",
 )
-DAY_COLUMNS = ("usage", "usage_daily", "usage_weekly", "usage_monthly")
+DAY_COLUMNS = ("usage", "usage_daily", "usage_weekly", "usage_monthly", "currency")
+_DAY_INDEX = tuple(SNAPSHOT_COLUMNS.index(c) for c in DAY_COLUMNS)
 
 _V1 = """
 CREATE TABLE accounts (
@@ -148,8 +156,17 @@ CREATE TABLE key_changes (
 CREATE INDEX key_changes_by_key ON key_changes (provider, key_hash, id);
 """
 
+# The balance and its currency, and the spend gauge of providers without lifetime spend.
+_V3 = """
+ALTER TABLE snapshots ADD COLUMN balance TEXT;
+ALTER TABLE snapshots ADD COLUMN currency TEXT;
+ALTER TABLE snapshots ADD COLUMN gauge_kind TEXT;
+ALTER TABLE snapshots ADD COLUMN gauge TEXT;
+ALTER TABLE days ADD COLUMN currency TEXT;
+"""
+
 # MIGRATIONS[n] takes a database from version n to n + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 
 class HistoryError(Exception):
@@ -303,11 +320,16 @@ def find_account(conn: sqlite3.Connection, provider: str, account_hash: str) -> 
 def snapshot_values(snapshot: Snapshot) -> tuple[str | int | None, ...]:
     """The figures of one fetch, in SNAPSHOT_COLUMNS order."""
     u = snapshot.usage
+    gauge = snapshot.spend_gauge
     neutral: dict[str, Decimal | int | str | None] = {
         "usage": u.total,
         "usage_daily": u.daily,
         "usage_weekly": u.weekly,
         "usage_monthly": u.monthly,
+        "balance": snapshot.balance,
+        "currency": snapshot.currency,
+        "gauge_kind": None if gauge is None else gauge.kind,
+        "gauge": None if gauge is None else gauge.value,
     }
     # The provider's own figures, by the names of our columns (BYOK spend, credits...).
     extra = snapshot.extra.history_values() if snapshot.extra is not None else {}
@@ -326,8 +348,9 @@ _INSERT_SNAPSHOT = (
 )
 # The day's row keeps the latest figures; a field the latest fetch lacked keeps its last value.
 _UPSERT_DAY = (
-    "INSERT INTO days (account, day, ts, usage, usage_daily, usage_weekly, usage_monthly) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, day) DO UPDATE SET "
+    f"INSERT INTO days (account, day, ts, {', '.join(DAY_COLUMNS)}) "  # noqa: S608
+    f"VALUES (?, ?, ?, {', '.join('?' * len(DAY_COLUMNS))}) "
+    "ON CONFLICT (account, day) DO UPDATE SET "
     + ", ".join(
         f"{c} = CASE WHEN excluded.ts >= days.ts THEN coalesce(excluded.{c}, days.{c}) "
         f"ELSE coalesce(days.{c}, excluded.{c}) END"
@@ -345,7 +368,8 @@ def insert_snapshots(
     pairs = list(rows)
     conn.executemany(_INSERT_SNAPSHOT, [(account, ts, *values) for ts, values in pairs])
     conn.executemany(
-        _UPSERT_DAY, [(account, ts // MS_PER_DAY, ts, *values[:4]) for ts, values in pairs]
+        _UPSERT_DAY,
+        [(account, ts // MS_PER_DAY, ts, *(values[i] for i in _DAY_INDEX)) for ts, values in pairs],
     )
 
 
@@ -454,7 +478,10 @@ def write_snapshot(conn: sqlite3.Connection, snapshot: Snapshot) -> int:
     ts = to_ms(snapshot.fetched_at)
     with transaction(conn):
         account = account_key(conn, snapshot.provider, snapshot.account_id, snapshot.account, ts)
-        values = snapshot_values(snapshot)
+        values = list(snapshot_values(snapshot))
+        derived = derived_usage(conn, account, snapshot, ts)
+        if derived is not None:
+            values[SNAPSHOT_COLUMNS.index("usage")] = plain(derived)
         note_purchase(conn, account, ts, values[SNAPSHOT_COLUMNS.index("total_credits")])
         insert_snapshots(conn, account, [(ts, values)])
         # last30_spend is set exactly when /activity answered (even with no rows).
@@ -486,6 +513,34 @@ def note_purchase(
         (account, ts, plain(amount), total_credits),
     )
     return amount
+
+
+def derived_usage(
+    conn: sqlite3.Connection, account: int, snapshot: Snapshot, ts: int
+) -> Decimal | None:
+    """A lifetime spend counter for a provider that reports none, from its spend gauge: the
+    counter of the account's latest earlier row with a gauge of the same kind and currency,
+    plus what was spent since. A balance: its decline (a rise is a top-up, a step up, not
+    negative spend). A period's spend: its rise (a fall is the period's reset, and the new
+    value is what was spent since). The first row starts at zero; only differences count.
+    None when the provider reports lifetime spend itself or has no gauge."""
+    gauge = snapshot.spend_gauge
+    if gauge is None or snapshot.usage.total is not None:
+        return None
+    row = conn.execute(
+        "SELECT gauge, usage FROM snapshots WHERE account = ? AND gauge_kind = ? "
+        "AND currency = ? AND gauge IS NOT NULL AND usage IS NOT NULL AND ts <= ? "
+        "ORDER BY ts DESC, id DESC LIMIT 1",
+        (account, gauge.kind, snapshot.currency, ts),
+    ).fetchone()
+    if row is None:
+        return Decimal(0)
+    before, counter = Decimal(row[0]), Decimal(row[1])
+    if gauge.kind == "balance":
+        step = max(Decimal(0), before - gauge.value)
+    else:
+        step = gauge.value - before if gauge.value >= before else gauge.value
+    return counter + step
 
 
 def scrubbed(snapshot: Snapshot) -> Snapshot:
@@ -572,6 +627,11 @@ class DayRow:
         self._raw = raw  # DAY_COLUMNS order
         self._parsed: dict[int, Decimal | None] = {}
 
+    @property
+    def currency(self) -> str | None:
+        """The currency of the day's figures (None in rows written before it was kept)."""
+        return self._raw[4] if len(self._raw) > 4 else None
+
     def _money(self, index: int) -> Decimal | None:
         if index not in self._parsed:
             text = self._raw[index]
@@ -608,7 +668,7 @@ def day_rows(conn: sqlite3.Connection, account: int, first: int, last: int) -> l
     return [
         DayRow(*row)
         for row in conn.execute(
-            "SELECT day, usage, usage_daily, usage_weekly, usage_monthly FROM days "
+            "SELECT day, usage, usage_daily, usage_weekly, usage_monthly, currency FROM days "
             "WHERE account = ? AND day BETWEEN ? AND ? ORDER BY day",
             (account, first, last),
         )

@@ -367,7 +367,11 @@ def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
     if event == SPEND_SPIKE:
         # 5.2 × its 7-day mean
         return spend_spike(
-            provider, now, model="openai/gpt-4.1", spend=Decimal("12.4"), ratio=Decimal("5.2")
+            provider,
+            now,
+            model="meta-llama/llama-3.3-70b",
+            spend=Decimal("12.4"),
+            ratio=Decimal("5.2"),
         )
     if event == KEY_CHANGED:
         return key_changed(provider, now, key_label="ci-runner", rule="manual")

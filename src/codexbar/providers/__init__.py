@@ -11,7 +11,12 @@ from codexbar.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from codexbar.providers.base import Provider
+    from codexbar.snapshot import Snapshot
+
+WINDOW_KEYS = ("primary", "secondary", "tertiary")  # CodexBar's rate windows, in its order
 
 
 class ProviderInfo:
@@ -24,6 +29,7 @@ class ProviderInfo:
         "key_env",
         "key_pattern",
         "name",
+        "secondary_label",
         "sources",
         "window_label",
     )
@@ -38,6 +44,7 @@ class ProviderInfo:
         key_pattern: str,
         accent: str = "#6E6E6E",
         window_label: str = "Session",
+        secondary_label: str = "Weekly",
         sources: tuple[str, ...] = ("auto", "api"),
     ) -> None:
         self.id = id  # CodexBar's provider id, used in the config file and the JSON payload
@@ -45,11 +52,14 @@ class ProviderInfo:
         self.aliases = aliases
         self.key_env = key_env  # environment variables that may hold its keys
         self.key_pattern = key_pattern  # a regex for the provider's keys, to scrub from text
-        # CodexBar's branding colour (#RRGGBB) and its name for the primary rate window: what
-        # a dashboard-v1 row shows (`display.accentColor`, `windows[].label`).
+        # CodexBar's branding colour (#RRGGBB) and its names for the primary and secondary
+        # rate windows (sessionLabel, weeklyLabel): what a dashboard-v1 row shows
+        # (`display.accentColor`, `windows[].label`).
         self.accent = accent
         self.window_label = window_label
-        # CodexBar's source modes (`--source`, an entry's `source`) this provider fetches with.
+        self.secondary_label = secondary_label
+        # CodexBar's source modes for this provider (`--source`, an entry's `source`); codexbar
+        # fetches every one of them through the API, `web` excepted.
         self.sources = sources
 
     @property
@@ -69,6 +79,41 @@ PROVIDERS: dict[str, ProviderInfo] = {
             key_pattern=r"sk-or-[A-Za-z0-9]+-[A-Za-z0-9_\-]{8,}",
             accent="#6467F2",  # CodexBar's ProviderColor(100, 103, 242)
             window_label="Credits",  # CodexBar's sessionLabel for it
+            secondary_label="Usage",  # its weeklyLabel
+        ),
+        ProviderInfo(
+            "openai",
+            "OpenAI",
+            aliases=("openai-api",),
+            key_env=("OPENAI_ADMIN_KEY", "OPENAI_API_KEY"),
+            key_pattern=r"(?<![A-Za-z0-9_\-])sk-(?:admin|proj|svcacct)-[A-Za-z0-9_\-]{16,}",
+            accent="#0F826E",  # CodexBar's ProviderColor(0.06, 0.51, 0.43)
+            window_label="Spend",
+            secondary_label="Requests",
+        ),
+        ProviderInfo(
+            "deepseek",
+            "DeepSeek",
+            aliases=("deep-seek", "ds"),
+            key_env=("DEEPSEEK_API_KEY", "DEEPSEEK_KEY"),
+            key_pattern=r"(?<![A-Za-z0-9_\-])sk-[0-9a-f]{32}(?![0-9a-f])",
+            accent="#527DF0",  # CodexBar's ProviderColor(0.32, 0.49, 0.94)
+            window_label="Balance",
+            secondary_label="Balance",
+            # CodexBar's web source is DeepSeek's platform session from Chrome: not here.
+            sources=("auto", "api", "web"),
+        ),
+        ProviderInfo(
+            "litellm",
+            "LiteLLM",
+            aliases=("litellm-proxy",),
+            key_env=("LITELLM_API_KEY",),
+            # A virtual key: `sk-` and a token of the gateway's choosing (legacy OpenAI user
+            # keys have this shape too); not the tail of a word ("risk-assessment-…").
+            key_pattern=r"(?<![A-Za-z0-9_\-])sk-[A-Za-z0-9_\-]{20,}",
+            accent="#4C89F0",  # CodexBar's ProviderColor(76, 137, 240)
+            window_label="Personal budget",
+            secondary_label="Team budget",
         ),
     )
 }
@@ -131,3 +176,18 @@ def attributed(provider_id: str, account: str | None, message: str, *, card: boo
     if account:
         name += f" · {account}" if card else f" ({account})"
     return f"{name}: {message}"
+
+
+def codexbar_windows(snapshot: Snapshot, own: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CodexBar's `primary` / `secondary` / `tertiary` for a snapshot with figures: each
+    window the provider's own CodexBar mapping sets (`own`, its `codexbar_usage`), else the
+    neutral meter as `primary`. The one answer for the payload and for guard's windows."""
+    if own is None:
+        own = load(snapshot.provider).codexbar_usage(snapshot)
+    meter = snapshot.primary
+    neutral = {
+        "primary": None if meter is None else {"usedPercent": meter.used_percent},
+        "secondary": None,
+        "tertiary": None,
+    }
+    return {key: own[key] if key in own else neutral[key] for key in WINDOW_KEYS}

@@ -88,6 +88,25 @@ class Provider(Protocol):
         """CodexBar's `identity.loginMethod` (OpenRouter: `Balance: $X.XX`)."""
         ...
 
+    def codexbar_usage(self, snapshot: Snapshot) -> dict[str, Any]:
+        """CodexBar's `usage` keys this provider sets beyond `details` and `loginMethod`, as
+        CodexBar's own mapping writes them: the `primary` / `secondary` / `tertiary` windows
+        (when they are not the neutral meter's `{"usedPercent"}`), `providerCost`,
+        `openAIAPIUsage`, `subscriptionExpiresAt`, and under `identity` the identity fields
+        it fills (`accountEmail`, `accountOrganization`). Empty when the neutral meter as
+        `primary` is all."""
+        ...
+
+    def check_base_url(self, value: object) -> str | None:
+        """What is wrong with a base URL from the config (`enterpriseHost`) by this provider's
+        rule (`config validate`), without connecting; None when it is fine."""
+        ...
+
+    def probe_url(self, account: Account) -> tuple[str, str] | None:
+        """The URL `diagnose` GETs to tell whether the API answers (one cheap request), and
+        the token it sends; None without a key."""
+        ...
+
     def exact_block(
         self, snapshot: Snapshot, history: SpendHistory | None, forecast: Forecast | None
     ) -> dict[str, Any]:

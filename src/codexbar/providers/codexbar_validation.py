@@ -27,6 +27,18 @@ WORKSPACE_PROVIDERS = (
     "deepgram",
     "xai",
 )
+# Descriptors with `supportsEnterpriseHost`, sorted by id as CodexBar lists them.
+ENTERPRISE_HOST_PROVIDERS = (
+    "azureopenai",
+    "clawrouter",
+    "copilot",
+    "kimi",
+    "litellm",
+    "llmproxy",
+    "openrouter",
+    "sub2api",
+    "wayfinder",
+)
 SECRET_KEY_MESSAGE = "secretKey is set but only bedrock and doubao use secretKey."
 
 
@@ -50,7 +62,7 @@ def entry_issues(
     supports_workspace: bool = False,
     supports_enterprise_host: bool = False,
     supports_token_accounts: bool = False,
-    enterprise_host_list: str = "",
+    enterprise_host_list: str = _listed(ENTERPRISE_HOST_PROVIDERS),
     extra: Callable[[dict[str, Any]], list[ConfigIssue]] | None = None,
 ) -> list[ConfigIssue]:
     """CodexBar's issues for one entry of `provider`, in its order."""

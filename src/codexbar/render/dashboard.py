@@ -224,7 +224,7 @@ def _windows(provider_id: str, usage: dict[str, Any] | None) -> list[dict[str, A
     info = PROVIDERS.get(provider_id)
     labels = {
         "primary": ("session", info.window_label if info is not None else "Session"),
-        "secondary": ("weekly", "Weekly"),
+        "secondary": ("weekly", info.secondary_label if info is not None else "Weekly"),
         "tertiary": ("tertiary", "Tertiary"),
     }
     windows = []

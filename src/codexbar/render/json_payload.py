@@ -34,6 +34,10 @@ MAX_SECTIONS = 8
 MAX_ROWS = 24
 MAX_POINTS = 120
 MAX_TEXT = 120
+# CodexBar's key order (UsageSnapshot.encode), which compact JSON keeps: the windows and the
+# cost come before `details`; a provider's own keys (in the order it gives them) after it.
+BEFORE_DETAILS = ("primary", "secondary", "tertiary", "extraRateWindows", "providerCost")
+IDENTITY_ORDER = ("providerID", "accountEmail", "accountOrganization", "loginMethod")
 
 
 def text(value: str) -> str:
@@ -90,29 +94,30 @@ def payload(result: AccountResult, view: CardView, *, source: str = "auto") -> d
         out["error"] = error
         out[snapshot.provider] = {"schemaVersion": SCHEMA_VERSION, **ours}
         return out
-    meter = snapshot.primary
-    usage: dict[str, Any] = {
-        "primary": None if meter is None else {"usedPercent": meter.used_percent},
-        "secondary": None,
-        "tertiary": None,
-    }
+    from codexbar.providers import codexbar_windows
+
+    own = provider.codexbar_usage(snapshot)
+    usage: dict[str, Any] = codexbar_windows(snapshot, own)
+    usage.update((k, v) for k, v in own.items() if k in BEFORE_DETAILS)
     details = (provider.codexbar_details(snapshot) + our_sections(view))[:MAX_SECTIONS]
     if details:
         usage["details"] = details
+    usage.update((k, v) for k, v in own.items() if k not in (*BEFORE_DETAILS, "identity"))
     usage["updatedAt"] = iso(snapshot.fetched_at)
-    identity: dict[str, Any] = {"providerID": snapshot.provider}
-    # CodexBar's applyAccountLabel: a labeled account names the identity by its label.
+    identity: dict[str, Any] = {"providerID": snapshot.provider, **own.get("identity", {})}
+    # CodexBar's applyAccountLabel: a labeled account names the identity by its label when
+    # the provider gave no email of its own.
     label = (snapshot.account or "").strip()
-    if label:
+    if label and not str(identity.get("accountEmail") or "").strip():
         identity["accountEmail"] = label
     login = provider.login_method(snapshot)
     if login is not None:
         identity["loginMethod"] = login
+    identity = {k: identity[k] for k in IDENTITY_ORDER if k in identity}
     usage["identity"] = identity
-    if label:
-        usage["accountEmail"] = label
-    if login is not None:
-        usage["loginMethod"] = login
+    for key in IDENTITY_ORDER[1:]:  # the top-level copies CodexBar writes
+        if key in identity:
+            usage[key] = identity[key]
     out["usage"] = usage
     if error is not None:
         out["error"] = error
@@ -166,7 +171,9 @@ def our_sections(view: CardView) -> list[dict[str, Any]]:
         if len(models) > MAX_ROWS - 1:
             rest = sum((spend for _, spend in models[MAX_ROWS - 1 :]), Decimal(0))
             rows.append(_row(f"{len(models) - MAX_ROWS + 1} more models", usd(rest)))
-        sections.append({"title": f"Spend by model ({view.models_day})", "rows": rows})
+        sections.append(
+            {"title": f"Spend by {view.models_group} ({view.models_day})", "rows": rows}
+        )
     notices = [r for r in view.rows if r.key == "topup" or r.key.startswith("spike:")]
     if notices:
         rows = [_row(r.label, r.value, r.detail) for r in notices[:MAX_ROWS]]

@@ -93,7 +93,7 @@ def fields(view: CardView, now: datetime) -> dict[str, str]:
     if total is not None:
         out["total"] = total.value
     if view.balance is not None:
-        out.update(balance=usd(view.balance), balance_exact=plain(view.balance))
+        out.update(balance=view.money(view.balance), balance_exact=plain(view.balance))
     meter = view.meter
     if meter is not None:
         reset = meter.reset_text(now)

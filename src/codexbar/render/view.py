@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from codexbar.money import plain, usd
+from codexbar.money import amount, plain
 from codexbar.phrases import limit_left
 from codexbar.windows import age, countdown, iso, parse_instant
 
@@ -357,6 +357,7 @@ class CardView:
         "balance_alert",
         "balance_share",
         "charts",
+        "currency",
         "error",
         "error_kind",
         "expires_at",
@@ -369,6 +370,7 @@ class CardView:
         "meter",
         "models",
         "models_day",
+        "models_group",
         "needs_key",
         "no_limit",
         "notes",
@@ -411,6 +413,8 @@ class CardView:
         expires_at: datetime | None = None,
         spendable: Decimal | None = None,
         spendable_by: str | None = None,
+        currency: str = "USD",
+        models_group: str = "model",
     ) -> None:
         self.provider = provider
         self.provider_name = provider_name
@@ -443,6 +447,12 @@ class CardView:
         # which of them bounds it (`afford`); None when none is known.
         self.spendable = spendable
         self.spendable_by = spendable_by
+        self.currency = currency  # of the balance and every money figure of the card
+        self.models_group = models_group  # what `models` are: models, or line items
+
+    def money(self, value: Decimal | None) -> str:
+        """An amount of this card in its currency (`$12.35`, `¥30.00`), never converted."""
+        return amount(value, self.currency)
 
     @property
     def title(self) -> str:
@@ -460,7 +470,7 @@ class CardView:
         return f"stale · {text}" if self.stale else text
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "provider": self.provider,
             "providerName": self.provider_name,
             "account": self.account,
@@ -489,6 +499,11 @@ class CardView:
             "spendable": None if self.spendable is None else str(self.spendable),
             "spendableBy": self.spendable_by,
         }
+        if self.currency != "USD":  # written only when it says something
+            d["currency"] = self.currency
+        if self.models_group != "model":
+            d["modelsGroup"] = self.models_group
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CardView:
@@ -524,6 +539,8 @@ class CardView:
             expires_at=parse_instant(d.get("expiresAt")),
             spendable=_dec(d.get("spendable")),
             spendable_by=d.get("spendableBy"),
+            currency=d.get("currency") or "USD",
+            models_group=d.get("modelsGroup") or "model",
         )
 
 
@@ -571,12 +588,13 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
             level=meter_level(m, settings),
         )
     rows = _rows(s, now, settings)
-    rows.extend(_topup_rows(result.history, now))
+    rows.extend(_topup_rows(result.history, now, result.snapshot.currency))
     rows.extend(
         Row(f.key, "Spike", f.message, level=f.level)
         for f in evaluation.findings
         if f.family == SPIKE
     )
+    cur = s.currency
     day, models = s.latest_day_by_model()
     charts, status = _charts(result.history)
     forecast_rows, forecast_line = _forecast(result.history, result.forecast, s)
@@ -601,7 +619,7 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
         balance_alert=next((f.title for f in evaluation.findings if f.family == BALANCE), None),
         headline=_headline(s.balance, meter, s),
         rows=rows,
-        spend=[(label, usd(v)) for label, v in s.usage.labeled(total=False)],
+        spend=[(label, amount(v, cur)) for label, v in s.usage.labeled(total=False)],
         models_day=day,
         models=models,
         charts=charts,
@@ -612,32 +630,34 @@ def build(result: AccountResult, now: datetime, settings: RuleSettings | None = 
         expires_at=s.expires_at,
         spendable=money[0] if money is not None else None,
         spendable_by=money[1] if money is not None else None,
+        currency=cur,
+        models_group=s.activity_group,
     )
 
 
 TOPUP_DAYS = 30  # the card says "topped up" for a purchase this recent
 
 
-def _topup_rows(history: SpendHistory | None, now: datetime) -> list[Row]:
+def _topup_rows(history: SpendHistory | None, now: datetime, currency: str) -> list[Row]:
     """`topped up $50.00 on 2026-07-14`: the latest purchase of the last 30 days."""
     if history is None or not history.purchases:
         return []
     latest = history.purchases[-1]
     if now - latest.at > timedelta(days=TOPUP_DAYS):
         return []
-    text = f"topped up {usd(latest.amount)} on {latest.at.date().isoformat()}"
-    detail = f"credits bought: {usd(latest.total_credits)}"
+    text = f"topped up {amount(latest.amount, currency)} on {latest.at.date().isoformat()}"
+    detail = f"credits bought: {amount(latest.total_credits, currency)}"
     return [Row("topup", "Top-up", text, detail, level="info")]
 
 
 def _headline(balance: Decimal | None, meter: MeterView | None, s: Snapshot) -> str:
     parts = []
     if balance is not None:
-        parts.append(usd(balance))
+        parts.append(amount(balance, s.currency))
     if meter is not None:
         parts.append(meter.percent_text)
     if not parts:
-        parts.append(f"today {usd(s.usage.daily)}")
+        parts.append(f"today {amount(s.usage.daily, s.currency)}")
     return " · ".join(parts)
 
 
@@ -645,6 +665,7 @@ def _rows(s: Snapshot, now: datetime, settings: RuleSettings) -> list[Row]:
     from codexbar.rules import balance_level, budget_level
 
     rows: list[Row] = []
+    cur = s.currency
     if s.balance is not None:
         detail = s.extra.balance_detail() if s.extra is not None else ""
         level = balance_level(s, settings)
@@ -652,16 +673,25 @@ def _rows(s: Snapshot, now: datetime, settings: RuleSettings) -> list[Row]:
             Row(
                 "balance",
                 "Credits",
-                f"Balance: {usd(s.balance)}",
+                f"Balance: {amount(s.balance, cur)}",
                 detail,
                 level="" if level == "ok" else level,
             )
         )
-    spend = [f"{label} {usd(value)}" for label, value in s.usage.labeled(total=False)]
+    for other in s.other_balances:  # each in its own currency, never added to the first
+        rows.append(
+            Row(
+                f"balance:{other.currency}",
+                "Credits",
+                f"Balance: {amount(other.amount, other.currency)}",
+                short=amount(other.amount, other.currency),
+            )
+        )
+    spend = [f"{label} {amount(value, cur)}" for label, value in s.usage.labeled(total=False)]
     if spend:
         rows.append(Row("spend", "Spend", " · ".join(spend)))
     if s.usage.total is not None:
-        rows.append(Row("total", "All time", usd(s.usage.total)))
+        rows.append(Row("total", "All time", amount(s.usage.total, cur)))
     for line in s.lines():
         rows.append(
             Row(line.key, line.label, line.value, line.detail, level=line.level, short=line.short)
@@ -669,14 +699,17 @@ def _rows(s: Snapshot, now: datetime, settings: RuleSettings) -> list[Row]:
     span = s.activity_span()
     if s.last30_spend is not None:
         detail = day_span(_day(span[0]), _day(span[1])) if span else ""
-        rows.append(Row("last30", "30 days", usd(s.last30_spend), detail))
+        rows.append(Row("last30", "30 days", amount(s.last30_spend, cur), detail))
     day, models = s.latest_day_by_model()
     if day is not None and models:
-        shown = " · ".join(f"{model.split('/')[-1]} {usd(spend)}" for model, spend in models[:3])
+        shown = " · ".join(
+            f"{model.split('/')[-1]} {amount(spend, cur)}" for model, spend in models[:3]
+        )
         more = f" · +{len(models) - 3} more" if len(models) > 3 else ""
         yesterday = (now.date() - timedelta(days=1)).isoformat()
         when = "yesterday" if day == yesterday else day
-        rows.append(Row("models", "Models", f"{when}: {shown}{more}"))
+        label = "Models" if s.activity_group == "model" else f"{s.activity_group.capitalize()}s"
+        rows.append(Row("models", label, f"{when}: {shown}{more}"))
     for budget in s.budgets:
         level = budget_level(budget, settings)
         mark = "▸ " if budget.effective else "  "
@@ -684,12 +717,12 @@ def _rows(s: Snapshot, now: datetime, settings: RuleSettings) -> list[Row]:
             Row(
                 f"budget:{budget.budget_id or budget.scope}",
                 "Budgets",
-                f"{mark}{budget.scope} {usd(budget.spend)} / {usd(budget.limit)}",
-                f"{usd(budget.remaining)} left",
+                f"{mark}{budget.scope} {amount(budget.spend, cur)} / {amount(budget.limit, cur)}",
+                f"{amount(budget.remaining, cur)} left",
                 level="" if level == "ok" else level,
                 resets_at=budget.resets_at,
                 interval=budget.reset_interval or "lifetime",
-                short=usd(budget.remaining) if budget.effective else "",
+                short=amount(budget.remaining, cur) if budget.effective else "",
             )
         )
     return rows
@@ -748,9 +781,9 @@ def _forecast(
     days = forecast.basis_days
     detail = f"over the last 7 days ({days} with data)"
     if forecast.month_projection is not None:
-        detail += f" · month ≈ {usd(forecast.month_projection)}"
-    rows.append(Row("pace", "Pace", f"{usd(rate)}/day", detail))
-    sentence = [f"{usd(rate)}/day (last {days} day{'s' if days != 1 else ''})"]
+        detail += f" · month ≈ {amount(forecast.month_projection, s.currency)}"
+    rows.append(Row("pace", "Pace", f"{amount(rate, s.currency)}/day", detail))
+    sentence = [f"{amount(rate, s.currency)}/day (last {days} day{'s' if days != 1 else ''})"]
     runway: list[Row] = []
     if (
         s.balance is not None
@@ -797,7 +830,7 @@ def _forecast(
             sentence.append(f"{label.lower()} resets first")
     rows.extend(runway)
     if forecast.month_projection is not None:
-        sentence.append(f"month ≈ {usd(forecast.month_projection)}")
+        sentence.append(f"month ≈ {amount(forecast.month_projection, s.currency)}")
     return rows, "At " + " · ".join(sentence)
 
 

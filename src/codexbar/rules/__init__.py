@@ -18,7 +18,7 @@ from decimal import Decimal
 from codexbar.apart import percent_apart, usd_apart
 from codexbar.levels import LEVELS as LEVELS
 from codexbar.levels import worst
-from codexbar.money import usd
+from codexbar.money import amount
 from codexbar.phrases import expires_in, limit_left, refused_until
 from codexbar.rules.settings import RuleSettings
 from codexbar.secrets import redact
@@ -35,6 +35,7 @@ BALANCE = "balance"
 BUDGET = "budget"
 EXPIRY = "expiry"
 SPIKE = "spike"
+LINE = "line"  # a provider's own row that carries a level (a key blocked, calls refused)
 
 
 class Finding:
@@ -104,6 +105,12 @@ def budget_level(budget: Budget, settings: RuleSettings) -> str:
     return "ok"
 
 
+def balance_floor(snapshot: Snapshot, settings: RuleSettings) -> Decimal | None:
+    """The floor that applies to the snapshot's balance: `balanceBelow` is in USD, and a
+    balance in another currency is never converted to compare with it."""
+    return settings.balance_below if snapshot.currency == "USD" else None
+
+
 def balance_level(snapshot: Snapshot, settings: RuleSettings) -> str:
     """A prepaid balance spent to zero is critical, under the floor a warning."""
     balance = snapshot.balance
@@ -111,7 +118,7 @@ def balance_level(snapshot: Snapshot, settings: RuleSettings) -> str:
         return "ok"
     if balance <= 0:
         return "critical"
-    floor = settings.balance_below
+    floor = balance_floor(snapshot, settings)
     return "warning" if floor is not None and balance < floor else "ok"
 
 
@@ -137,6 +144,9 @@ def evaluate(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> Evalu
     if snapshot.last30_spend is not None:  # /activity was read: spikes can be told
         known.add(SPIKE)
         findings.extend(_spikes(snapshot, settings, now))
+    if snapshot.extra is not None:
+        known.add(LINE)
+        findings.extend(_lines(snapshot))
     levels = [f.level for f in findings]
     if snapshot.stale:
         levels.append("stale")
@@ -153,7 +163,7 @@ def _key_limit(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> lis
         if meter.resets_at is not None
         else " · never resets"
     )
-    used, limit = usd_apart(meter.used, meter.limit)
+    used, limit = usd_apart(meter.used, meter.limit, snapshot.currency)
     found = []
     for threshold in settings.key_limit_percents:
         if meter.used_percent < threshold:
@@ -191,16 +201,16 @@ def _link(snapshot: Snapshot, name: str) -> str:
 
 def _balance(snapshot: Snapshot, settings: RuleSettings) -> list[Finding]:
     level = balance_level(snapshot, settings)
-    balance, floor = snapshot.balance, settings.balance_below
+    balance, floor = snapshot.balance, balance_floor(snapshot, settings)
     if level == "ok" or balance is None:
         return []
     where = _link(snapshot, "credits")
     buy = f" · buy credits at {where}" if where else ""
     if floor is not None and balance < floor:
-        shown, under = usd_apart(balance, floor)
+        shown, under = usd_apart(balance, floor, snapshot.currency)
         title = f"Balance under {under}"
     else:  # spent to zero with no floor set
-        shown, title = usd(balance), "Balance spent"
+        shown, title = amount(balance, snapshot.currency), "Balance spent"
     return [
         Finding(
             key=BALANCE,
@@ -215,6 +225,7 @@ def _balance(snapshot: Snapshot, settings: RuleSettings) -> list[Finding]:
 
 def _budgets(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[Finding]:
     found = []
+    cur = snapshot.currency
     for budget in snapshot.budgets:
         level = budget_level(budget, settings)
         if level == "ok":
@@ -223,7 +234,7 @@ def _budgets(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[
         # The state file keys alerts by this: masked, as a scope may echo a key.
         ident = redact(budget.budget_id or f"{budget.scope}/{interval}")
         figures = (
-            f"{usd(budget.spend)} of {usd(budget.limit)}"
+            f"{amount(budget.spend, cur)} of {amount(budget.limit, cur)}"
             if budget.spend is not None and budget.limit is not None
             else ""
         )
@@ -246,7 +257,7 @@ def _budgets(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[
                     key=f"{BUDGET}-near:{ident}",
                     level=level,
                     title=f"Budget {budget.scope} nearly spent ({interval})",
-                    message=f"{figures}, {usd(budget.remaining)} left",
+                    message=f"{figures}, {amount(budget.remaining, cur)} left",
                     notify=False,
                 )
             )
@@ -314,3 +325,19 @@ def _spikes(snapshot: Snapshot, settings: RuleSettings, now: datetime) -> list[F
             )
         )
     return found
+
+
+def _lines(snapshot: Snapshot) -> list[Finding]:
+    """A provider's row with a level of its own is a finding like any other: it colours
+    every surface, and a critical one (requests refused) is worth a notification."""
+    return [
+        Finding(
+            key=f"{LINE}:{line.key}",
+            level=line.level,
+            title=f"{line.label}: {line.value}",
+            message=line.detail or line.value,
+            notify=line.level == "critical",
+        )
+        for line in snapshot.lines()
+        if line.level in ("warning", "critical")
+    ]

@@ -4,8 +4,8 @@ Two kinds, combinable in one run:
 
 - CodexBar's window check (`--min-remaining PERCENT`, `--window session|weekly`): what is left
   of a rate window, in percent, against a minimum (`WindowCheck`, `check_window`). `session`
-  is the snapshot's primary meter, the window CodexBar's payload calls `primary`; `weekly` is
-  its `secondary`, which no provider here has, so it is always unavailable.
+  is the window CodexBar's payload calls `primary`, `weekly` its `secondary` (only some
+  providers have one, e.g. a gateway's team budget); without it, window-unavailable.
 - Our spending limits in money and percent (`CHECKS`): each says ok, crossed, unknown (the
   figure is missing) or n/a (the key has no such limit); figures shown beside their threshold
   get as many decimals as it takes to differ from it, so a message never reads "spent $5.00,
@@ -86,7 +86,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 continue
             if flag == "max_percent":
                 value = meter.used_percent
-                used, limit = usd_apart(meter.used, meter.limit)
+                used, limit = usd_apart(meter.used, meter.limit, snapshot.currency)
                 shown = (
                     f"key limit {percent_apart(value, threshold, places=1)} used "
                     f"({used} of {limit})"
@@ -95,7 +95,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 bound = f"above {plain(threshold)}%"
             else:
                 value = meter.remaining
-                left, floor = usd_apart(value, threshold)
+                left, floor = usd_apart(value, threshold, snapshot.currency)
                 shown = f"key limit has {left} left"
                 crossed = value < threshold
                 bound = f"below {floor}"
@@ -107,7 +107,8 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
                 )
                 checks.append(Check(flag, threshold, None, "unknown", why))
                 continue
-            balance, floor = usd_apart(value, threshold)
+            # The threshold is read in the balance's own currency: nothing is converted.
+            balance, floor = usd_apart(value, threshold, snapshot.currency)
             shown = f"balance {balance}"
             crossed = value < threshold
             bound = f"below {floor}"
@@ -118,7 +119,7 @@ def evaluate(snapshot: Snapshot, limits: dict[str, Decimal]) -> list[Check]:
             if value is None:
                 checks.append(Check(flag, threshold, None, "unknown", f"spend {when} unknown"))
                 continue
-            spent, ceiling = usd_apart(value, threshold)
+            spent, ceiling = usd_apart(value, threshold, snapshot.currency)
             shown = f"spent {spent} {when}"
             crossed = value > threshold
             bound = f"above {ceiling}"
@@ -191,10 +192,17 @@ class WindowCheck:
 
 def window_remaining(snapshot: Snapshot, window: str) -> Decimal | None:
     """What is left of `window`, in percent (100 − used), or None when the snapshot has no
-    such window. Only figures fetched now count: stale ones are the caller's to refuse."""
-    if window != "session" or snapshot.primary is None:
+    such window: the payload's window as CodexBar reads it (`session` its `primary`,
+    `weekly` its `secondary`; providers.codexbar_windows). Only figures fetched now count:
+    stale ones are the caller's to refuse."""
+    from codexbar.providers import codexbar_windows
+
+    key = {"session": "primary", "weekly": "secondary"}.get(window)
+    found = codexbar_windows(snapshot).get(key) if key is not None else None
+    if not isinstance(found, dict) or found.get("usedPercent") is None:
         return None
-    return HUNDRED - snapshot.primary.used_percent
+    used = Decimal(str(found["usedPercent"]))  # exact for a Decimal, the double's text else
+    return HUNDRED - used  # CodexBar's guardRemainingHeadroom: no clamp
 
 
 def check_window(snapshot: Snapshot | None, window: str, minimum: Decimal) -> WindowCheck:

@@ -264,7 +264,7 @@ def add_snapshot(families: Families, labels: tuple[str, ...], s: Snapshot) -> No
     if s.provider in PROVIDERS:
         for sample in load(s.provider).metrics(s):
             families.sample(labels, sample)
-    if s.balance is not None:
+    if s.balance is not None and s.currency == "USD":  # a `_usd` metric holds USD only
         families.add("codexbar_balance_usd", labels, _usd(s.balance))
     meter = s.primary
     if meter is not None:

@@ -17,7 +17,6 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, QU
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QVBoxLayout, QWidget
 
-from codexbar.money import usd
 from codexbar.providers import DEFAULT_PROVIDER, PROVIDERS, display_name, load
 from codexbar.render.view import CardView
 from codexbar.rules.alerts import Alert
@@ -106,6 +105,19 @@ def popup_position(anchor: QRect | None, cursor: QPoint, size: QSize, screen: QR
     x = max(screen.x() + margin, min(x, screen_right - size.width() - margin))
     y = max(screen.y() + margin, min(y, screen_bottom - size.height() - margin))
     return QPoint(x, y)
+
+
+def popup_room(anchor: QRect | None, screen: QRect) -> int:
+    """The height a popup card may take: the screen's free height, or, next to a tray icon,
+    what is left between the icon and the far edge (a panel the window manager does not
+    subtract from the free area must not cover the card), less the margins."""
+    room = screen.height()
+    if anchor is not None and anchor.isValid() and not anchor.isEmpty():
+        if anchor.center().y() <= screen.center().y():
+            room = screen.y() + screen.height() - (anchor.y() + anchor.height())
+        else:
+            room = anchor.y() - screen.y()
+    return max(0, min(room, screen.height())) - 2 * SCREEN_MARGIN
 
 
 class CardWindow(QWidget):
@@ -327,12 +339,12 @@ class TrayApp(QObject):
         if self.window.popup:
             screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
             area = screen.availableGeometry() if screen is not None else QRect(0, 0, 1920, 1080)
-            # Every pixel the screen has, less a margin: a card that fits never scrolls.
-            self.panel.fit_within(area.height() - 2 * SCREEN_MARGIN)
+            # Every pixel the screen has beside the icon, less a margin: a card that fits
+            # never scrolls.
+            anchor = self.tray.geometry()
+            self.panel.fit_within(popup_room(anchor, area))
             self.window.adjustSize()
-            self.window.move(
-                popup_position(self.tray.geometry(), QCursor.pos(), self.window.size(), area)
-            )
+            self.window.move(popup_position(anchor, QCursor.pos(), self.window.size(), area))
         self.window.show()
         self.window.raise_()
         self.window.activateWindow()
@@ -355,8 +367,8 @@ class TrayApp(QObject):
         if not known:
             return None
         if len(known) == 1:
-            return usd(known[0].balance)
-        return "\n".join(f"{title(c)}: {usd(c.balance)}" for c in known)
+            return known[0].money(known[0].balance)
+        return "\n".join(f"{title(c)}: {c.money(c.balance)}" for c in known)
 
     def set_autostart(self, enabled: bool) -> None:
         from codexbar.errors import CodexbarError

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from codexbar.levels import LEVELS
-from codexbar.money import usd
 from codexbar.render.view import CardView
 from codexbar.textsafe import clean
 from codexbar.windows import age
@@ -85,7 +84,7 @@ def tooltip_line(card: CardView, now: datetime) -> str:
         return f"{head} — error: {message}" if head else f"error: {message}"
     parts: list[str] = []
     if card.balance is not None:
-        parts.append(usd(card.balance))
+        parts.append(card.money(card.balance))
     if card.meter is not None:
         parts.append(f"{card.meter.percent_text} of {clean(card.meter.label).lower()}")
     elif card.no_limit:

@@ -114,6 +114,21 @@ class OpenRouter:
 
         return login_method(snapshot)
 
+    def codexbar_usage(self, snapshot: Snapshot) -> dict[str, Any]:
+        return {}  # the key limit's meter as `primary` is CodexBar's whole mapping
+
+    def check_base_url(self, value: object) -> str | None:
+        from codexbar.accounts import check_config_url
+
+        return check_config_url(value)
+
+    def probe_url(self, account: Account) -> tuple[str, str] | None:
+        if account.api_key:
+            return f"{account.base_url}/key", account.api_key
+        if account.admin_key:
+            return f"{account.admin_url}/key", account.admin_key
+        return None
+
     def exact_block(
         self, snapshot: Snapshot, history: SpendHistory | None, forecast: Forecast | None
     ) -> dict[str, Any]:
