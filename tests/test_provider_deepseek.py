@@ -311,7 +311,9 @@ def test_server_trouble(
     deepseek.set_scenario(scenario, retry_after="0")
     run = cli("-p", "deepseek", "--timeout", "3")
     assert run.code == code
-    assert one_error_line(run).startswith("Error: DeepSeek: HTTP ")
+    line = one_error_line(run)
+    assert line.startswith("Error: ") and "HTTP " in line
+    assert line.count("DeepSeek") == 1, line  # named once, wherever the message puts it
 
 
 def test_a_hang_times_out(env: dict[str, str], deepseek: FakeDeepSeek) -> None:

@@ -424,7 +424,9 @@ def test_server_trouble(
     litellm.set_scenario(scenario, endpoint="/key/info", retry_after="0")
     run = cli("-p", "litellm", "--timeout", "3")
     assert run.code == 1
-    assert one_error_line(run).startswith("Error: LiteLLM: HTTP ")
+    line = one_error_line(run)
+    assert line.startswith("Error: ") and "HTTP " in line
+    assert line.count("LiteLLM") == 1, line  # named once, wherever the message puts it
 
 
 def test_a_hang_times_out(env: dict[str, str], litellm: FakeLiteLLM) -> None:

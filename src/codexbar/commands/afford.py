@@ -6,7 +6,7 @@ Fast enough to call before every request: the money left comes from the cached c
 status bar reads, younger than --max-age) and the prices from the provider's public price list,
 kept an hour on disk. Only a miss fetches.
 
-    codexbar afford openai/gpt-4.1 --prompt-tokens 12000 --max-tokens 4000 && run-agent
+    codexbar afford anthropic/claude-sonnet-4 --prompt-tokens 12000 --max-tokens 4000 && run-agent
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ exit codes: 0 it fits   1 it does not (or a provider/API failure: see stderr)
   69 cannot tell (the model's price is not fixed, or no money figure is known)
 
 example:
-  codexbar afford openai/gpt-4.1 --prompt-tokens 12000 --max-tokens 4000 && ./run-agent
+  codexbar afford anthropic/claude-sonnet-4 --prompt-tokens 12000 --max-tokens 4000 && ./run-agent
 """
 
 
@@ -66,7 +66,9 @@ def build_parser(prog: str) -> Parser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model", metavar="MODEL", help="the model id, e.g. openai/gpt-4.1")
+    parser.add_argument(
+        "model", metavar="MODEL", help="the model id, e.g. anthropic/claude-sonnet-4"
+    )
     request = parser.add_argument_group("the request")
     request.add_argument(
         "--prompt-tokens", type=_tokens, default=0, metavar="N", help="tokens in (default 0)"

@@ -196,7 +196,7 @@ def plan_change(
 
 def rule_name(trigger: Trigger) -> str:
     """How the audit log names what fired: a finding by its key (`rule key_limit:95`,
-    `rule spike:openai/gpt-4.1`), a guard check by its flag (`guard --max-daily 10`,
+    `rule spike:anthropic/claude-sonnet-4`), a guard check by its flag (`guard --max-daily 10`,
     `guard --min-remaining 10`), text as it is."""
     if isinstance(trigger, str):
         return trigger

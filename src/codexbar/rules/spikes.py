@@ -48,7 +48,7 @@ class Spike:
         return (self.spend / self.mean).quantize(TENTH, rounding=ROUND_DOWN)
 
     def sentence(self, now: datetime) -> str:
-        """`openai/gpt-4.1 spent $12.40 yesterday, 5.2× its 7-day average`."""
+        """`anthropic/claude-sonnet-4 spent $12.40 yesterday, 5.2× its 7-day average`."""
         from codexbar.money import usd
 
         ratio = self.ratio
