@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -34,6 +34,22 @@ def to_decimal(value: object) -> Decimal | None:
     if result and not MIN_EXPONENT < result.adjusted() < MAX_EXPONENT:
         return None
     return result
+
+
+HUNDRED = Decimal(100)
+SHARE_PLACES = Decimal("1e-10")
+
+
+def share(part: Decimal, whole: Decimal) -> Decimal:
+    """`part` as a percent of `whole` (> 0), held between 0 and 100: every meter's used
+    share (key limits, budgets), decided here once. A share that ends within ten decimal
+    places (5.76551234 of 20 → 28.8275617) stays exact; a quotient with no end (212.35 of
+    300) stops at ten places, where 28 digits would only be noise in JSON."""
+    value = min(HUNDRED, max(ZERO, part / whole * HUNDRED))
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -10:
+        value = value.quantize(SHARE_PLACES, rounding=ROUND_HALF_EVEN)
+    return value
 
 
 def plain(value: Decimal) -> str:

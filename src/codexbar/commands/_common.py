@@ -203,17 +203,8 @@ def demo_selection(
     """The demo's accounts for the selection flags (`-p`, `--account`; every simulated
     provider by default) and the in-process client that answers for them."""
     from codexbar.demo import demo_client
-    from codexbar.providers import PROVIDERS, resolve
 
-    ids = list(providers) if providers is not None else None
-    names = getattr(opts, "provider", None)
-    if ids is None and names:
-        ids = []
-        for name in names if isinstance(names, list) else [names]:
-            for part in name.split(","):
-                if part.strip():
-                    info = resolve(part)
-                    ids += [i for i in ([info.id] if info else PROVIDERS) if i not in ids]
+    ids = list(providers) if providers is not None else demo_provider_ids(opts)
     accounts, client = demo_client(ids or None, timeout=timeout)
     label = getattr(opts, "account", None)
     if label is not None:
@@ -222,6 +213,28 @@ def demo_selection(
             client.close()
             raise UsageError(f"the demo has no account labeled {label!r}")
     return accounts, client
+
+
+def demo_provider_ids(opts: argparse.Namespace, *, lenient: bool = False) -> list[str] | None:
+    """The simulated providers `-p`/`--provider` name (comma lists and repeats too); None
+    for every one (no flag, or `all`). `lenient` (usage's CodexBar-style `--provider`): a
+    name we do not simulate (`codex`, `both`) is a warning and skipped, not an error."""
+    from codexbar.providers import PROVIDERS, find, resolve
+
+    names = getattr(opts, "provider", None)
+    if not names:
+        return None
+    ids: list[str] = []
+    for name in names if isinstance(names, list) else [names]:
+        for part in name.split(","):
+            if not part.strip():
+                continue
+            if lenient and part.strip().lower() != "all" and find(part) is None:
+                warn(f"--provider {part.strip()}: not one of the demo's providers; skipped")
+                continue
+            info = resolve(part)
+            ids += [i for i in ([info.id] if info else PROVIDERS) if i not in ids]
+    return ids or None
 
 
 def positive_seconds(text: str) -> float:

@@ -148,9 +148,11 @@ def run(opts: argparse.Namespace) -> int:
         raise UsageError("--template needs --format waybar, i3blocks or line")
     check_codexbar_flags(opts)
     if opts.demo:
+        from codexbar.commands._common import demo_provider_ids
         from codexbar.demo import demo_results
 
-        return emit(demo_results(timeout=opts.timeout), fmt, opts)
+        results = demo_results(demo_provider_ids(opts, lenient=True), timeout=opts.timeout)
+        return emit(results, fmt, opts)
 
     accounts, config, refused, sources = choose(opts, fmt, quiet=quiet)
     if fmt != "text" and not refused and opts.max_age is not None and not opts.refresh:

@@ -17,7 +17,7 @@ from codexbar.accounts import Account
 from codexbar.clock import SYSTEM, Clock
 from codexbar.errors import AuthError, CodexbarError, ConfigError, NetworkError, ParseError
 from codexbar.http.client import HttpClient, HttpStatusError
-from codexbar.money import ZERO, usd
+from codexbar.money import ZERO, share, usd
 from codexbar.providers.common import Dropped, object_body, text, unexpected, with_hint
 from codexbar.providers.litellm.accounts import (
     ID,
@@ -227,7 +227,7 @@ def meter_of(s: Spender, label: str, now: datetime) -> Meter | None:
         limit=limit,
         used=spend,
         remaining=max(ZERO, limit - spend),
-        used_percent=min(HUNDRED, spend / limit * HUNDRED),
+        used_percent=share(spend, limit),
         window=window_name(s.budget_duration),
         resets_at=s.budget_reset_at if s.budget_reset_at and s.budget_reset_at > now else None,
         label=label,

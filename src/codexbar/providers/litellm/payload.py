@@ -18,6 +18,7 @@ from codexbar.exact import (
     history_block,
     notes_block,
 )
+from codexbar.money import share
 from codexbar.providers.litellm.figures import Spender, figures
 from codexbar.windows import iso
 
@@ -45,9 +46,7 @@ def _spend(s: Spender | None) -> Decimal:
 def _window(spend: Decimal, s: Spender, description: str) -> dict[str, Any] | None:
     if s.max_budget is None or s.max_budget <= 0:
         return None
-    window: dict[str, Any] = {
-        "usedPercent": min(HUNDRED, max(Decimal(0), spend / s.max_budget * HUNDRED))
-    }
+    window: dict[str, Any] = {"usedPercent": share(spend, s.max_budget)}
     if s.budget_reset_at is not None:
         window["resetsAt"] = iso(s.budget_reset_at)
     window["resetDescription"] = description

@@ -15,7 +15,7 @@ from codexbar.accounts import Account
 from codexbar.errors import AuthError, ParseError, ProviderError
 from codexbar.http.client import HttpClient, HttpStatusError
 from codexbar.keylist import KeyRow, sort_key
-from codexbar.money import ZERO, to_decimal
+from codexbar.money import ZERO, share, to_decimal
 from codexbar.windows import WINDOWS, next_reset, parse_instant
 
 MAX_PAGES = 1000  # 100 keys a page: far beyond any real account, but never an endless loop
@@ -54,7 +54,7 @@ def parse_key_row(item: object, now: datetime) -> KeyRow | None:
     remaining: Decimal | None = None
     used = None if limit is None else limit_used(limit, limit_remaining, limit_reset, usage)
     if limit is not None and used is not None:
-        used_percent = min(Decimal(100), max(ZERO, used / limit * 100))
+        used_percent = share(used, limit)
         remaining = max(ZERO, limit - used)
     return KeyRow(
         hash=key_hash,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from codexbar.errors import (
     ParseError,
 )
-from codexbar.money import ZERO, plain, to_decimal
+from codexbar.money import ZERO, plain, share, to_decimal
 from codexbar.providers.openrouter.figures import FreeRequests, RateLimit
 from codexbar.record import record
 from codexbar.snapshot import (
@@ -356,7 +356,7 @@ def key_meter(key: KeyInfo, now: datetime) -> Meter | None:
         return None
     # The share stops at 100 % (CodexBar's golden figure); `used` and `Meter.over` say how far
     # past the limit spend went.
-    percent = min(Decimal(100), max(ZERO, used / limit * 100))
+    percent = share(used, limit)
     return Meter(
         limit=limit,
         used=used,
