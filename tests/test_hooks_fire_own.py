@@ -379,7 +379,7 @@ def test_hooks_test_dry_run_without_a_management_key(
     assert line.startswith("hook rule cut did not enforce: ") and "management key" in line
 
 
-# --- the rule model --------------------------------------------------------------------------------
+# --- the rule model -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
