@@ -187,6 +187,7 @@ def reset_server(server: FakeOpenRouter) -> None:
     server.keys_item_overrides.clear()
     server.key_patches.clear()
     server.models_extra.clear()
+    server.api.spike = False  # the demo's spike story (tests/test_spikes.py turns it on)
     server.accounts.clear()
     server.accounts.update(TEST_ACCOUNTS)
     server.clear_requests()

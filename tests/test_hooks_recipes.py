@@ -241,7 +241,7 @@ def test_webhook_without_token_or_secret(receiver: Receiver) -> None:
         ("budget_spent", "daily budget spent: $10.00 of $10.00"),
         ("topped_up", "topped up $20.00, balance $24.20"),
         ("spend_spike", "meta-llama/llama-3.3-70b spent $12.40, 5.2x its 7-day average"),
-        ("key_changed", "key ci-runner changed"),
+        ("key_changed", "key ci-runner changed: $25.00 weekly → $10.00 daily (manual)"),
     ],
 )
 def test_own_events_are_worded(receiver: Receiver, name: str, message: str) -> None:

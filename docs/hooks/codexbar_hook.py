@@ -175,7 +175,10 @@ def describe(event: dict[str, Any]) -> tuple[str, str]:
             f"{get('ratio', '?')}x its 7-day average"
         )
     elif name == "key_changed":
-        text = f"key {get('keyLabel', '')} changed"
+        text = (
+            f"key {get('keyName', '')} changed: {get('before', '?')} → {get('after', '?')} "
+            f"({get('rule', '?')})"
+        )
     else:
         text = name.replace("_", " ")
     return " ".join(who.split()), " ".join(text.split())

@@ -584,7 +584,27 @@ def _hook_issues(raw: object) -> list[ConfigIssue]:
     return [
         ConfigIssue(i.severity, i.code, i.message, provider=i.provider, field=i.field)
         for i in validate_hooks(hooks)
-    ]
+    ] + _own_keys_in_codexbars_hooks(raw)
+
+
+def _own_keys_in_codexbars_hooks(raw: object) -> list[ConfigIssue]:
+    """`enforce`/`enforceKey` belong in our file: in CodexBar's, CodexBar drops them at its
+    next save and codexbar never acts on them."""
+    rules = raw.get("events") if isinstance(raw, dict) else None
+    found: list[ConfigIssue] = []
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        for name in ("enforce", "enforceKey"):
+            if isinstance(rule, dict) and name in rule:
+                found.append(
+                    ConfigIssue(
+                        "warning",
+                        "own_hook_field",
+                        f"{name} is codexbar's own: it is never read from config.json "
+                        f"(CodexBar drops it when it saves); move the rule to {FILE_NAME}.",
+                        field=f"hooks.events[{index}].{name}",
+                    )
+                )
+    return found
 
 
 def _legacy_issues(config: ConfigFile) -> list[ConfigIssue]:
@@ -616,7 +636,11 @@ def _own_settings_issues(config: ConfigFile) -> list[ConfigIssue]:
     checks: list[tuple[str, str, Any]] = [
         ("alerts", "invalid_alerts", lambda: RuleSettings.from_mapping(own.alerts)),
         ("tray", "invalid_tray", lambda: TrayPrefs.from_mapping(own.tray)),
-        ("hooks", "invalid_hooks", lambda: parse_hooks(own.hooks, events=OWN_EVENTS, where=where)),
+        (
+            "hooks",
+            "invalid_hooks",
+            lambda: parse_hooks(own.hooks, events=OWN_EVENTS, where=where, ours=True),
+        ),
     ]
     hooks = None
     for name, code, parse in checks:

@@ -18,7 +18,8 @@ limit. Any invocation CodexBar itself accepts behaves as CodexBar's.
 (`rules.enforce`) plans what the policy does to the account's own key (or `--enforce-key`),
 shows it, asks on a terminal (`--yes` for scripts; `--dry-run` prints the PATCH), sends it with
 the management key to its own host and logs it, naming the check that fired. The verdict and
-CodexBar's JSON are unchanged; the outcome goes under an extra `enforcement` key.
+CodexBar's JSON are unchanged; the outcome goes under an extra `enforcement` key. Each
+change made fires the `key_changed` hook event.
 """
 
 from __future__ import annotations
@@ -471,8 +472,9 @@ def enforce_all(
     from typing import cast
 
     from codexbar.clock import SYSTEM
-    from codexbar.commands._common import dry_run_lines, error
+    from codexbar.commands._common import dry_run_lines, error, warn
     from codexbar.confirm import ask
+    from codexbar.hooks.fire import announce_change
     from codexbar.http.client import HttpClient
     from codexbar.providers import load
     from codexbar.render.keys import key_json
@@ -539,6 +541,14 @@ def enforce_all(
                     continue
                 row, change = apply(plan, editor, result.account, client, now=now)
                 entry.update(applied=True, change=change.to_json(), key=key_json(row))
+                announce_change(
+                    plan,
+                    change,
+                    source="guard --enforce",
+                    log=warn,
+                    account=snapshot.account,
+                    now=now,
+                )
                 if show:
                     from codexbar.keylist import KeySettings
 

@@ -8,10 +8,11 @@ prints each event it fires. Their flags, texts, JSON and exit codes (1 for every
 names) are CodexBar's.
 
 Ours on top: the rules for our own money events, from codexbar-py.json, are listed after
-CodexBar's (marked as ours, and under their own JSON key), `test` takes our event names, and
-`watch` fires them too. `watch` judges its polls with the same detector and state file as the
-tray, `serve` and `alerts check` (hooks/fire.py), so a transition one of them fired is not
-fired again.
+CodexBar's (marked as ours, and under their own JSON key), `test` takes our event names (and
+`--dry-run`: nothing runs; an enforcing rule shows the PATCH it would send), and `watch`
+fires them too, and says what an enforcing rule did to a key. `watch` judges its polls with
+the same detector and state file as the tray, `serve` and `alerts check` (hooks/fire.py),
+so a transition one of them fired is not fired again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from codexbar.config import ConfigFile
     from codexbar.hooks.events import HookEvent
-    from codexbar.hooks.model import HooksConfig
+    from codexbar.hooks.model import HookRule, HooksConfig
     from codexbar.settings_file import OwnSettings
 
 DEFAULT_INTERVAL = 300.0  # CodexBar's: watch originates traffic on every tick
@@ -88,6 +89,12 @@ def build_parser(prog: str) -> Parser:
     test = sub.add_parser("test", help="send a sample event to the matching rules")
     test.add_argument("event", nargs="?", default="", metavar="EVENT", help="e.g. quota_reached")
     test.add_argument("--provider", metavar="NAME", help="a provider id or alias")
+    test.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run nothing: show each matching rule's command and the PATCH an enforcing "
+        "rule would send (ours; never a key)",
+    )
     _output_flags(test)
     watch = sub.add_parser("watch", help="poll and fire hooks until Ctrl-C")
     watch.add_argument(
@@ -226,9 +233,16 @@ def test(opts: argparse.Namespace) -> int:
     rules = hooks.matching_rules(event)
     if not rules:
         raise HookError(no_match_message(hooks, event_name, provider), "config")
+    if opts.dry_run:
+        return dry_run(opts, rules, event)
     results = run_rules(rules, event)
+    # A sample event never changes a key: an enforcing rule is only named (--dry-run shows
+    # the request it would send).
+    enforcing = [rule for rule in rules if rule.enforce is not None]
     if wants_json(opts):
-        _json([result_json(result, event) for result in results], opts)
+        entries = [result_json(result, event) for result in results]
+        entries += [enforce_note_json(rule, event) for rule in enforcing]
+        _json(entries, opts)
     else:
         for result in results:
             to_stderr, line = result_line(result)
@@ -236,7 +250,107 @@ def test(opts: argparse.Namespace) -> int:
                 sys.stderr.write(fit(redact(line), sys.stderr) + "\n")
             else:
                 write(fit(line) + "\n")
+        for rule in enforcing:
+            write(fit(enforce_note(rule)) + "\n")
     return EXIT_OK if all(result.success for result in results) else EXIT_FAILURE
+
+
+def enforce_note(rule: HookRule) -> str:
+    from codexbar.textsafe import clean
+
+    return clean(
+        f"rule {rule.id}: enforce {rule.enforce} not applied by a test "
+        "(--dry-run shows the request it would send)"
+    )
+
+
+def enforce_note_json(rule: HookRule, event: HookEvent) -> dict[str, object]:
+    return {
+        "ruleID": rule.id,
+        "event": event.event,
+        "provider": event.provider,
+        "enforce": rule.enforce,
+        "applied": False,
+        "success": True,
+    }
+
+
+def dry_run(opts: argparse.Namespace, rules: list[HookRule], event: HookEvent) -> int:
+    """`hooks test EVENT --dry-run`: what each matching rule would do, nothing run or sent.
+    An enforcing rule is planned for real (the provider's default account is fetched and its
+    keys listed with the management key) so the PATCH shown is the one a real event sends."""
+    from codexbar.commands._common import dry_run_lines
+    from codexbar.textsafe import clean, fit
+
+    entries: list[dict[str, object]] = []
+    lines: list[str] = []
+    failed = False
+    target: Any = None
+    for rule in rules:
+        entry: dict[str, object] = {
+            "ruleID": rule.id,
+            "event": event.event,
+            "provider": event.provider,
+            "dryRun": True,
+        }
+        if rule.has_command:
+            entry.update(executable=rule.executable, arguments=list(rule.arguments))
+            lines.append(clean(f"rule {rule.id}: would run {' '.join(rule.command())}"))
+        if rule.enforce is not None:
+            if target is None:
+                target = _enforcement_target(event.provider)
+            done = _dry_enforce(rule, event, target)
+            entry["enforcement"] = done.to_json()
+            lines.append(done.line())
+            if done.request is not None:
+                request = done.request
+                lines += dry_run_lines(str(request["method"]), str(request["url"]), request["body"])
+            failed = failed or done.error is not None
+        entries.append(entry)
+    if wants_json(opts):
+        _json(entries, opts)
+    else:
+        write("".join(fit(clean(line)) + "\n" for line in lines))
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def _enforcement_target(provider_id: str) -> Any:
+    """The account an enforcing rule would act for (the provider's default account, fetched
+    now, nothing stored), or the error that stops it."""
+    from codexbar.accounts import Overrides
+    from codexbar.config import ConfigFile
+    from codexbar.http.client import HttpClient
+    from codexbar.pipeline import accounts_for, fetch_one
+    from codexbar.providers import PROVIDERS
+
+    if provider_id not in PROVIDERS:
+        return CodexbarError(f"codexbar cannot change {provider_id} keys")
+    try:
+        accounts = accounts_for(provider_id, ConfigFile.load(), Overrides())
+    except CodexbarError as exc:
+        return exc
+    if not accounts:
+        return CodexbarError(f"no {provider_id} account configured")
+    client = HttpClient(timeout=FETCH_TIMEOUT)
+    try:
+        result = fetch_one(accounts[0], client, persist=False, with_history=False)
+    finally:
+        client.close()
+    return result.error if result.error is not None else result
+
+
+def _dry_enforce(rule: HookRule, event: HookEvent, target: Any) -> Any:
+    from codexbar.hooks.enforce import Enforced, enforce_rule, rule_text
+    from codexbar.http.client import HttpClient
+
+    if isinstance(target, CodexbarError):
+        name = rule_text(rule, event)
+        return Enforced(rule.id, event.event, name, dry_run=True, error=target.one_line())
+    client = HttpClient(timeout=FETCH_TIMEOUT)
+    try:
+        return enforce_rule(rule, event, target, client, now=event.timestamp, dry_run=True)
+    finally:
+        client.close()
 
 
 # --- watch -----------------------------------------------------------------------------------
@@ -341,7 +455,19 @@ def _poll(
         else:
             write(watch_line(event) + "\n")
 
-    fire(results, config, setup=setup, on_event=show)
+    report = fire(results, config, setup=setup, on_event=show)
+    import sys
+
+    from codexbar.secrets import redact
+    from codexbar.textsafe import fit
+
+    for fired in report.fired:  # what rules that enforce did to a key (never a key itself)
+        for done in fired.enforced:
+            stream = sys.stderr if done.error is not None else sys.stdout
+            if as_json and done.error is None:
+                _json({"enforcement": done.to_json()}, opts)
+            else:
+                stream.write(fit(redact(done.line()), stream) + "\n")
 
 
 class _StopOnSignal:

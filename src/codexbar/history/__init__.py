@@ -48,9 +48,11 @@ def default_path() -> Path:
 
 def record(snapshot: Snapshot, *, path: Path | None = None) -> Purchase | None:
     """Store one successful fetch; returns the top-up it revealed (the credits ever bought
-    rose since the previous recorded snapshot), if any, for a `topped_up` hook event. Best
-    effort: storage trouble (locked past the busy timeout, read-only, full disk, a newer
-    schema) is swallowed, never raised, and never leaves a half-written row."""
+    rose since the previous recorded snapshot), if any. (The `topped_up` hook event reads the
+    purchases of the history each poll loads, so a top-up another process recorded is
+    announced too: hooks/fire.py.) Best effort: storage trouble (locked past the busy
+    timeout, read-only, full disk, a newer schema) is swallowed, never raised, and never
+    leaves a half-written row."""
     if snapshot.account_id is None or snapshot.failure is not None or snapshot.stale:
         return None
     import sqlite3
@@ -191,14 +193,3 @@ def prune(*, path: Path | None = None, now: datetime | None = None) -> PruneResu
     finally:
         conn.close()
     return PruneResult(removed=removed, rows=rows, size_before=before, size_after=_size(file))
-
-
-def new_purchase(spend: SpendHistory, snapshot: Snapshot) -> Purchase | None:
-    """The top-up this very snapshot revealed (its fetch first saw the higher total of
-    credits bought), for a `topped_up` hook event; None otherwise. Front ends that fire hooks
-    call this on each fresh result, so a top-up is announced once."""
-    if not spend.purchases:
-        return None
-    latest = spend.purchases[-1]
-    apart = abs((latest.at - snapshot.fetched_at).total_seconds())
-    return latest if apart < 0.001 and not snapshot.stale else None

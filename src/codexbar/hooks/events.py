@@ -24,6 +24,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from codexbar.keylist import KeySettings
+
 QUOTA_LOW = "quota_low"
 QUOTA_REACHED = "quota_reached"
 QUOTA_RESET = "quota_reset"
@@ -57,6 +59,11 @@ OWN_EVENTS: tuple[str, ...] = (
     SPEND_SPIKE,
     KEY_CHANGED,
 )
+
+# Our events whose rules may enforce (`enforce` in a rule of our file): money going out. Not
+# the others: a top-up or an expiring key is no reason to cut a key, and a rule on
+# `key_changed` that changed a key again would answer its own change.
+ENFORCEABLE: tuple[str, ...] = (BALANCE_LOW, BUDGET_SPENT, SPEND_SPIKE)
 
 # Events that can repeat on every poll while a condition lasts (an outage, a failing fetch):
 # at most one run per RATE_LIMIT_S for each (event, provider, account, window). Quota events
@@ -300,13 +307,20 @@ def topped_up(
     *,
     amount: Decimal,
     balance: Decimal | None = None,
+    total_credits: Decimal | None = None,
+    day: date | None = None,
     account: str | None = None,
 ) -> HookEvent:
-    """Credits were bought: the credits ever bought rose by `amount` (USD) since the previous
-    recorded fetch (`history.new_purchase`); `balance` is the balance now, when known."""
+    """Credits were bought: the credits ever bought rose by `amount` (USD) between two
+    recorded fetches (`history.Purchase`); `day` is the UTC day it was first seen (the card's
+    "topped up $X on DATE"), `totalCredits` the new total, `balance` the balance now."""
     extra: dict[str, Extra] = {"amount": amount}
     if balance is not None:
         extra["balance"] = balance
+    if total_credits is not None:
+        extra["totalCredits"] = total_credits
+    if day is not None:
+        extra["date"] = day.isoformat()
     return HookEvent(TOPPED_UP, provider, now, account, extra=extra)
 
 
@@ -317,14 +331,18 @@ def spend_spike(
     model: str | None,
     spend: Decimal,
     ratio: Decimal | None,
+    mean: Decimal | None = None,
     day: date | None = None,
     account: str | None = None,
 ) -> HookEvent:
     """A model's day (or, with no `model`, this key's spend today) reached the spike ratio of
-    its 7-day mean (`rules.spikes`). `ratio` is absent when the mean was zero (new spend)."""
+    its 7-day mean (`rules.spikes`). `ratio` is absent when the mean was zero (new spend);
+    `mean` is the trailing 7-day mean per day (USD)."""
     extra: dict[str, Extra] = {"spend": spend}
     if model is not None:
-        extra["model"] = model
+        extra["model"] = _clip(model)
+    if mean is not None:
+        extra["mean"] = mean
     if ratio is not None:
         extra["ratio"] = ratio
     if day is not None:
@@ -336,22 +354,49 @@ def key_changed(
     provider: str,
     now: datetime,
     *,
-    key_label: str,
+    key_name: str,
+    key_hash: str,
+    before: KeySettings,
+    after: KeySettings,
     rule: str,
-    key_hash: str | None = None,
-    limit: Decimal | None = None,
-    disabled: bool | None = None,
+    source: str,
+    change_id: int | None = None,
     account: str | None = None,
 ) -> HookEvent:
-    """codexbar changed a key (`keys set-limit | disable | enable | restore`, or a rule that
-    enforces): its name, the rule behind it, and the settings it now has."""
-    extra: dict[str, Extra] = {"keyLabel": key_label, "rule": rule}
-    if key_hash is not None:
-        extra["keyHash"] = key_hash
-    if disabled is not None:
-        extra["disabled"] = disabled
+    """codexbar changed a key: `keys set-limit | disable | enable | restore` (`source`), `guard
+    --enforce` or a hook rule that enforces. The key's name and hash (never the key), its
+    settings before and after (in words, and field by field: `limit` is the new limit, absent
+    for none), the rule behind it as the audit log names it, and the audit entry's id."""
+    from codexbar.rules.enforce import settings_text
+    from codexbar.secrets import redact
+
+    extra: dict[str, Extra] = {
+        "keyName": _clip(redact(key_name)),
+        "keyHash": key_hash,
+        "rule": _clip(redact(rule)),
+        "source": source,
+        "before": settings_text(before),
+        "after": settings_text(after),
+        "disabled": after.disabled,
+        "disabledBefore": before.disabled,
+    }
+    if before.limit is not None:
+        extra["limitBefore"] = before.limit
+    if after.limit_reset is not None:
+        extra["limitReset"] = after.limit_reset
+    if before.limit_reset is not None:
+        extra["limitResetBefore"] = before.limit_reset
+    if change_id is not None:
+        extra["changeId"] = change_id
     event = HookEvent(KEY_CHANGED, provider, now, account, extra=extra)
-    return replace(event, limit=limit)
+    return replace(event, limit=after.limit)
+
+
+MAX_TEXT = 200  # a name from a server or the config: the payload must stay under 4096 bytes
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
@@ -363,7 +408,14 @@ def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
     if event == KEY_EXPIRING:
         return key_expiring(provider, now, expires_at=now + timedelta(days=3))
     if event == TOPPED_UP:
-        return topped_up(provider, now, amount=Decimal(20), balance=Decimal("24.2"))
+        return topped_up(
+            provider,
+            now,
+            amount=Decimal(20),
+            balance=Decimal("24.2"),
+            total_credits=Decimal(120),
+            day=now.date(),
+        )
     if event == SPEND_SPIKE:
         # 5.2 × its 7-day mean
         return spend_spike(
@@ -372,7 +424,20 @@ def _own_sample(event: str, provider: str, now: datetime) -> HookEvent | None:
             model="meta-llama/llama-3.3-70b",
             spend=Decimal("12.4"),
             ratio=Decimal("5.2"),
+            mean=Decimal("2.38"),
+            day=now.date() - timedelta(days=1),
         )
     if event == KEY_CHANGED:
-        return key_changed(provider, now, key_label="ci-runner", rule="manual")
+        from codexbar.keylist import KeySettings
+
+        return key_changed(
+            provider,
+            now,
+            key_name="ci-runner",
+            key_hash="0" * 64,
+            before=KeySettings(Decimal(25), "weekly", False),
+            after=KeySettings(Decimal(10), "daily", False),
+            rule="manual",
+            source="keys set-limit",
+        )
     return None

@@ -10,11 +10,19 @@ transition the tray fired is a baseline for `serve` and cron, so nothing fires t
 
 Two rule sets, one switch. CodexBar's rules (config.json `hooks`, its six events) run on the
 detector's transitions. Ours (codexbar-py.json `hooks`, the money events) run when the rule
-book (`rules.evaluate`) finds a balance under its floor, a budget spent or the key expiring:
-once per crossing, re-armed when the condition clears, with the `alerts` thresholds; this
-memory is kept apart from the desktop alerts', so a hook never takes a notification from the
-tray. CodexBar's `hooks.enabled` is the master switch for both (`codexbar hooks enable|
-disable`); `"enabled": false` in our file switches ours off alone.
+book (`rules.evaluate`) finds a balance under its floor, a budget spent, the key expiring or a
+spend spike (`spend_spike`: once per model per day): once per crossing, re-armed when the
+condition clears, with the `alerts` thresholds; this memory is kept apart from the desktop
+alerts', so a hook never takes a notification from the tray. `topped_up` fires for each
+purchase the poll's history (`AccountResult.history.purchases`, loaded once in the pipeline)
+shows after the last one announced, whichever process recorded it. CodexBar's `hooks.enabled`
+is the master switch for both (`codexbar hooks enable|disable`); `"enabled": false` in our
+file switches ours off alone.
+
+A rule of ours with `enforce` acts when it fires (hooks/enforce.py): the key is changed with
+the management key, logged naming the rule, and `key_changed` fires. Commands that change a
+key (`keys set-limit|disable|enable|restore`, `guard --enforce`) fire `key_changed` through
+`announce_change` (no poll, no state: each change is one event).
 
 The first poll under a configuration is a baseline for both sets (CodexBar's rule: a fresh
 start with usage already high fires nothing). A cached answer, or one older than figures
@@ -28,7 +36,8 @@ another, on the caller's thread (the tray and `serve` call this from their worke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from codexbar.errors import ConfigError
 from codexbar.hooks.events import (
@@ -37,6 +46,8 @@ from codexbar.hooks.events import (
     balance_low,
     budget_spent,
     key_expiring,
+    spend_spike,
+    topped_up,
 )
 from codexbar.hooks.model import HooksConfig, config_revision, parse_hooks
 from codexbar.hooks.runner import RunResult, plan, run_rules
@@ -55,19 +66,29 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from typing import Protocol
 
+    from codexbar.accounts import Account
     from codexbar.config import ConfigFile
     from codexbar.errors import CodexbarError
+    from codexbar.history.audit import Change
+    from codexbar.history.model import SpendHistory
+    from codexbar.hooks.enforce import Enforced
     from codexbar.hooks.model import HookRule
+    from codexbar.http.client import HttpClient
     from codexbar.rules.alerts import Alert
+    from codexbar.rules.enforce import Plan
     from codexbar.rules.settings import RuleSettings
     from codexbar.settings_file import OwnSettings
     from codexbar.snapshot import Snapshot
 
     class Polled(Protocol):  # what a poll hands over: pipeline.AccountResult is one
         @property
+        def account(self) -> Account: ...
+        @property
         def snapshot(self) -> Snapshot: ...
         @property
         def error(self) -> CodexbarError | None: ...
+        @property
+        def history(self) -> SpendHistory | None: ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +121,7 @@ def own_hooks(raw: object, master: bool) -> tuple[HooksConfig, bool]:
     `codexbar hooks enable` is enough.) Returns (config, our own switch)."""
     from codexbar.settings_file import FILE_NAME
 
-    parsed = parse_hooks(raw, events=OWN_EVENTS, where=f"{FILE_NAME}:hooks")
+    parsed = parse_hooks(raw, events=OWN_EVENTS, where=f"{FILE_NAME}:hooks", ours=True)
     switch = not (isinstance(raw, dict) and raw.get("enabled") is False)
     rules = parsed.rules if parsed is not None else ()
     return HooksConfig(enabled=master and switch, rules=rules), switch
@@ -129,16 +150,22 @@ def load_setup(config: ConfigFile, own: OwnSettings | None = None) -> Setup:
 
 @dataclass(frozen=True)
 class Fired:
-    """One event and what its rules did (empty when none matched or the rate limit held)."""
+    """One event and what its rules did (empty when none matched or the rate limit held):
+    the commands run, and what the rules that enforce did to a key."""
 
     event: HookEvent
     results: tuple[RunResult, ...] = ()
+    enforced: tuple[Enforced, ...] = ()
 
 
 @dataclass(frozen=True)
 class Report:
     fired: tuple[Fired, ...] = ()
     problem: str | None = None  # the hook configuration could not be read; nothing ran
+
+    def enforcement_problems(self) -> list[str]:
+        """One line per rule that should have changed a key and could not."""
+        return [e.line() for f in self.fired for e in f.enforced if e.error is not None]
 
 
 def sample(polled: Polled, quota_warnings: object = None) -> Sample:
@@ -163,7 +190,7 @@ def own_event(alert: Alert, snapshot: Snapshot, now: datetime) -> HookEvent | No
     """Our event for an alert of the rule book (None for the key limit: CodexBar's
     `quota_low`/`quota_reached` say that)."""
     from codexbar.money import to_decimal
-    from codexbar.rules import BALANCE, BUDGET, EXPIRY
+    from codexbar.rules import BALANCE, BUDGET, EXPIRY, SPIKE
 
     figures = alert.figures
     provider, account = snapshot.provider, snapshot.account
@@ -190,10 +217,63 @@ def own_event(alert: Alert, snapshot: Snapshot, now: datetime) -> HookEvent | No
         )
     if alert.rule == EXPIRY and snapshot.expires_at is not None:
         return key_expiring(provider, now, expires_at=snapshot.expires_at, account=account)
+    if alert.rule == SPIKE:
+        model, day = figures.get("model"), figures.get("day")
+        return spend_spike(
+            provider,
+            now,
+            model=model if isinstance(model, str) else None,
+            spend=to_decimal(figures.get("spend")) or Decimal(0),
+            ratio=to_decimal(figures.get("ratio")),
+            mean=to_decimal(figures.get("mean")),
+            day=day if isinstance(day, date) else None,
+            account=account,
+        )
     return None
 
 
-_Planned = list[tuple[HookEvent, list["HookRule"]]]
+def new_topups(polled: Polled, state: TransitionState, now: datetime) -> list[HookEvent]:
+    """`topped_up` for each purchase in this poll's history after the last one announced for
+    the account (none on its first poll: a baseline)."""
+    snapshot = polled.snapshot
+    key = (snapshot.provider, snapshot.account or "")
+    purchases = polled.history.purchases if polled.history is not None else ()
+    seen = state.topups.get(key)
+    if seen is None:
+        latest = max((p.at for p in purchases), default=snapshot.fetched_at)
+        state.topups[key] = max(latest, snapshot.fetched_at).timestamp()
+        return []
+    events = []
+    for purchase in purchases:
+        at = purchase.at.timestamp()
+        if at <= seen:
+            continue
+        state.topups[key] = max(state.topups[key], at)
+        events.append(
+            topped_up(
+                snapshot.provider,
+                now,
+                amount=purchase.amount,
+                balance=snapshot.balance,
+                total_credits=purchase.total_credits,
+                day=purchase.at.astimezone(UTC).date(),
+                account=snapshot.account,
+            )
+        )
+    return events
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One event this round fires, the rules to run for it, and the poll it came from (for a
+    rule that enforces: the account and its key)."""
+
+    event: HookEvent
+    rules: list[HookRule]
+    polled: Polled | None = None
+
+
+_Planned = list[_Step]
 
 
 def decide(
@@ -205,7 +285,7 @@ def decide(
 
     state.reset_if_config_changed(setup.revision)
     planned: _Planned = []
-    fresh: list[Snapshot] = []
+    fresh: list[Polled] = []
     for polled in polls:
         snapshot = polled.snapshot
         if polled.error is None:
@@ -213,12 +293,12 @@ def decide(
                 snapshot.provider, snapshot.account, snapshot.fetched_at
             ):
                 continue
-            fresh.append(snapshot)
+            fresh.append(polled)
         one = sample(polled, setup.quota_warnings.get(snapshot.provider))
         for dispatch in state.evaluate(one, setup.codexbar, now):
             event, narrowed = dispatch.event, dispatch.rules
             rules = plan(event, setup.codexbar, rules=narrowed, limiter=state, now=now)
-            planned.append((event, rules))
+            planned.append(_Step(event, rules))
     if setup.own.active and setup.settings is not None and fresh:
         from codexbar.record import replace
 
@@ -226,16 +306,24 @@ def decide(
         memory: dict[str, object] = {} if state.own is None else state.own
         # Our events follow the rule book's thresholds even with desktop alerts off.
         settings = replace(setup.settings, enabled=True)
-        for alert in alert_crossings(fresh, settings, memory, now):
+        snapshots = [p.snapshot for p in fresh]
+        for alert in alert_crossings(snapshots, settings, memory, now):
             if baseline:
                 continue
             found = next(
-                (s for s in fresh if (s.provider, s.account) == (alert.provider, alert.account)),
+                (
+                    p
+                    for p in fresh
+                    if (p.snapshot.provider, p.snapshot.account) == (alert.provider, alert.account)
+                ),
                 None,
             )
-            ours = own_event(alert, found, now) if found is not None else None
+            ours = own_event(alert, found.snapshot, now) if found is not None else None
             if ours is not None:
-                planned.append((ours, plan(ours, setup.own)))
+                planned.append(_Step(ours, plan(ours, setup.own), found))
+        for polled in fresh:
+            for event in new_topups(polled, state, now):
+                planned.append(_Step(event, plan(event, setup.own), polled))
         from codexbar.secrets import redact_all
 
         state.own = redact_all(memory)
@@ -268,18 +356,59 @@ def fire(
         state = store.load()
         planned = decide(polls, setup, state, now)
         store.save(state)
-    fired = []
-    for event, rules in planned:
-        if on_event is not None:
-            on_event(event)
-        fired.append(Fired(event, tuple(run_rules(rules, event, base_env=base_env))))
+    fired: list[Fired] = []
+    client: HttpClient | None = None
+    try:
+        for step in planned:
+            if on_event is not None:
+                on_event(step.event)
+            enforced: list[Enforced] = []
+            for rule in step.rules:
+                if rule.enforce is not None and step.polled is not None:
+                    client = client or _client()
+                    enforced.append(_enforce(rule, step, client, now))
+            results = tuple(run_rules(step.rules, step.event, base_env=base_env))
+            fired.append(Fired(step.event, results, tuple(enforced)))
+            for done in enforced:  # each change made is a `key_changed` of its own
+                if done.applied and done.change is not None and done.plan is not None:
+                    event = _changed(done.plan, done.change, step, now)
+                    if on_event is not None:
+                        on_event(event)
+                    runs = run_rules(plan(event, setup.own), event, base_env=base_env)
+                    fired.append(Fired(event, tuple(runs)))
+    finally:
+        if client is not None:
+            client.close()
     return Report(tuple(fired))
+
+
+def _client() -> HttpClient:
+    from codexbar.http.client import HttpClient
+
+    return HttpClient(timeout=ENFORCE_TIMEOUT)
+
+
+ENFORCE_TIMEOUT = 10.0  # per request, as every other fetch
+
+
+def _enforce(rule: HookRule, step: _Step, client: HttpClient, now: datetime) -> Enforced:
+    from codexbar.hooks.enforce import enforce_rule
+
+    assert step.polled is not None
+    return enforce_rule(rule, step.event, step.polled, client, now=now)
+
+
+def _changed(plan_: Plan, change: Change, step: _Step, now: datetime) -> HookEvent:
+    from codexbar.hooks.enforce import HOOK_SOURCE, changed_event
+
+    return changed_event(plan_, change, source=HOOK_SOURCE, now=now, account=step.event.account)
 
 
 def fire_logged(polls: Sequence[Polled], config: ConfigFile, log: Callable[[str], None]) -> Report:
     """`fire` for a front end that must go on whatever happens: a hook configuration that
-    cannot be read, or a state folder that cannot be written, is one line to `log` (a
-    failing hook is not: its outcome is in the report, and its output is never logged)."""
+    cannot be read, a state folder that cannot be written, or a rule that could not change
+    its key, is one line to `log` (a failing hook is not: its outcome is in the report, and
+    its output is never logged)."""
     try:
         report = fire(polls, config)
     except OSError as exc:
@@ -287,4 +416,60 @@ def fire_logged(polls: Sequence[Polled], config: ConfigFile, log: Callable[[str]
         return Report()
     if report.problem is not None:
         log(f"hooks: not run: {report.problem}")
+    for problem in report.enforcement_problems():
+        log(f"hooks: {problem}")
+    return report
+
+
+# --- one event, fired directly ------------------------------------------------------------
+
+
+def fire_event(
+    event: HookEvent,
+    config: ConfigFile,
+    *,
+    setup: Setup | None = None,
+    base_env: Mapping[str, str] | None = None,
+) -> Report:
+    """Run our rules for one event that is not a poll's (a key changed by a command): the
+    master switch and our own `enabled` apply, no state is kept (the event happens once)."""
+    if setup is None:
+        try:
+            setup = load_setup(config)
+        except ConfigError as exc:
+            return Report(problem=exc.one_line())
+    rules = plan(event, setup.own)
+    if not rules:
+        return Report()
+    return Report((Fired(event, tuple(run_rules(rules, event, base_env=base_env))),))
+
+
+def announce_change(
+    plan_: Plan,
+    change: Change,
+    *,
+    source: str,
+    log: Callable[[str], None],
+    account: str | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """`key_changed` for a change a command made and logged (`keys set-limit|disable|enable|
+    restore`: source `keys <action>`; `guard --enforce`). Never raises: an unreadable
+    configuration and a failing hook are one line each to `log`."""
+    from codexbar.config import ConfigFile
+    from codexbar.hooks.enforce import changed_event
+
+    event = changed_event(
+        plan_, change, source=source, now=now or datetime.now(UTC), account=account
+    )
+    try:
+        report = fire_event(event, ConfigFile.load())
+    except ConfigError as exc:
+        report = Report(problem=exc.one_line())
+    if report.problem is not None:
+        log(f"hooks: not run: {report.problem}")
+    for fired in report.fired:
+        for result in fired.results:
+            if not result.success:
+                log(f"hooks: {event.event}: {result.summary()}")
     return report

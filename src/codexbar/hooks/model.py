@@ -10,6 +10,14 @@ Decoding follows CodexBar's `HooksConfig`/`HookRule` Codable rules: a wrong type
 but breaks a limit (relative executable, unknown provider, threshold outside (0, 1], timeout
 outside 0.1…300 s, oversized command) stays in the file, is reported by `validate_hooks` with
 CodexBar's issue codes, and never runs. More than 32 rules: nothing runs at all.
+
+Ours only (`ours=True`, our settings file): a rule of a money event that lets money out
+(`events.ENFORCEABLE`) may carry `enforce` (a policy, as `guard --enforce` takes it:
+`disable` or `limit=USD[/daily|weekly|monthly|none]`) and `enforceKey` (the key to act on;
+default the account's own), and then needs no `executable`. A bad policy, or one on another
+event, fails our file's `hooks` as a decode error does: a rule meant to cut a key must not
+quietly do nothing. In CodexBar's file these keys are not read (CodexBar drops unknown keys;
+`config validate` warns about them).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from codexbar.errors import ConfigError
-from codexbar.hooks.events import CODEXBAR_EVENTS, QUOTA_LOW, HookEvent
+from codexbar.hooks.events import CODEXBAR_EVENTS, ENFORCEABLE, QUOTA_LOW, HookEvent
 from codexbar.providers.codexbar_ids import CODEXBAR_PROVIDERS
 
 TYPE_CHECKING = False
@@ -78,12 +86,23 @@ class HookRule:
     threshold: float | None = None
     arguments: tuple[str, ...] = ()
     timeout_seconds: float = DEFAULT_TIMEOUT_S
+    # Ours only: the policy to enforce when the rule fires (checked at decode), and the key
+    # to act on (None: the account's own). With `enforce`, `executable` may be "" (none).
+    enforce: str | None = None
+    enforce_key: str | None = None
+
+    @property
+    def has_command(self) -> bool:
+        """The rule runs a command (a rule that only enforces does not)."""
+        return bool(self.executable) or self.enforce is None
 
     # The checks CodexBar's `matches` and `validate` share, one property each.
 
     @property
     def valid_executable(self) -> bool:
         exe = self.executable
+        if not self.has_command:
+            return True  # enforces only: nothing to run
         return bool(exe) and _utf8_len(exe) <= MAX_STRING_BYTES and _absolute(exe)
 
     @property
@@ -142,9 +161,14 @@ class HookRule:
             out["provider"] = self.provider
         if self.threshold is not None:
             out["threshold"] = _number(self.threshold)
-        out["executable"] = self.executable
+        if self.has_command:
+            out["executable"] = self.executable
         out["arguments"] = list(self.arguments)
         out["timeoutSeconds"] = _number(self.timeout_seconds)
+        if self.enforce is not None:  # ours: only ever in our own file
+            out["enforce"] = self.enforce
+        if self.enforce_key is not None:
+            out["enforceKey"] = self.enforce_key
         return out
 
 
@@ -196,13 +220,18 @@ def _number(value: float) -> int | float:
 
 
 def parse_hooks(
-    raw: object, *, events: Sequence[str] = CODEXBAR_EVENTS, where: str = "hooks"
+    raw: object,
+    *,
+    events: Sequence[str] = CODEXBAR_EVENTS,
+    where: str = "hooks",
+    ours: bool = False,
 ) -> HooksConfig | None:
     """Decode a `hooks` object as CodexBar does; None when it is absent or null.
 
     `events` is the set of allowed event names: CODEXBAR_EVENTS for CodexBar's config file,
-    OWN_EVENTS for ours. `where` names the object in error messages. Raises HooksDecodeError
-    (a ConfigError) for anything CodexBar's decoder would reject."""
+    OWN_EVENTS for ours. `where` names the object in error messages. `ours` reads our own
+    keys (`enforce`, `enforceKey`). Raises HooksDecodeError (a ConfigError) for anything
+    CodexBar's decoder would reject, and for a bad policy in our file."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -210,13 +239,13 @@ def parse_hooks(
     enabled = _optional(raw, "enabled", bool, where)
     rules_raw = _optional(raw, "events", list, where)
     rules = tuple(
-        _parse_rule(item, events, f"{where}.events[{index}]")
+        _parse_rule(item, events, f"{where}.events[{index}]", ours)
         for index, item in enumerate(rules_raw or ())
     )
     return HooksConfig(enabled=bool(enabled), rules=rules)
 
 
-def _parse_rule(raw: object, events: Sequence[str], where: str) -> HookRule:
+def _parse_rule(raw: object, events: Sequence[str], where: str, ours: bool = False) -> HookRule:
     if not isinstance(raw, dict):
         raise HooksDecodeError(f"{where}: expected an object")
     event = _required(raw, "event", str, where)
@@ -231,16 +260,48 @@ def _parse_rule(raw: object, events: Sequence[str], where: str) -> HookRule:
     enabled = _optional(raw, "enabled", bool, where)
     timeout = _optional_number(raw, "timeoutSeconds", where)
     rule_id = _optional(raw, "id", str, where)
+    provider = _optional(raw, "provider", str, where)
+    threshold = _optional_number(raw, "threshold", where)
+    enforce, enforce_key = _enforcement(raw, event, where) if ours else (None, None)
+    executable = _optional(raw, "executable", str, where)
+    if executable is None and enforce is None:
+        raise HooksDecodeError(f"{where}.executable: missing")
     return HookRule(
         id=new_rule_id() if rule_id is None else rule_id,
         enabled=True if enabled is None else enabled,
         event=event,
-        provider=_optional(raw, "provider", str, where),
-        threshold=_optional_number(raw, "threshold", where),
-        executable=_required(raw, "executable", str, where),
+        provider=provider,
+        threshold=threshold,
+        executable=executable or "",
         arguments=tuple(arguments or ()),
         timeout_seconds=DEFAULT_TIMEOUT_S if timeout is None else timeout,
+        enforce=enforce,
+        enforce_key=enforce_key,
     )
+
+
+def _enforcement(raw: dict[str, object], event: str, where: str) -> tuple[str | None, str | None]:
+    """Our `enforce` (a policy, checked here) and `enforceKey` of one rule."""
+    enforce = _optional(raw, "enforce", str, where)
+    key = _optional(raw, "enforceKey", str, where)
+    if enforce is None:
+        if key is not None:
+            raise HooksDecodeError(f"{where}.enforceKey: goes with enforce")
+        return None, None
+    if event not in ENFORCEABLE:
+        raise HooksDecodeError(
+            f"{where}.enforce: only {', '.join(ENFORCEABLE)} rules can enforce, not {event}"
+        )
+    from codexbar.errors import UsageError
+    from codexbar.rules.enforce import Policy
+
+    try:
+        Policy.parse(enforce)
+    except UsageError as exc:
+        raise HooksDecodeError(f"{where}.enforce: {exc.message}") from None
+    if key is not None and not key.strip():
+        raise HooksDecodeError(f"{where}.enforceKey: empty (leave it out for the account's key)")
+    return enforce, key
 
 
 _NAMES = {bool: "true or false", str: "a string", list: "an array"}

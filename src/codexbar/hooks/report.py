@@ -29,11 +29,16 @@ def list_lines(hooks: HooksConfig | None) -> list[str]:
 
 
 def rule_lines(hooks: HooksConfig) -> list[str]:
-    """One `[on|off] <event> provider=<id|any>: <exe args>` line per rule."""
+    """One `[on|off] <event> provider=<id|any>: <exe args>` line per rule; a rule of ours
+    that enforces adds `enforce <policy>[ key=<key>]` (alone when it runs no command)."""
     lines = []
     for rule in hooks.rules:
         state = "on" if rule.enabled else "off"
-        command = " ".join(rule.command())
+        parts = [" ".join(rule.command())] if rule.has_command else []
+        if rule.enforce is not None:
+            key = f" key={rule.enforce_key}" if rule.enforce_key is not None else ""
+            parts.append(f"enforce {rule.enforce}{key}")
+        command = " · ".join(parts)
         lines.append(clean(f"[{state}] {rule.event} provider={rule.provider or 'any'}: {command}"))
     return lines
 

@@ -181,8 +181,9 @@ def plan(
 def run_rules(
     rules: Iterable[HookRule], event: HookEvent, *, base_env: Mapping[str, str] | None = None
 ) -> list[RunResult]:
-    """Run `rules` for `event`, one after another (CodexBar's order)."""
-    return [run_rule(rule, event, base_env=base_env) for rule in rules]
+    """Run `rules` for `event`, one after another (CodexBar's order). A rule of ours that
+    only enforces has no command: it is left out here (hooks/enforce.py acts for it)."""
+    return [run_rule(rule, event, base_env=base_env) for rule in rules if rule.has_command]
 
 
 def dispatch(

@@ -182,6 +182,10 @@ class TransitionState:
     # The fire-once memory of our own money events (`rules.alerts.evaluate`'s state); None
     # until the first poll under the current configuration, which is a baseline.
     own: dict[str, object] | None = None
+    # Per (provider, account): the latest top-up announced (its `Purchase.at`, epoch s), or
+    # the first poll's fetch time (a baseline: purchases before it are old news). A top-up is
+    # announced when any poll's history shows a later one, whichever process recorded it.
+    topups: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def reset_if_config_changed(self, revision: str) -> None:
         """Drop every baseline when the hook configuration is not the one they were built
@@ -191,6 +195,7 @@ class TransitionState:
         self.lanes.clear()
         self.outage.clear()
         self.own = None
+        self.topups.clear()
         self.revision = revision
 
     def is_new(self, provider: str, account: str | None, fetched_at: datetime) -> bool:
@@ -330,6 +335,11 @@ class TransitionState:
         ]
         if self.own is not None:
             out["own"] = self.own
+        if self.topups:
+            out["topups"] = [
+                {"provider": p, "account": a, "at": at}
+                for (p, a), at in sorted(self.topups.items())
+            ]
         return out
 
     @classmethod
@@ -367,6 +377,11 @@ class TransitionState:
         own = raw.get("own")
         if isinstance(own, dict):
             state.own = own
+        for item in _entries(raw.get("topups")):
+            tkey = _strings(item, "provider", "account")
+            at = _float(item.get("at"))
+            if tkey is not None and at is not None:
+                state.topups[(tkey[0], tkey[1])] = at
         return state
 
 

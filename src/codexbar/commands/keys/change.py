@@ -4,6 +4,7 @@ Each change is planned by the rule book (`rules.enforce`), shown (before → aft
 (a terminal asks; `--yes` for scripts; no terminal and no `--yes` changes nothing), sent with
 the management key to its own host only, and logged in the history file's audit log, from
 which `restore` undoes it. `--dry-run` prints the request that would be sent, never a key.
+A change made fires the `key_changed` hook event (hooks/fire.py `announce_change`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,13 @@ def change(opts: argparse.Namespace, history_path: Path | None) -> int:
         _write_json(opts, plan, request, applied=True, row=row, change=logged)
     else:
         write(_done(plan, row, logged, opts))
+    if not opts.demo:  # the demo's keys are not yours: nothing to announce
+        from codexbar.commands._common import warn
+        from codexbar.hooks.fire import announce_change
+
+        announce_change(
+            plan, logged, source=f"keys {opts.action}", log=warn, account=account.label, now=now
+        )
     return EXIT_OK
 
 
