@@ -281,7 +281,10 @@ def test_urls_the_rule_refuses_without_connecting(
     assert "secret" not in validate.stdout
 
 
-def test_config_validate_takes_a_private_gateway(cli: CliRunner, home: Home) -> None:
+def test_config_validate_takes_a_private_gateway(
+    cli: CliRunner, home: Home, loopback_only: list[object]
+) -> None:
+    """Checked without connecting: validate reads the URL, never sends to it."""
     home.write_config(
         {
             "version": 1,
@@ -291,6 +294,7 @@ def test_config_validate_takes_a_private_gateway(cli: CliRunner, home: Home) -> 
     run = cli("config", "validate")
     assert run.code == 0, run.stdout
     assert run.stdout == "Config: OK\n"  # CodexBar supports enterpriseHost for LiteLLM
+    assert loopback_only == []
 
 
 def test_no_gateway_url_says_where_to_set_it(
