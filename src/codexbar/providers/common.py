@@ -22,7 +22,10 @@ from codexbar.money import plain, to_decimal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import Any
+
+    from codexbar.accounts import Account, Overrides
 
 MAX_TEXT = 200  # a label, an alias, a model name: longer is not a name but noise
 
@@ -130,3 +133,39 @@ def unexpected(exc: Exception, name: str) -> ParseError:
     """An answer whose shape broke the parser in a way it did not foresee: still a parse
     error with an exit code, never a traceback, and never hiding the other providers."""
     return ParseError(f"{name} sent an answer that could not be read ({type(exc).__name__})")
+
+
+def chosen_base_url(
+    overrides: Overrides, env: Mapping[str, str], entry: Mapping[str, Any], *, url_env: str
+) -> str | None:
+    """The API base URL an API provider's account uses: `--api-url`, else its URL variable,
+    else the config's `enterpriseHost`, each under the one URL rule; None for the
+    provider's default."""
+    from codexbar.accounts import normalize_api_url
+
+    if overrides.api_url:
+        return normalize_api_url(overrides.api_url, variable="--api-url")
+    if env.get(url_env, "").strip():
+        return normalize_api_url(env[url_env], variable=url_env)
+    host = entry.get("enterpriseHost")
+    if isinstance(host, str) and host.strip():
+        return normalize_api_url(host, variable="enterpriseHost (config)")
+    return None
+
+
+def token_accounts(
+    chosen: Sequence[tuple[str, str]], provider_id: str, base_url: str
+) -> list[Account]:
+    """The config's token accounts the selection flags chose, as accounts of one provider."""
+    from codexbar.accounts import Account
+
+    return [
+        Account(
+            provider=provider_id,
+            label=label,
+            api_key=token,
+            key_source=f"config account {label!r}",
+            base_url=base_url,
+        )
+        for label, token in chosen
+    ]

@@ -17,10 +17,10 @@ from codexbar.accounts import (
     active_token_account,
     chosen_token_accounts,
     env_or_config,
-    normalize_api_url,
     remember_config_secrets,
 )
 from codexbar.errors import ProviderError
+from codexbar.providers.common import chosen_base_url, token_accounts
 from codexbar.secrets import remember_secret
 
 TYPE_CHECKING = False
@@ -60,28 +60,12 @@ def accounts(
     """The OpenAI accounts to fetch, in display order."""
     env = dict(os.environ) if env is None else env
     entry = config.provider(ID) or {}
-    if overrides.api_url:
-        base_url = normalize_api_url(overrides.api_url, variable="--api-url")
-    elif env.get(URL_ENV, "").strip():
-        base_url = normalize_api_url(env[URL_ENV], variable=URL_ENV)
-    elif isinstance(entry.get("enterpriseHost"), str) and entry["enterpriseHost"].strip():
-        base_url = normalize_api_url(entry["enterpriseHost"], variable="enterpriseHost (config)")
-    else:
-        base_url = DEFAULT_API_URL
+    base_url = chosen_base_url(overrides, env, entry, url_env=URL_ENV) or DEFAULT_API_URL
     remember_config_secrets(config, env)
 
     chosen = chosen_token_accounts(entry, overrides, name=NAME, provider_id=ID)
     if chosen is not None:
-        return [
-            Account(
-                provider=ID,
-                label=label,
-                api_key=token,
-                key_source=f"config account {label!r}",
-                base_url=base_url,
-            )
-            for label, token in chosen
-        ]
+        return token_accounts(chosen, ID, base_url)
     key, source = env_or_config(env, (ADMIN_ENV, KEY_ENV), entry, "apiKey")
     label = None
     options: dict[str, str] = {}
