@@ -109,6 +109,31 @@ class Parser(argparse.ArgumentParser):
                 pass  # as argparse does: no usable output, nothing to say
 
 
+class DefaultCommandParser(Parser):
+    """A command whose bare form, or flags alone, runs one subcommand, as CodexBar's do
+    (`config` → validate, `hooks` → list): `default_command` names it."""
+
+    default_command = ""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
+            words.insert(0, self.default_command)
+        return super().parse_known_args(words, namespace)
+
+
+def codexbar_output_flags(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """CodexBar's output flags of its `config` and `hooks` subcommands; the group, for more."""
+    out = parser.add_argument_group("output (as CodexBar)")
+    out.add_argument("--format", metavar="text|json", help="text (default) or json")
+    out.add_argument("--json", action="store_true", help="= --format json")
+    out.add_argument("--json-only", action="store_true", help="JSON, errors as JSON on stdout")
+    out.add_argument("--pretty", action="store_true", help="indented JSON, keys sorted")
+    return out
+
+
 def nearest(word: str, candidates: Sequence[str]) -> str | None:
     """The candidate a typo most likely meant (difflib's ratio), or None if none is close."""
     import difflib

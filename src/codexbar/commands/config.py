@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from codexbar.commands._common import Parser, write
+from codexbar.commands._common import DefaultCommandParser, Parser, codexbar_output_flags, write
 from codexbar.config import ConfigFile, ConfigIssue
 from codexbar.errors import EXIT_OK, EXIT_USAGE, CodexbarError, ConfigError, UsageError
 from codexbar.paths import config_path
@@ -45,24 +45,14 @@ API_KEY_FLAG_WARNING = (
 UNKNOWN_PROVIDER = "Unknown or missing provider. Use --provider <name>."
 
 
-class ConfigParser(Parser):
+class ConfigParser(DefaultCommandParser):
     """`codexbar config [flags]` runs `validate`, as in CodexBar."""
 
-    def parse_known_args(  # type: ignore[override]
-        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        words = list(sys.argv[1:] if args is None else args)
-        if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
-            words.insert(0, "validate")
-        return super().parse_known_args(words, namespace)
+    default_command = "validate"
 
 
 def _output_flags(parser: argparse.ArgumentParser) -> None:
-    out = parser.add_argument_group("output (as CodexBar)")
-    out.add_argument("--format", metavar="text|json", help="text (default) or json")
-    out.add_argument("--json", action="store_true", help="= --format json")
-    out.add_argument("--json-only", action="store_true", help="JSON, errors as JSON on stdout")
-    out.add_argument("--pretty", action="store_true", help="indented JSON, keys sorted")
+    out = codexbar_output_flags(parser)
     # CodexBar's logging flags: accepted; these subcommands have nothing to log.
     out.add_argument("-v", "--verbose", action="store_true", help="accepted (nothing to log)")
     out.add_argument("--json-output", action="store_true", help="accepted (nothing to log)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from codexbar.commands._common import Parser, write
+from codexbar.commands._common import DefaultCommandParser, Parser, codexbar_output_flags, write
 from codexbar.errors import EXIT_FAILURE, EXIT_OK, CodexbarError
 
 TYPE_CHECKING = False
@@ -45,26 +45,10 @@ class HookError(CodexbarError):
         self.kind = kind  # args / config / runtime
 
 
-class HooksParser(Parser):
+class HooksParser(DefaultCommandParser):
     """`codexbar hooks [flags]` runs `list`, as in CodexBar."""
 
-    def parse_known_args(  # type: ignore[override]
-        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        import sys
-
-        words = list(sys.argv[1:] if args is None else args)
-        if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
-            words.insert(0, "list")
-        return super().parse_known_args(words, namespace)
-
-
-def _output_flags(parser: argparse.ArgumentParser) -> None:
-    out = parser.add_argument_group("output (as CodexBar)")
-    out.add_argument("--format", metavar="text|json", help="text (default) or json")
-    out.add_argument("--json", action="store_true", help="= --format json")
-    out.add_argument("--json-only", action="store_true", help="JSON, errors as JSON on stdout")
-    out.add_argument("--pretty", action="store_true", help="indented JSON, keys sorted")
+    default_command = "list"
 
 
 def build_parser(prog: str) -> Parser:
@@ -83,9 +67,11 @@ def build_parser(prog: str) -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="action", parser_class=Parser, metavar="SUBCOMMAND")
-    _output_flags(sub.add_parser("list", help="the switch and every rule (default)"))
-    _output_flags(sub.add_parser("enable", help="switch hooks on (hooks.enabled in config.json)"))
-    _output_flags(sub.add_parser("disable", help="switch hooks off"))
+    codexbar_output_flags(sub.add_parser("list", help="the switch and every rule (default)"))
+    codexbar_output_flags(
+        sub.add_parser("enable", help="switch hooks on (hooks.enabled in config.json)")
+    )
+    codexbar_output_flags(sub.add_parser("disable", help="switch hooks off"))
     test = sub.add_parser("test", help="send a sample event to the matching rules")
     test.add_argument("event", nargs="?", default="", metavar="EVENT", help="e.g. quota_reached")
     test.add_argument("--provider", metavar="NAME", help="a provider id or alias")
@@ -95,7 +81,7 @@ def build_parser(prog: str) -> Parser:
         help="run nothing: show each matching rule's command and the PATCH an enforcing "
         "rule would send (ours; never a key)",
     )
-    _output_flags(test)
+    codexbar_output_flags(test)
     watch = sub.add_parser("watch", help="poll and fire hooks until Ctrl-C")
     watch.add_argument(
         "--interval", metavar="SECONDS", help="poll period (default 300, minimum 60)"
@@ -104,7 +90,7 @@ def build_parser(prog: str) -> Parser:
         "--provider", action="append", metavar="NAME", help="repeatable (default: enabled)"
     )
     watch.add_argument("--verbose", action="store_true", help="print fetch failures on stderr")
-    _output_flags(watch)
+    codexbar_output_flags(watch)
     return parser
 
 
