@@ -149,8 +149,17 @@ def the_icon_works(desktop: Display, tray: TrayRun) -> None:
 
 def the_menu_and_tooltip_work(desktop: Display, tray: TrayRun) -> None:
     icon = wait_for("the icon", tray.icon)
-    desktop.click(icon, button=3)
-    wait_for("a right click to open the menu", tray.menu)
+    # On a loaded machine the X server can drop a click that lands while the icon's embed is
+    # still settling; a person clicks again. Each try still needs a right click to open it.
+    for attempt in range(3):
+        desktop.click(icon, button=3)
+        try:
+            wait_for("a right click to open the menu", tray.menu, timeout=6.0)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+            desktop.key("Escape")  # whatever half-opened, closed before the next click
     desktop.key("Escape")
     wait_for("the menu to close", lambda: tray.menu() is None)
     desktop.hover(icon)
